@@ -1,0 +1,41 @@
+# Two commands: `make run` (embedded default, or DATABASE_URL/REDIS_URL when set)
+# and `make test` (the whole suite on PostgreSQL and Redis).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_REGISTRATIONS ?= 3000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/teeka
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: run worker test lint messages venv bench
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_geography
+	$(BIN)/python manage.py seed_demo --registrations $(DEMO_REGISTRATIONS) --seed 1 --if-empty
+	$(BIN)/python manage.py demo_logins
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+worker: venv
+	$(BIN)/celery -A teeka worker --beat --loglevel=info --concurrency=2
+
+test: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+messages: venv
+	$(BIN)/python manage.py makemessages -l hi --ignore=.venv --ignore=var --no-obsolete
+	$(BIN)/python manage.py compilemessages -l hi --ignore=.venv

@@ -1,0 +1,57 @@
+"""Identifiers: the keyed hash of photo-ID numbers and the registration reference."""
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from django.conf import settings
+
+# Crockford's base 32: no I, L, O or U, so a reference read out on the phone
+# cannot be mistaken. The check symbol uses the extra five symbols *~$=U.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CHECK_ALPHABET = _ALPHABET + "*~$=U"
+_REFERENCE_BODY = 8
+
+
+def normalise_id_number(number: str) -> str:
+    """Upper case without spaces or dashes, the form that is hashed."""
+    return re.sub(r"[\s\-/]", "", number).upper()
+
+
+def hash_id_number(id_type: str, number: str) -> str:
+    message = f"{id_type}:{normalise_id_number(number)}".encode()
+    return hmac.new(settings.ID_HASH_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def id_last4(number: str) -> str:
+    return normalise_id_number(number)[-4:]
+
+
+def _check_symbol(body: str) -> str:
+    value = 0
+    for char in body:
+        value = value * 32 + _ALPHABET.index(char)
+    return _CHECK_ALPHABET[value % 37]
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(_ALPHABET) for _ in range(_REFERENCE_BODY))
+    return body + _check_symbol(body)
+
+
+def clean_reference(typed: str) -> str | None:
+    """The canonical reference for what a person typed, or None if it is not one.
+
+    Accepts lower case, spaces and dashes, and Crockford's look-alikes (O for 0,
+    I and L for 1).
+    """
+    text = re.sub(r"[\s\-]", "", typed).upper().translate(str.maketrans("OIL", "011"))
+    if len(text) != _REFERENCE_BODY + 1 or any(c not in _ALPHABET for c in text[:-1]):
+        return None
+    return text if _check_symbol(text[:-1]) == text[-1] else None
+
+
+def format_reference(reference: str) -> str:
+    """Groups of three for reading aloud: ABC-DEF-GHJ."""
+    return "-".join(reference[i : i + 3] for i in range(0, len(reference), 3))

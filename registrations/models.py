@@ -1,0 +1,183 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+from . import ids
+
+
+class Account(models.Model):
+    """One per verified mobile number; holds up to four people."""
+
+    mobile = PhoneNumberField(_("mobile number"), region="IN", unique=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="hi"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+
+    def __str__(self) -> str:
+        return self.masked_mobile()
+
+    def masked_mobile(self) -> str:
+        return mask_mobile(str(self.mobile))
+
+
+def mask_mobile(e164: str) -> str:
+    """+919876543210 -> ******3210: enough to recognise, not to call."""
+    return "******" + e164[-4:] if e164 else ""
+
+
+class IdType(models.TextChoices):
+    AADHAAR = "AADHAAR", _("Aadhaar card")
+    VOTER = "VOTER", _("Voter ID (EPIC)")
+    PAN = "PAN", _("PAN card")
+    DRIVING = "DRIVING", _("Driving licence")
+    PASSPORT = "PASSPORT", _("Passport")
+    RATION = "RATION", _("Ration card")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+    OTHER = "O", _("Other")
+
+
+class PriorityGroup(models.IntegerChoices):
+    """Served in this order; the number is the rank."""
+
+    HEALTH_WORKER = 1, _("Health worker")
+    FRONTLINE_WORKER = 2, _("Frontline worker")
+    AGED_60_PLUS = 3, _("Aged 60 or over")
+    AGED_45_COMORBID = 4, _("Aged 45 or over with a long-term illness")
+    EVERYONE = 5, _("Everyone else")
+
+
+class Registration(models.Model):
+    class Status(models.TextChoices):
+        # Waiting for the next dose (doses_received says which).
+        WAITING = "waiting", _("Waiting for a slot")
+        ALLOTTED = "allotted", _("Slot allotted")
+        COMPLETED = "completed", _("Fully vaccinated")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations"
+    )
+    # Which of the account's four places this person takes.
+    seat = models.PositiveSmallIntegerField(null=True, blank=True)
+    reference = models.CharField(
+        _("reference"), max_length=9, unique=True, default=ids.new_reference, editable=False
+    )
+    name = models.CharField(_("full name"), max_length=100)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    id_type = models.CharField(_("photo ID"), max_length=10, choices=IdType.choices)
+    id_hash = models.CharField(max_length=64, editable=False)
+    id_last4 = models.CharField(_("ID number, last 4"), max_length=4)
+    priority = models.PositiveSmallIntegerField(_("priority group"), choices=PriorityGroup.choices)
+    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
+    area = models.ForeignKey("districts.Area", on_delete=models.PROTECT)
+    locality = models.ForeignKey("districts.Locality", on_delete=models.PROTECT)
+    address_line = models.CharField(_("house and street"), max_length=200, blank=True)
+    pincode = models.CharField(_("PIN code"), max_length=6, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    doses_received = models.PositiveSmallIntegerField(default=0)
+    last_dose_date = models.DateField(null=True, blank=True)
+    last_vaccine = models.CharField(max_length=20, blank=True)
+    # Fixed at the first registration; registering again never changes it.
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    # Where the person stands in the queue: registered_at, unless repeated
+    # no-shows sent them to the back.
+    queue_at = models.DateTimeField(default=timezone.now)
+    no_show_count = models.PositiveSmallIntegerField(default=0)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The official who registered this person on their behalf."),
+    )
+    no_mobile_reason = models.CharField(_("why there is no mobile"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        constraints = [
+            models.UniqueConstraint(fields=["id_type", "id_hash"], name="one_registration_per_id"),
+            models.UniqueConstraint(
+                "account",
+                Lower("name"),
+                "birth_year",
+                name="one_person_once_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "seat"],
+                condition=~models.Q(status="withdrawn"),
+                name="account_seat_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seat__gte=1, seat__lte=4), name="account_has_four_seats"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=True) | models.Q(seat__isnull=False),
+                name="account_registration_has_seat",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(birth_year__gte=1900, birth_year__lte=2100),
+                name="birth_year_plausible",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(doses_received__lte=2), name="at_most_two_doses"
+            ),
+        ]
+        indexes = [
+            # The allocator's queue: district, status, then fairness order.
+            models.Index(
+                fields=["district", "status", "priority", "queue_at", "reference"],
+                name="reg_district_queue",
+            ),
+            models.Index(
+                fields=["area", "status", "priority", "queue_at", "reference"],
+                name="reg_area_queue",
+            ),
+            models.Index(fields=["district", "registered_at"], name="reg_district_registered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{ids.format_reference(self.reference)} {self.name}"
+
+    @property
+    def display_reference(self) -> str:
+        return ids.format_reference(self.reference)
+
+    def masked_id(self) -> str:
+        return f"{self.get_id_type_display()} ••••{self.id_last4}"
+
+    def age_on(self, day) -> int:
+        """Age by year of birth alone: a little generous, and the same for all."""
+        return day.year - self.birth_year
+
+    def next_dose(self) -> int:
+        return self.doses_received + 1
+
+    def set_id_number(self, id_type: str, number: str) -> None:
+        self.id_type = id_type
+        self.id_hash = ids.hash_id_number(id_type, number)
+        self.id_last4 = ids.id_last4(number)

@@ -1,0 +1,162 @@
+import secrets
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Vaccine(models.TextChoices):
+    COVISHIELD = "COVISHIELD", "Covishield"
+    COVAXIN = "COVAXIN", "Covaxin"
+
+
+class Centre(models.Model):
+    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
+    area = models.ForeignKey("districts.Area", on_delete=models.PROTECT)
+    locality = models.ForeignKey("districts.Locality", on_delete=models.PROTECT)
+    name = models.CharField(_("name"), max_length=150)
+    address = models.CharField(_("address"), max_length=250)
+    pincode = models.CharField(_("PIN code"), max_length=6, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    # Vaccinators who may check people in here.
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="centres", verbose_name=_("vaccinators")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vaccination centre")
+        verbose_name_plural = _("vaccination centres")
+        constraints = [
+            models.UniqueConstraint(fields=["id", "district"], name="centre_id_district"),
+        ]
+        indexes = [models.Index(fields=["district", "active"], name="centre_district_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Session(models.Model):
+    """One day of vaccination at a centre, with the capacity it publishes."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="sessions")
+    # Copied from the centre (a composite key keeps them equal) so the
+    # allocator finds a district's sessions without a join.
+    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
+    date = models.DateField(_("date"))
+    start_time = models.TimeField(_("from"), default=time(9, 0))
+    end_time = models.TimeField(_("until"), default=time(17, 0))
+    vaccine = models.CharField(_("vaccine"), max_length=20, choices=Vaccine.choices)
+    dose = models.PositiveSmallIntegerField(_("dose"), choices=[(1, _("Dose 1")), (2, _("Dose 2"))])
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), default=18)
+    max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
+    capacity = models.IntegerField(_("capacity"))
+    booked = models.IntegerField(_("booked"), default=0, editable=False)
+    published = models.BooleanField(_("published"), default=False)
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.ACTIVE
+    )
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["date", "start_time"]
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="capacity_not_negative"),
+            models.CheckConstraint(condition=Q(booked__gte=0), name="booked_not_negative"),
+            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="never_overbooked"),
+            models.CheckConstraint(condition=Q(dose__in=[1, 2]), name="dose_one_or_two"),
+            models.CheckConstraint(
+                condition=Q(max_age__isnull=True) | Q(max_age__gte=F("min_age")),
+                name="age_band_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="session_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["district", "date"],
+                condition=Q(published=True, status="active"),
+                name="session_open_by_district",
+            ),
+            models.Index(fields=["centre", "date"], name="session_centre_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} {self.date:%d-%m-%Y} {self.get_vaccine_display()} D{self.dose}"
+
+    def seats_left(self) -> int:
+        return self.capacity - self.booked
+
+
+def new_verification_code() -> str:
+    return f"{secrets.randbelow(10000):04d}"
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        ATTENDED = "attended", _("Vaccinated")
+        NO_SHOW = "no_show", _("Did not come")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE = [Status.BOOKED, Status.ATTENDED]
+
+    registration = models.ForeignKey(
+        "registrations.Registration", on_delete=models.PROTECT, related_name="appointments"
+    )
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="appointments")
+    dose = models.PositiveSmallIntegerField(_("dose"))
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.BOOKED
+    )
+    # Null means the allocator; otherwise the official who allotted by hand.
+    allotted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("allotted by"),
+    )
+    code = models.CharField(_("verification code"), max_length=4, default=new_verification_code)
+    created_at = models.DateTimeField(_("allotted at"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    attended_at = models.DateTimeField(null=True, blank=True)
+    batch_number = models.CharField(_("batch number"), max_length=40, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "dose"],
+                condition=Q(status__in=["booked", "attended"]),
+                name="one_active_appointment_per_dose",
+            ),
+            models.CheckConstraint(condition=Q(dose__in=[1, 2]), name="appointment_dose_1_or_2"),
+        ]
+        indexes = [models.Index(fields=["session", "status"], name="appointment_session_status")]
+
+    def __str__(self) -> str:
+        return f"{self.registration.reference} D{self.dose} {self.session.date:%d-%m-%Y}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TeekaConfig(AppConfig):
+    name = "teeka"
+    verbose_name = "Teeka"

@@ -1,0 +1,61 @@
+"""Pluggable SMS backends.
+
+A backend sends one message to one mobile and raises SmsError when the gateway
+refuses; callers (the outbox sender) decide about retries.
+"""
+
+import json
+from functools import cache
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+
+class SmsError(Exception):
+    pass
+
+
+class BaseBackend:
+    def send(self, *, to: str, text: str) -> None:
+        raise NotImplementedError
+
+
+class FileBackend(BaseBackend):
+    """Appends one JSON line per message: demos and tests read codes from it."""
+
+    def send(self, *, to: str, text: str) -> None:
+        path = settings.SMS_FILE_PATH
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(
+            {"to": to, "text": text, "at": timezone.now().isoformat()}, ensure_ascii=False
+        )
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
+class ConsoleBackend(BaseBackend):
+    def send(self, *, to: str, text: str) -> None:
+        print(f"SMS to {to}: {text}")
+
+
+@cache
+def _backend_class(path: str) -> type[BaseBackend]:
+    return import_string(path)
+
+
+def get_backend() -> BaseBackend:
+    return _backend_class(settings.SMS_BACKEND)()
+
+
+def send_sms(*, to: str, text: str) -> None:
+    get_backend().send(to=to, text=text)
+
+
+def read_file_outbox() -> list[dict]:
+    """Every message the file backend has written, oldest first."""
+    path = settings.SMS_FILE_PATH
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
