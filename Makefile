@@ -37,5 +37,4 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 messages: venv
-	$(BIN)/python manage.py makemessages -l hi --ignore=.venv --ignore=var --no-obsolete
-	$(BIN)/python manage.py compilemessages -l hi --ignore=.venv
+	$(BIN)/python scripts/translate_hi.py

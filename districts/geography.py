@@ -153,7 +153,9 @@ def _towns(localities: list[dict[str, str]]) -> list[Area]:
     }
     return [
         Area(
-            district_id=district_of.get(int(r["ulb_lgd_code"]), int(r["district_lgd_code_2022_03"])),
+            district_id=district_of.get(
+                int(r["ulb_lgd_code"]), int(r["district_lgd_code_2022_03"])
+            ),
             kind=Area.Kind.TOWN,
             lgd_code=int(r["ulb_lgd_code"]),
             name_en=r["name_en"],
@@ -186,11 +188,18 @@ def _localities(rows: list[dict[str, str]], area_ids: dict[tuple[str, int], int]
 
 @transaction.atomic
 def load_geography() -> LoadResult:
-    _upsert(District, _districts(), ["lgd_code"], ["name_en", "name_hi", "cowin_district_id", "population_2011"])
+    _upsert(
+        District,
+        _districts(),
+        ["lgd_code"],
+        ["name_en", "name_hi", "cowin_district_id", "population_2011"],
+    )
     locality_rows = _rows("localities.csv")
     areas = _blocks() + _towns(locality_rows)
     _upsert(Area, areas, ["kind", "lgd_code"], ["district", "name_en", "name_hi"])
-    area_ids = {(kind, code): pk for pk, kind, code in Area.objects.values_list("pk", "kind", "lgd_code")}
+    area_ids = {
+        (kind, code): pk for pk, kind, code in Area.objects.values_list("pk", "kind", "lgd_code")
+    }
     _upsert(
         Locality,
         _localities(locality_rows, area_ids),

@@ -1,6 +1,9 @@
 """The shared cast: two districts (Raipur, Bastar), a block and a town in
 Raipur, their officials, and a citizen's account."""
 
+import os
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -82,3 +85,57 @@ def bastar_official(bastar) -> User:
 @pytest.fixture
 def account(db):
     return factories.make_account("+919876543210")
+
+
+# Browser tests: Debian's Chromium driven by Playwright (never `playwright install`).
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the tests make around it are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A page at a cheap phone's size (360 px wide)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-IN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desk(browser):
+    """A page at an office desktop's size."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-IN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Saves a full-page screenshot under artifacts/ for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

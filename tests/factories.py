@@ -17,7 +17,9 @@ def make_account(mobile: str | None = None, **overrides) -> Account:
     return Account.objects.create(mobile=mobile, **overrides)
 
 
-def make_registration(*, locality: Locality, account: Account | None = None, **overrides) -> Registration:
+def make_registration(
+    *, locality: Locality, account: Account | None = None, **overrides
+) -> Registration:
     n = next(_serial)
     fields = {
         "name": f"Person {n}",
