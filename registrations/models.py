@@ -60,6 +60,11 @@ class PriorityGroup(models.IntegerChoices):
     EVERYONE = 5, _("Everyone else")
 
 
+# The one fair order, used by the allocator and by every "place in queue":
+# priority group, then time in the queue, then the reference as a tie-break.
+QUEUE_ORDER = ("priority", "queue_at", "reference")
+
+
 class Registration(models.Model):
     class Status(models.TextChoices):
         # Waiting for the next dose (doses_received says which).
