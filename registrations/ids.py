@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -35,8 +36,9 @@ def _check_symbol(body: str) -> str:
     return _CHECK_ALPHABET[value % 37]
 
 
-def new_reference() -> str:
-    body = "".join(secrets.choice(_ALPHABET) for _ in range(_REFERENCE_BODY))
+def new_reference(choice: Callable[[str], str] = secrets.choice) -> str:
+    """A fresh reference; pass a seeded random's choice for repeatable demo data."""
+    body = "".join(choice(_ALPHABET) for _ in range(_REFERENCE_BODY))
     return body + _check_symbol(body)
 
 
