@@ -160,3 +160,25 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration.reference} D{self.dose} {self.session.date:%d-%m-%Y}"
+
+
+class AllocationRun(models.Model):
+    """One run of the allocator over a district: the record of who ran, when,
+    and what came of it. Updated in each batch's transaction, so after a crash
+    it shows how far the run got."""
+
+    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    batches = models.PositiveIntegerField(default=0)
+    allotted = models.PositiveIntegerField(default=0)
+    still_waiting = models.PositiveIntegerField(null=True, blank=True)
+    seats_left = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("allocation run")
+        verbose_name_plural = _("allocation runs")
+        indexes = [models.Index(fields=["district", "started_at"], name="run_district_started")]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.started_at:%d-%m-%Y %H:%M}"

@@ -1,0 +1,507 @@
+"""The allocator: a district's queue served in the fair order, each person given
+the nearest, then earliest, open seat they are eligible for.
+
+How a run goes, and why:
+- A per-district advisory lock, held for the whole run, keeps two runs for one
+  district from overlapping: the second one skips (or waits, if asked to).
+- The queue is read in batches in QUEUE_ORDER, each batch in its own durable
+  transaction: lock the district's open sessions (in id order, the fixed order
+  every writer uses: sessions before registrations), then the batch's people
+  (SKIP LOCKED: a person an official is allotting by hand right now is left
+  to the official), decide in memory, and write the whole batch with one
+  set-based statement. A killed worker leaves every batch done or not done;
+  the next run starts again at the head of the queue and finds the people of
+  the done batches no longer waiting.
+- Seats only run out during a run, so a person nobody could seat in one batch
+  cannot be seated by a later batch either: the greedy answer is the same
+  however the run is cut into batches (a seat freed by a cancellation in the
+  middle of a run may go to someone later in the queue; a little inexact, and
+  the cancellation asks for a fresh run anyway).
+"""
+
+import contextlib
+import datetime
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.utils import timezone
+
+from registrations.models import QUEUE_ORDER, Registration
+from teeka.outbox import next_sending_time
+
+from . import notices
+from .models import AllocationRun, Appointment, Session
+
+# First key of the two-key advisory lock; the second is the district code.
+LOCK_CLASS = 0x7EE4A
+BATCH_SIZE = 20_000
+
+
+@dataclass
+class AllocationSummary:
+    district_id: int
+    allotted: int = 0
+    still_waiting: int = 0
+    seats_left: int = 0
+    # True when another run held the district's lock and this one did nothing.
+    skipped: bool = False
+    # Who got a seat in this run (only kept when the caller asks for a subset).
+    seated: list[int] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("seated")
+        return data
+
+
+@dataclass(slots=True)
+class OpenSession:
+    id: int
+    centre_id: int
+    locality_id: int
+    area_id: int
+    date: datetime.date
+    start_time: datetime.time
+    vaccine: str
+    dose: int
+    min_age: int
+    max_age: int | None
+    seats: int
+
+
+@dataclass(slots=True)
+class Person:
+    id: int
+    queue_key: tuple
+    birth_year: int
+    locality_id: int
+    area_id: int
+    dose: int
+    # Dose 2 only: the vaccine of dose 1, the first day dose 2 may be given,
+    # and the centre of dose 1 (preferred).
+    vaccine: str = ""
+    earliest: datetime.date | None = None
+    first_centre_id: int | None = None
+
+    def places(self) -> list[tuple]:
+        """Where to look, nearest first; never outside the district."""
+        nearest = [("centre", self.first_centre_id)] if self.first_centre_id else []
+        return [*nearest, ("locality", self.locality_id), ("area", self.area_id), ("district", 0)]
+
+    def fits(self, session: OpenSession) -> bool:
+        """The eligibility rules other than place and notice."""
+        age = session.date.year - self.birth_year
+        if age < session.min_age or (session.max_age is not None and age > session.max_age):
+            return False
+        if session.dose != self.dose:
+            return False
+        if self.dose == 2:
+            return session.vaccine == self.vaccine and session.date >= self.earliest
+        return True
+
+
+def person_from_registration(registration: Registration) -> Person | None:
+    """The allocator's view of one registration; None if no dose is due."""
+    dose = registration.doses_received + 1
+    person = Person(
+        id=registration.pk,
+        queue_key=tuple(getattr(registration, f) for f in QUEUE_ORDER),
+        birth_year=registration.birth_year,
+        locality_id=registration.locality_id,
+        area_id=registration.area_id,
+        dose=dose,
+    )
+    if dose == 2:
+        interval = settings.TEEKA_DOSE_INTERVAL_DAYS.get(registration.last_vaccine)
+        if interval is None or registration.last_dose_date is None:
+            return None
+        person.vaccine = registration.last_vaccine
+        person.earliest = registration.last_dose_date + datetime.timedelta(days=interval)
+    return person if dose <= 2 else None
+
+
+class SeatFinder:
+    """Open sessions indexed by place and dose, each list earliest first."""
+
+    def __init__(self, sessions: list[OpenSession]):
+        self.lists: dict[tuple, list[OpenSession]] = defaultdict(list)
+        for s in sorted(sessions, key=lambda s: (s.date, s.start_time, s.id)):
+            for place in (
+                ("centre", s.centre_id),
+                ("locality", s.locality_id),
+                ("area", s.area_id),
+                ("district", 0),
+            ):
+                self.lists[(place, s.dose)].append(s)
+        self.sessions = sessions
+        # (place, dose, birth year, vaccine, earliest) found with no seat: seats
+        # only run out, so the answer stays "none" for the rest of the batch.
+        self.none_left: set[tuple] = set()
+
+    def seats_left(self) -> int:
+        return sum(s.seats for s in self.sessions)
+
+    def take_seat(self, person: Person) -> OpenSession | None:
+        for place in person.places():
+            key = (place, person.dose)
+            seats = self.lists.get(key)
+            memo = (key, person.birth_year, person.vaccine, person.earliest)
+            if not seats or memo in self.none_left:
+                continue
+            session = _first_fit(seats, person)
+            if session is not None:
+                session.seats -= 1
+                return session
+            self.none_left.add(memo)
+        return None
+
+
+def _first_fit(sessions: list[OpenSession], person: Person) -> OpenSession | None:
+    full = 0
+    found = None
+    for session in sessions:
+        if session.seats <= 0:
+            full += 1
+        elif person.fits(session):
+            found = session
+            break
+    if full > 8:  # drop full sessions so later people do not walk past them
+        sessions[:] = [s for s in sessions if s.seats > 0]
+    return found
+
+
+def notice_cutoff(now: datetime.datetime) -> datetime.datetime:
+    """Local wall-clock time before which a session is too soon to allot."""
+    later = timezone.localtime(now) + datetime.timedelta(hours=settings.TEEKA_NOTICE_HOURS)
+    return later.replace(tzinfo=None)
+
+
+def open_sessions(*, district_id: int, now: datetime.datetime, lock: bool) -> list[OpenSession]:
+    """The district's published, active sessions with seats, far enough ahead."""
+    cutoff = notice_cutoff(now)
+    rows = (
+        Session.objects.filter(
+            district_id=district_id,
+            published=True,
+            status=Session.Status.ACTIVE,
+            booked__lt=F("capacity"),
+            date__gte=cutoff.date(),
+            centre__active=True,
+        )
+        .annotate(seats=F("capacity") - F("booked"))
+        .order_by("id")
+        .values_list(
+            "id",
+            "centre_id",
+            "centre__locality_id",
+            "centre__area_id",
+            "date",
+            "start_time",
+            "vaccine",
+            "dose",
+            "min_age",
+            "max_age",
+            "seats",
+        )
+    )
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    sessions = [OpenSession(*row) for row in rows]
+    return [s for s in sessions if datetime.datetime.combine(s.date, s.start_time) >= cutoff]
+
+
+def waiting_people(
+    *,
+    district_id: int,
+    after: tuple | None,
+    limit: int,
+    only_ids: list[int] | None = None,
+    lock: bool,
+) -> "Batch":
+    """The next `limit` people of the district's queue after `after`."""
+    first_centre = Appointment.objects.filter(
+        registration=OuterRef("pk"), dose=1, status=Appointment.Status.ATTENDED
+    ).values("session__centre_id")[:1]
+    rows = Registration.objects.filter(
+        district_id=district_id, status=Registration.Status.WAITING, doses_received__lt=2
+    )
+    if only_ids is not None:
+        rows = rows.filter(pk__in=only_ids)
+    if after is not None:
+        # A row comparison, so PostgreSQL walks the queue index from `after`.
+        rows = rows.extra(where=["(priority, queue_at, reference) > (%s, %s, %s)"], params=after)
+    rows = rows.annotate(
+        first_centre=Case(When(doses_received=1, then=Subquery(first_centre)), default=Value(None))
+    ).order_by(*QUEUE_ORDER)
+    if lock:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    rows = list(rows[:limit])
+    return Batch(
+        people=[p for p in map(_person, rows) if p is not None],
+        last_key=tuple(getattr(rows[-1], f) for f in QUEUE_ORDER) if rows else None,
+        complete=len(rows) == limit,
+    )
+
+
+@dataclass
+class Batch:
+    people: list[Person]
+    # Where the next batch starts, and whether there may be one.
+    last_key: tuple | None
+    complete: bool
+
+
+def _person(registration: Registration) -> Person | None:
+    person = person_from_registration(registration)
+    if person is not None:
+        person.first_centre_id = registration.first_centre
+    return person
+
+
+@contextlib.contextmanager
+def district_lock(district_id: int, *, wait: bool) -> Iterator[bool]:
+    """Holds the district's run lock for the block; yields False if another
+    run has it and `wait` is off. A session-level advisory lock: it outlives
+    the batch transactions, and PostgreSQL drops it if the worker dies."""
+    if connection.vendor != "postgresql":
+        yield True  # SQLite, the embedded default, runs one writer at a time anyway
+        return
+    function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_CLASS, district_id])
+        held = wait or cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, district_id])
+
+
+def _after_batch(district_id: int, batch: int) -> None:
+    """Called between batches; tests replace it to interrupt a run."""
+
+
+def allocate_district(
+    *,
+    district_id: int,
+    dry_run: bool = False,
+    wait: bool = False,
+    only_ids: list[int] | None = None,
+    kind: str = "allotted",
+    reason: str = "",
+    batch_size: int = BATCH_SIZE,
+    now: datetime.datetime | None = None,
+) -> AllocationSummary:
+    """Allots open seats of one district to its queue (or to `only_ids`, people
+    who just lost their seat). A dry run decides the same way and writes
+    nothing."""
+    now = now or timezone.now()
+    summary = AllocationSummary(district_id=district_id)
+    lock = contextlib.nullcontext(True) if dry_run else district_lock(district_id, wait=wait)
+    with lock as held:
+        if not held:
+            summary.skipped = True
+            return summary
+        run = _Run(summary, now=now, kind=kind, reason=reason, keep_seated=only_ids is not None)
+        if dry_run:
+            run.dry(only_ids=only_ids, batch_size=batch_size)
+        else:
+            run.for_real(only_ids=only_ids, batch_size=batch_size)
+    return summary
+
+
+@dataclass
+class _Run:
+    summary: AllocationSummary
+    now: datetime.datetime
+    kind: str
+    reason: str
+    keep_seated: bool
+
+    @property
+    def district_id(self) -> int:
+        return self.summary.district_id
+
+    def dry(self, *, only_ids: list[int] | None, batch_size: int) -> None:
+        finder = SeatFinder(open_sessions(district_id=self.district_id, now=self.now, lock=False))
+        after = None
+        while True:
+            batch = waiting_people(
+                district_id=self.district_id,
+                after=after,
+                limit=batch_size,
+                only_ids=only_ids,
+                lock=False,
+            )
+            self.summary.allotted += len(_assign(finder, batch.people))
+            if not batch.complete:
+                break
+            after = batch.last_key
+        waiting = _waiting_count(self.district_id, only_ids)
+        self.summary.still_waiting = waiting - self.summary.allotted
+        self.summary.seats_left = finder.seats_left()
+
+    def for_real(self, *, only_ids: list[int] | None, batch_size: int) -> None:
+        record = AllocationRun.objects.create(district_id=self.district_id, started_at=self.now)
+        done, after = 0, None
+        while True:
+            with transaction.atomic(durable=True):
+                finder = SeatFinder(
+                    open_sessions(district_id=self.district_id, now=self.now, lock=True)
+                )
+                batch = self._next(after, only_ids, batch_size, any_seats=bool(finder.sessions))
+                pairs = _assign(finder, batch.people)
+                write_batch(pairs, now=self.now, kind=self.kind, reason=self.reason)
+                done += 1
+                AllocationRun.objects.filter(pk=record.pk).update(
+                    batches=done, allotted=F("allotted") + len(pairs)
+                )
+            self._note(pairs)
+            if not batch.complete or not finder.seats_left():
+                break
+            after = batch.last_key
+            _after_batch(self.district_id, done)
+        self._finish(record, only_ids)
+
+    def _next(self, after, only_ids, batch_size, *, any_seats: bool) -> Batch:
+        if not any_seats:  # nobody to read, and nobody to lock
+            return Batch(people=[], last_key=None, complete=False)
+        return waiting_people(
+            district_id=self.district_id,
+            after=after,
+            limit=batch_size,
+            only_ids=only_ids,
+            lock=True,
+        )
+
+    def _note(self, pairs: list[tuple[Person, OpenSession]]) -> None:
+        self.summary.allotted += len(pairs)
+        if self.keep_seated:
+            self.summary.seated += [person.id for person, _ in pairs]
+
+    def _finish(self, record: AllocationRun, only_ids: list[int] | None) -> None:
+        open_now = open_sessions(district_id=self.district_id, now=self.now, lock=False)
+        self.summary.seats_left = sum(s.seats for s in open_now)
+        self.summary.still_waiting = _waiting_count(self.district_id, only_ids)
+        AllocationRun.objects.filter(pk=record.pk).update(
+            finished_at=timezone.now(),
+            still_waiting=self.summary.still_waiting,
+            seats_left=self.summary.seats_left,
+        )
+
+
+def _assign(finder: SeatFinder, people: list[Person]) -> list[tuple[Person, OpenSession]]:
+    """The greedy step: each person in queue order takes the best seat left."""
+    pairs = []
+    for person in people:
+        session = finder.take_seat(person)
+        if session is not None:
+            pairs.append((person, session))
+    return pairs
+
+
+def _waiting_count(district_id: int, only_ids: list[int] | None) -> int:
+    rows = Registration.objects.filter(
+        district_id=district_id, status=Registration.Status.WAITING, doses_received__lt=2
+    )
+    return (rows.filter(pk__in=only_ids) if only_ids is not None else rows).count()
+
+
+def write_batch(
+    pairs: list[tuple[Person, OpenSession]], *, now: datetime.datetime, kind: str, reason: str
+) -> None:
+    """Writes one batch's appointments, seat counts, statuses and SMS."""
+    if not pairs:
+        return
+    writer = _write_batch_sql if connection.vendor == "postgresql" else _write_batch_orm
+    writer(pairs, now=now, kind=kind, reason=reason)
+
+
+def _codes(n: int) -> list[str]:
+    return [f"{secrets.randbelow(10000):04d}" for _ in range(n)]
+
+
+# One statement per batch: the appointments, their SMS (rendered in SQL from
+# the same skeletons slots.notices uses one at a time), the seat counts and
+# the people's status. No history rows: the appointment itself says who
+# (allotted_by NULL: the allocator) and when, and AllocationRun says which run.
+_BATCH_SQL = """
+WITH pairs AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::varchar[])
+        AS p(registration_id, session_id, dose, code)
+), ap AS (
+    INSERT INTO slots_appointment
+        (registration_id, session_id, dose, status, code, created_at, updated_at,
+         batch_number, cancel_reason)
+    SELECT registration_id, session_id, dose, 'booked', code, %s, %s, '', '' FROM pairs
+    RETURNING id, registration_id, session_id, dose, code
+), sms AS (
+    INSERT INTO teeka_outboundsms
+        ("to", text, kind, dedupe_key, status, created_at, send_after, attempts, last_error)
+    SELECT a.mobile, {text}, %s, %s || ap.id::text, 'pending', %s, %s, 0, ''
+    FROM ap
+    JOIN registrations_registration r ON r.id = ap.registration_id
+    JOIN registrations_account a ON a.id = r.account_id
+    JOIN slots_session s ON s.id = ap.session_id
+    JOIN slots_centre c ON c.id = s.centre_id
+), seats AS (
+    UPDATE slots_session t SET booked = t.booked + n.taken
+    FROM unnest(%s::bigint[], %s::int[]) AS n(session_id, taken)
+    WHERE t.id = n.session_id
+)
+UPDATE registrations_registration SET status = 'allotted'
+WHERE id = ANY(%s::bigint[]) AND status = 'waiting'
+"""
+
+
+def _write_batch_sql(pairs, *, now, kind, reason) -> None:
+    text_sql, text_params = notices.sql_skeleton_by_language(kind, "a.language", reason)
+    sql = _BATCH_SQL.format(text=notices.sql_fill(text_sql))
+    people = [person.id for person, _ in pairs]
+    taken = Counter(session.id for _, session in pairs)
+    params = [
+        people,
+        [session.id for _, session in pairs],
+        [person.dose for person, _ in pairs],
+        _codes(len(pairs)),
+        now,
+        now,
+        *text_params,
+        kind,
+        f"{kind}:",
+        now,
+        next_sending_time(now),
+        list(taken),
+        list(taken.values()),
+        people,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _write_batch_orm(pairs, *, now, kind, reason) -> None:
+    """The same writes through the ORM, for the embedded SQLite default."""
+    made = Appointment.objects.bulk_create(
+        Appointment(
+            registration_id=person.id, session_id=session.id, dose=person.dose, created_at=now
+        )
+        for person, session in pairs
+    )
+    for session_id, n in Counter(session.id for _, session in pairs).items():
+        Session.objects.filter(pk=session_id).update(booked=F("booked") + n)
+    Registration.objects.filter(pk__in=[p.id for p, _ in pairs]).update(
+        status=Registration.Status.ALLOTTED
+    )
+    appointments = Appointment.objects.filter(pk__in=[a.pk for a in made]).select_related(
+        "registration__account", "session__centre"
+    )
+    for appointment in appointments:
+        notices.tell(
+            appointment=appointment, kind=kind, reason=reason, dedupe=f"{kind}:{appointment.pk}"
+        )

@@ -1,0 +1,301 @@
+"""Everything that books, frees or closes a seat.
+
+The locking recipe (one for all): a durable transaction; lock the session row,
+then the registration row (the allocator locks sessions, then registrations,
+too, so the two never deadlock); re-check under the lock; write. The database
+constraints (never_overbooked, one_active_appointment_per_dose) are the last
+line if a caller ever skips the recipe. Freeing a seat needs no session lock:
+`booked - 1` in one UPDATE is safe whatever else runs.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registrations.models import Registration
+
+from . import notices
+from .allocation import (
+    AllocationSummary,
+    OpenSession,
+    allocate_district,
+    person_from_registration,
+)
+from .models import Appointment, Session
+
+
+class AllotmentError(Exception):
+    message = _("This slot cannot be allotted.")
+
+    def __init__(self, message: str | None = None):
+        if message is not None:
+            self.message = message
+        super().__init__(str(self.message))
+
+
+class SessionFull(AllotmentError):  # noqa: N818 (names agreed in the contracts)
+    message = _("This session has no seats left.")
+
+
+class NotEligible(AllotmentError):  # noqa: N818
+    message = _("This person cannot be given this session.")
+
+
+class AlreadyAllotted(AllotmentError):  # noqa: N818
+    message = _("This person already has a slot for this dose.")
+
+
+def _save(obj: models.Model, *, by: User | None, reason: str, fields: list[str]) -> None:
+    """Saves with a history row that says who and why."""
+    obj._history_user = by
+    obj._change_reason = reason[:100] or None
+    obj.save(update_fields=fields)
+
+
+def allot(
+    *, registration: Registration, session: Session, by: User | None, reason: str = ""
+) -> Appointment:
+    """Books one seat for one person: the one way, for officials and tests alike."""
+    with transaction.atomic(durable=True):
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("centre")
+            .get(pk=session.pk)
+        )
+        registration = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=registration.pk)
+        )
+        check_can_allot(registration=registration, session=session)
+        appointment = _book(registration=registration, session=session, by=by, reason=reason)
+        notices.tell(appointment=appointment, kind="allotted", dedupe=f"allotted:{appointment.pk}")
+    return appointment
+
+
+def check_can_allot(*, registration: Registration, session: Session) -> None:
+    """The allocator's rules for one person and one session, except notice:
+    an official may fill tomorrow's seat by hand."""
+    if registration.status == Registration.Status.ALLOTTED:
+        raise AlreadyAllotted()
+    if registration.status != Registration.Status.WAITING:
+        raise NotEligible(_("This person is not waiting for a slot."))
+    if registration.district_id != session.district_id:
+        raise NotEligible(_("This session is in another district."))
+    if not session.published or session.status != Session.Status.ACTIVE:
+        raise NotEligible(_("This session is not open."))
+    if session.date < timezone.localdate():
+        raise NotEligible(_("This session is over."))
+    person = person_from_registration(registration)
+    if person is None or not person.fits(_as_open(session)):
+        raise NotEligible(_("This person's age, dose or vaccine does not match this session."))
+    if session.booked >= session.capacity:
+        raise SessionFull()
+
+
+def _as_open(session: Session) -> OpenSession:
+    return OpenSession(
+        id=session.pk,
+        centre_id=session.centre_id,
+        locality_id=session.centre.locality_id,
+        area_id=session.centre.area_id,
+        date=session.date,
+        start_time=session.start_time,
+        vaccine=session.vaccine,
+        dose=session.dose,
+        min_age=session.min_age,
+        max_age=session.max_age,
+        seats=session.capacity - session.booked,
+    )
+
+
+def _book(*, registration: Registration, session: Session, by, reason: str) -> Appointment:
+    appointment = Appointment(
+        registration=registration, session=session, dose=registration.next_dose(), allotted_by=by
+    )
+    appointment._history_user = by
+    appointment._change_reason = reason[:100] or None
+    try:
+        with transaction.atomic():
+            appointment.save()
+            session.booked += 1
+            _save(session, by=by, reason=reason, fields=["booked"])
+    except IntegrityError as error:
+        # Only reachable if someone skipped the locks: the constraints decide.
+        if "never_overbooked" in str(error):
+            raise SessionFull() from error
+        raise AlreadyAllotted() from error
+    registration.status = Registration.Status.ALLOTTED
+    _save(registration, by=by, reason=reason, fields=["status"])
+    return appointment
+
+
+def _release(
+    *,
+    appointment: Appointment,
+    by: User | None,
+    reason: str,
+    to: str = Appointment.Status.CANCELLED,
+) -> bool:
+    """Frees the seat and puts the person back at their place in the queue.
+    False if the appointment was no longer booked (a second click, a race)."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != Appointment.Status.BOOKED:
+        return False
+    appointment.status = to
+    appointment.cancelled_at = timezone.now()
+    appointment.cancel_reason = reason[:200]
+    _save(appointment, by=by, reason=reason, fields=["status", "cancelled_at", "cancel_reason"])
+    Session.objects.filter(pk=appointment.session_id).update(booked=F("booked") - 1)
+    registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
+    if registration.status == Registration.Status.ALLOTTED:
+        registration.status = Registration.Status.WAITING
+        _save(registration, by=by, reason=reason, fields=["status"])
+    return True
+
+
+def cancel_appointment(*, appointment: Appointment, by: User | None, reason: str) -> None:
+    """The seat goes back at once; the person keeps their original queue place."""
+    with transaction.atomic():
+        if _release(appointment=appointment, by=by, reason=reason):
+            _tell_cancelled(appointment.pk, reason)
+            _request_allocation(appointment.session.district_id)
+
+
+def turn_away(*, appointment: Appointment, by: User, reason: str) -> None:
+    """A vaccinator could not vaccinate this person today (unwell, wrong
+    vaccine...): the person goes back to the queue at their place."""
+    cancel_appointment(appointment=appointment, by=by, reason=reason)
+
+
+def _tell_cancelled(appointment_id: int, reason: str) -> None:
+    appointment = Appointment.objects.select_related(
+        "registration__account", "session__centre"
+    ).get(pk=appointment_id)
+    notices.tell(
+        appointment=appointment,
+        kind="appointment_cancelled",
+        reason=reason,
+        dedupe=f"appointment_cancelled:{appointment_id}",
+    )
+
+
+def record_vaccination(*, appointment: Appointment, by: User, batch_number: str) -> None:
+    """Dose given. After dose 1 the person waits again, for dose 2, which the
+    allocator gives once the vaccine's interval has passed."""
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("session")
+            .get(pk=appointment.pk)
+        )
+        if appointment.status != Appointment.Status.BOOKED:
+            raise AllotmentError(_("This appointment is not open any more."))
+        appointment.status = Appointment.Status.ATTENDED
+        appointment.attended_at = timezone.now()
+        appointment.batch_number = batch_number
+        _save(appointment, by=by, reason="", fields=["status", "attended_at", "batch_number"])
+        registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
+        registration.doses_received = appointment.dose
+        registration.last_dose_date = timezone.localdate()
+        registration.last_vaccine = appointment.session.vaccine
+        done = appointment.dose >= 2
+        registration.status = Registration.Status.COMPLETED if done else Registration.Status.WAITING
+        fields = ["doses_received", "last_dose_date", "last_vaccine", "status"]
+        _save(registration, by=by, reason="", fields=fields)
+
+
+def cancel_session(*, session: Session, by: User, reason: str) -> AllocationSummary:
+    """Closes a session and re-allots its people at once (same rules, their
+    queue place kept); each is told by SMS, with the reason."""
+    with transaction.atomic(durable=True):
+        session = Session.objects.select_for_update().get(pk=session.pk)
+        if session.status == Session.Status.CANCELLED:
+            return AllocationSummary(district_id=session.district_id)
+        session.status = Session.Status.CANCELLED
+        session.cancel_reason = reason[:200]
+        _save(session, by=by, reason=reason, fields=["status", "cancel_reason"])
+        booked = list(session.appointments.filter(status=Appointment.Status.BOOKED))
+        for appointment in booked:
+            _release(appointment=appointment, by=by, reason=reason)
+    displaced = {a.registration_id: a.pk for a in booked}
+    summary = allocate_district(
+        district_id=session.district_id,
+        wait=True,
+        only_ids=list(displaced),
+        kind="reallotted",
+        reason=reason,
+    )
+    with transaction.atomic():
+        for registration_id, appointment_id in displaced.items():
+            if registration_id not in summary.seated:
+                _tell_cancelled(appointment_id, reason)
+    return summary
+
+
+def change_capacity(*, session: Session, capacity: int, by: User) -> None:
+    """Refuses to go below the seats already booked: people keep their slot
+    unless an official cancels it on purpose."""
+    with transaction.atomic(durable=True):
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        if capacity < locked.booked:
+            raise AllotmentError(
+                _(
+                    "%(booked)d people are already booked; the capacity cannot go below that."
+                    " Cancel their appointments first."
+                )
+                % {"booked": locked.booked}
+            )
+        grew = capacity > locked.capacity
+        locked.capacity = capacity
+        _save(locked, by=by, reason="capacity changed", fields=["capacity"])
+        if grew:
+            _request_allocation(locked.district_id)
+    session.capacity = capacity
+
+
+def mark_no_shows(*, today: datetime.date | None = None, batch: int = 5000) -> int:
+    """Appointments still booked after their day become no-shows; each person
+    goes back to the queue at their place, or to the back of it after
+    TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE no-shows. Safe to run twice."""
+    today = today or timezone.localdate()
+    total = 0
+    while True:
+        with transaction.atomic():
+            claimed = list(
+                Appointment.objects.filter(
+                    status=Appointment.Status.BOOKED, session__date__lt=today
+                )
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", "registration_id")[:batch]
+            )
+            if not claimed:
+                return total
+            _mark_no_show([pk for pk, _ in claimed], [reg for _, reg in claimed])
+        total += len(claimed)
+
+
+def _mark_no_show(appointment_ids: list[int], registration_ids: list[int]) -> None:
+    now = timezone.now()
+    Appointment.objects.filter(pk__in=appointment_ids).update(
+        status=Appointment.Status.NO_SHOW, updated_at=now
+    )
+    back = settings.TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE
+    Registration.objects.filter(
+        pk__in=registration_ids, status=Registration.Status.ALLOTTED
+    ).update(
+        status=Registration.Status.WAITING,
+        no_show_count=F("no_show_count") + 1,
+        queue_at=Case(When(no_show_count__gte=back - 1, then=Value(now)), default=F("queue_at")),
+    )
+
+
+def _request_allocation(district_id: int) -> None:
+    from .tasks import request_allocation
+
+    request_allocation(district_id)
