@@ -186,3 +186,25 @@ class Registration(models.Model):
         self.id_type = id_type
         self.id_hash = ids.hash_id_number(id_type, number)
         self.id_last4 = ids.id_last4(number)
+
+
+class SignInCode(models.Model):
+    """The one-time sign-in code of a mobile number, and the counters that limit
+    guessing and sending. One row per number, locked while it changes."""
+
+    mobile = models.CharField(max_length=16, unique=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Wrong tries count per number, not per code: sending a fresh code must not
+    # buy a guesser five more tries.
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    window_started_at = models.DateTimeField(default=timezone.now)
+    sends_in_window = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
+
+    def __str__(self) -> str:
+        return mask_mobile(self.mobile)

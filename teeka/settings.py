@@ -230,6 +230,22 @@ TEEKA_DOSE_INTERVAL_DAYS = {"COVISHIELD": 84, "COVAXIN": 28}
 # After this many no-shows a person goes to the back of the queue.
 TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE = env_int("TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE", 2)
 
+# Citizen sign-in by one-time code (registrations/otp.py).
+TEEKA_OTP_VALID_SECONDS = 5 * 60
+TEEKA_OTP_MAX_WRONG_TRIES = 5
+TEEKA_OTP_LOCK_SECONDS = 15 * 60
+TEEKA_OTP_SENDS_PER_WINDOW = 3
+TEEKA_OTP_SEND_WINDOW_SECONDS = 15 * 60
+# Per IP address, per window. Generous: mobile networks put many phones
+# behind one address (carrier NAT), and help desks sign in many people.
+TEEKA_OTP_IP_WINDOW_SECONDS = 10 * 60
+TEEKA_OTP_IP_SENDS = env_int("TEEKA_OTP_IP_SENDS", 30)
+TEEKA_OTP_IP_TRIES = env_int("TEEKA_OTP_IP_TRIES", 60)
+# How many proxies in front of the app add to X-Forwarded-For (0: none).
+TEEKA_PROXY_COUNT = env_int("TEEKA_PROXY_COUNT", 0)
+# A citizen's session ends after this long without a page view.
+TEEKA_CITIZEN_IDLE_SECONDS = env_int("TEEKA_CITIZEN_IDLE_SECONDS", 30 * 60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,211 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from districts.models import Area, District, Locality
+
+from .models import Gender, IdType, PriorityGroup
+from .services import PersonDetails, derive_priority
+from .validators import normalise_mobile, validate_id_number, validate_pincode
+
+
+class MobileForm(forms.Form):
+    mobile = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        help_text=_("10 digits. We send a 6-digit code to it by SMS."),
+        widget=forms.TextInput(
+            attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel-national"}
+        ),
+    )
+
+    def clean_mobile(self) -> str:
+        mobile = normalise_mobile(self.cleaned_data["mobile"])
+        if mobile is None:
+            raise ValidationError(
+                _("Please type a 10-digit mobile number starting with 6, 7, 8 or 9.")
+            )
+        return mobile
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code from the SMS"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+        ),
+        error_messages={"min_length": _("The code has 6 digits.")},
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not code.isdigit():
+            raise ValidationError(_("The code has 6 digits."))
+        return code
+
+
+class Occupation(forms.TypedChoiceField):
+    """Only the groups a person can claim; age-based groups are derived."""
+
+    def __init__(self, **kwargs):
+        choices = [
+            (PriorityGroup.HEALTH_WORKER.value, PriorityGroup.HEALTH_WORKER.label),
+            (PriorityGroup.FRONTLINE_WORKER.value, PriorityGroup.FRONTLINE_WORKER.label),
+            (PriorityGroup.EVERYONE.value, _("Neither")),
+        ]
+        super().__init__(choices=choices, coerce=int, **kwargs)
+
+
+def district_choices() -> list[tuple[int, str]]:
+    return sorted(((d.pk, d.name) for d in District.objects.all()), key=lambda c: c[1])
+
+
+def area_choices(district_id: int | str) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Blocks, then towns, each under its heading."""
+    areas = Area.objects.filter(district_id=district_id)
+    groups = []
+    for kind, heading in ((Area.Kind.BLOCK, _("Blocks")), (Area.Kind.TOWN, _("Towns"))):
+        options = sorted(((a.pk, a.name) for a in areas if a.kind == kind), key=lambda c: c[1])
+        if options:
+            groups.append((heading, options))
+    return groups
+
+
+def locality_choices(area_id: int | str) -> list[tuple[int, str]]:
+    return [(loc.pk, str(loc)) for loc in Locality.objects.filter(area_id=area_id)]
+
+
+def _cascade_field(model, label, empty_label, invalid) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=model.objects.none(),
+        empty_label=empty_label,
+        error_messages={"invalid_choice": invalid},
+    )
+
+
+class PersonForm(forms.Form):
+    """One person; district, block or town and village or ward form a cascade
+    whose choices narrow as the earlier ones are picked."""
+
+    name = forms.CharField(label=_("Full name, as on the ID"), max_length=100)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, widget=forms.RadioSelect)
+    birth_year = forms.IntegerField(
+        label=_("Year of birth"),
+        min_value=1900,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    id_type = forms.ChoiceField(label=_("Photo ID"), choices=IdType.choices)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=30,
+        help_text=_("We keep only the last 4 characters; the full number is never shown again."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    occupation = Occupation(
+        label=_("Do you work in health care or on the front line?"),
+        initial=PriorityGroup.EVERYONE.value,
+        help_text=_("Front line: police, home guards, sanitation, revenue and panchayat staff."),
+    )
+    long_term_illness = forms.BooleanField(
+        label=_("I have a long-term illness (diabetes, heart, kidney, lung disease, cancer)"),
+        required=False,
+        help_text=_("Counts for people aged 45 or over. People 60 or over come first anyway."),
+    )
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.all(), empty_label=_("Choose district")
+    )
+    area = _cascade_field(
+        Area,
+        _("Block or town"),
+        _("Choose block or town"),
+        _("Please choose a block or town in the district you picked."),
+    )
+    locality = _cascade_field(
+        Locality,
+        _("Village or ward"),
+        _("Choose village or ward"),
+        _("Please choose a village or ward in the block or town you picked."),
+    )
+    address_line = forms.CharField(label=_("House and street"), max_length=200, required=False)
+    pincode = forms.CharField(
+        label=_("PIN code"),
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [("", _("Choose district")), *district_choices()]
+        district_id = self._picked("district")
+        if district_id:
+            self.fields["area"].queryset = Area.objects.filter(district_id=district_id)
+            self.fields["area"].choices = [
+                ("", _("Choose block or town")),
+                *area_choices(district_id),
+            ]
+        area_id = self._picked("area")
+        if district_id and area_id:
+            self.fields["locality"].queryset = Locality.objects.filter(
+                area_id=area_id, area__district_id=district_id
+            )
+            self.fields["locality"].choices = [
+                ("", _("Choose village or ward")),
+                *locality_choices(area_id),
+            ]
+
+    def _picked(self, name: str) -> str | None:
+        value = self.data.get(name) if self.is_bound else self.initial.get(name)
+        return str(value) if value and str(value).isdigit() else None
+
+    def clean_birth_year(self) -> int:
+        year = self.cleaned_data["birth_year"]
+        if year > timezone.localdate().year - settings.TEEKA_MIN_AGE:
+            raise ValidationError(
+                _("Vaccination is open to people aged %(age)d or over.")
+                % {"age": settings.TEEKA_MIN_AGE}
+            )
+        return year
+
+    def clean_pincode(self) -> str:
+        return validate_pincode(self.cleaned_data["pincode"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("id_type") and data.get("id_number"):
+            try:
+                data["id_number"] = validate_id_number(data["id_type"], data["id_number"])
+            except ValidationError as error:
+                self.add_error("id_number", error)
+        return data
+
+    def details(self) -> PersonDetails:
+        data = self.cleaned_data
+        return PersonDetails(
+            name=data["name"],
+            gender=data["gender"],
+            birth_year=data["birth_year"],
+            id_type=data["id_type"],
+            id_number=data["id_number"],
+            priority=derive_priority(
+                occupation=data["occupation"],
+                birth_year=data["birth_year"],
+                long_term_illness=data["long_term_illness"],
+            ),
+            district_id=data["district"].pk,
+            area_id=data["area"].pk,
+            locality_id=data["locality"].pk,
+            address_line=data["address_line"],
+            pincode=data["pincode"],
+        )
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, take this person out of the queue for good"), required=True
+    )

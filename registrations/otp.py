@@ -1,0 +1,164 @@
+"""Signing in with a mobile number and a 6-digit code sent by SMS.
+
+Limits, each refusal saying why and when to try again:
+- a code lives TEEKA_OTP_VALID_SECONDS (5 minutes) and works once;
+- TEEKA_OTP_MAX_WRONG_TRIES (5) wrong codes lock the number for 15 minutes;
+- TEEKA_OTP_SENDS_PER_WINDOW (3) codes per number per 15 minutes;
+- per IP address, a number of sends and of tries per window (Redis counters).
+
+The per-number counters live on the SignInCode row and change under its row
+lock, so parallel requests cannot slip past them. Codes are stored as a keyed
+hash, never as typed.
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from teeka.outbox import render_sms
+from teeka.sms import send_sms
+
+from .models import Account, SignInCode
+
+
+class OtpRefused(Exception):  # noqa: N818 - the name in the agreed contract
+    def __init__(self, message: str, retry_at: datetime.datetime | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_at = retry_at
+
+
+@dataclass
+class _Verdict:
+    account: Account | None = None
+    refusal: OtpRefused | None = None
+
+
+def _hash(mobile: str, code: str) -> str:
+    message = f"{mobile}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _clock(moment: datetime.datetime) -> str:
+    return formats.time_format(timezone.localtime(moment), "h:i A")
+
+
+def _minutes_until(moment: datetime.datetime) -> int:
+    return max(1, -(-int((moment - timezone.now()).total_seconds()) // 60))
+
+
+def _try_later(reason: str, retry_at: datetime.datetime) -> OtpRefused:
+    message = _("%(reason)s Please try again after %(time)s (in %(minutes)d minutes).") % {
+        "reason": reason,
+        "time": _clock(retry_at),
+        "minutes": _minutes_until(retry_at),
+    }
+    return OtpRefused(message, retry_at)
+
+
+def _count_ip(action: str, ip: str, limit: int) -> None:
+    """A fixed-window counter per address in the cache (Redis in production)."""
+    period = settings.TEEKA_OTP_IP_WINDOW_SECONDS
+    window = int(timezone.now().timestamp()) // period
+    key = f"otp:{action}:{ip}:{window}"
+    cache.add(key, 0, timeout=period + 5)
+    if cache.incr(key) > limit:
+        retry_at = datetime.datetime.fromtimestamp((window + 1) * period, tz=datetime.UTC)
+        raise _try_later(_("Too many requests came from your network."), retry_at)
+
+
+def _locked_row(mobile: str) -> SignInCode:
+    SignInCode.objects.get_or_create(mobile=mobile)
+    return SignInCode.objects.select_for_update().get(mobile=mobile)
+
+
+def _refuse_if_locked(row: SignInCode, now: datetime.datetime) -> None:
+    if row.locked_until and row.locked_until > now:
+        raise _try_later(_("This number is locked after too many wrong codes."), row.locked_until)
+
+
+def _take_send(row: SignInCode, now: datetime.datetime) -> None:
+    window = datetime.timedelta(seconds=settings.TEEKA_OTP_SEND_WINDOW_SECONDS)
+    if now >= row.window_started_at + window:
+        row.window_started_at, row.sends_in_window = now, 0
+    if row.sends_in_window >= settings.TEEKA_OTP_SENDS_PER_WINDOW:
+        raise _try_later(
+            _("We have already sent 3 codes to this number."), row.window_started_at + window
+        )
+    row.sends_in_window += 1
+
+
+def send_code(*, mobile: str, ip: str) -> None:
+    """Sends a fresh code to `mobile` (E.164); the previous code stops working."""
+    _count_ip("send", ip, settings.TEEKA_OTP_IP_SENDS)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        row = _locked_row(mobile)
+        _refuse_if_locked(row, now)
+        _take_send(row, now)
+        row.code_hash = _hash(mobile, code)
+        row.expires_at = now + datetime.timedelta(seconds=settings.TEEKA_OTP_VALID_SECONDS)
+        row.save()
+    text = render_sms("sign_in_code", {"code": code}, translation.get_language() or "hi")
+    send_sms(to=mobile, text=text)
+
+
+def _wrong_code(row: SignInCode, now: datetime.datetime) -> OtpRefused:
+    row.wrong_tries += 1
+    left = settings.TEEKA_OTP_MAX_WRONG_TRIES - row.wrong_tries
+    if left > 0:
+        return OtpRefused(
+            _("That code is not right. You can try %(left)d more times.") % {"left": left}
+        )
+    row.locked_until = now + datetime.timedelta(seconds=settings.TEEKA_OTP_LOCK_SECONDS)
+    row.wrong_tries, row.code_hash = 0, ""
+    return _try_later(_("That code is not right, and this number is now locked."), row.locked_until)
+
+
+def _check(row: SignInCode, code: str, now: datetime.datetime) -> OtpRefused | None:
+    _refuse_if_locked(row, now)
+    if not row.code_hash:
+        return OtpRefused(_("There is no code waiting for this number. Please ask for a code."))
+    if row.expires_at <= now:
+        return OtpRefused(
+            _("This code has expired: codes work for 5 minutes. Please ask for a new code.")
+        )
+    if not hmac.compare_digest(row.code_hash, _hash(row.mobile, code.strip())):
+        return _wrong_code(row, now)
+    return None
+
+
+def _sign_in(row: SignInCode, now: datetime.datetime) -> Account:
+    row.code_hash, row.wrong_tries, row.locked_until = "", 0, None
+    account, _created = Account.objects.get_or_create(
+        mobile=row.mobile, defaults={"language": translation.get_language() or "hi"}
+    )
+    Account.objects.filter(pk=account.pk).update(last_sign_in_at=now)
+    account.last_sign_in_at = now
+    return account
+
+
+def verify_code(*, mobile: str, code: str, ip: str) -> Account:
+    """The account of `mobile` (made on first sign-in) if `code` is its code."""
+    _count_ip("try", ip, settings.TEEKA_OTP_IP_TRIES)
+    now = timezone.now()
+    # The wrong-try counter must be saved even when the answer is a refusal,
+    # so the transaction commits and the refusal is raised after it.
+    with transaction.atomic():
+        row = _locked_row(mobile)
+        verdict = _Verdict(refusal=_check(row, code, now))
+        if verdict.refusal is None:
+            verdict.account = _sign_in(row, now)
+        row.save()
+    if verdict.refusal:
+        raise verdict.refusal
+    return verdict.account

@@ -1,0 +1,270 @@
+"""Registering people, withdrawing them, and where they stand in the queue.
+
+Duplicates are decided by the database's unique constraints
+(one_registration_per_id, one_person_once_per_account, account_seat_unique):
+an IntegrityError becomes the person's message, so ten simultaneous
+submissions of one person leave exactly one row.
+"""
+
+import datetime
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
+
+
+class RegistrationRefused(Exception):  # noqa: N818 - the name in the agreed contract
+    message: str = ""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class AlreadyRegistered(RegistrationRefused):
+    def __init__(self, *, existing: Registration, account: Account | None):
+        self.masked_reference = mask_reference(existing.reference)
+        self.on_another_mobile = existing.account_id != (account.pk if account else None)
+        self.withdrawn = existing.status == Registration.Status.WITHDRAWN
+        super().__init__(self._explain())
+
+    def _explain(self) -> str:
+        text = _("This ID is already registered (reference %(ref)s).") % {
+            "ref": self.masked_reference
+        }
+        if self.withdrawn:
+            text += " " + _("That registration was withdrawn.")
+        if self.on_another_mobile or self.withdrawn:
+            text += " " + _(
+                "To move it to this mobile or bring it back, call the helpline %(helpline)s "
+                "or visit any vaccination centre's help desk with this ID."
+            ) % {"helpline": settings.TEEKA_HELPLINE}
+        return text
+
+
+class SamePersonOnAccount(RegistrationRefused):
+    def __init__(self) -> None:
+        super().__init__(_("A person with this name and year of birth is already on your account."))
+
+
+class AccountFull(RegistrationRefused):
+    def __init__(self) -> None:
+        super().__init__(
+            _("An account can hold up to %(n)d people. Use another mobile number for more.")
+            % {"n": settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT}
+        )
+
+
+class NotEligible(RegistrationRefused):
+    pass
+
+
+@dataclass
+class PersonDetails:
+    name: str
+    gender: str
+    birth_year: int
+    id_type: str
+    id_number: str
+    priority: int
+    district_id: int
+    area_id: int
+    locality_id: int
+    address_line: str = ""
+    pincode: str = ""
+
+
+def mask_reference(reference: str) -> str:
+    """ABC-***-**Z: enough for the owner to recognise, too little to look up."""
+    return f"{reference[:3]}-***-**{reference[-1]}"
+
+
+def derive_priority(*, occupation: int, birth_year: int, long_term_illness: bool) -> int:
+    """Age-based groups come from the year of birth, never from what is ticked."""
+    age = timezone.localdate().year - birth_year
+    if occupation in (PriorityGroup.HEALTH_WORKER, PriorityGroup.FRONTLINE_WORKER):
+        return occupation
+    if age >= 60:
+        return PriorityGroup.AGED_60_PLUS
+    if age >= 45 and long_term_illness:
+        return PriorityGroup.AGED_45_COMORBID
+    return PriorityGroup.EVERYONE
+
+
+def _check_eligible(details: PersonDetails) -> None:
+    age = timezone.localdate().year - details.birth_year
+    if age < settings.TEEKA_MIN_AGE:
+        raise NotEligible(
+            _("Vaccination is open to people aged %(age)d or over.")
+            % {"age": settings.TEEKA_MIN_AGE}
+        )
+
+
+def _new_registration(details: PersonDetails, account: Account | None) -> Registration:
+    fields = {k: v for k, v in details.__dict__.items() if k not in ("id_type", "id_number")}
+    registration = Registration(account=account, **fields)
+    registration.name = " ".join(registration.name.split())
+    registration.set_id_number(details.id_type, details.id_number)
+    return registration
+
+
+def _free_seat(account: Account) -> int:
+    taken = set(
+        account.registrations.exclude(status=Registration.Status.WITHDRAWN).values_list(
+            "seat", flat=True
+        )
+    )
+    free = [s for s in range(1, settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1) if s not in taken]
+    if not free:
+        raise AccountFull()
+    return free[0]
+
+
+def _refusal_for(error: IntegrityError, registration: Registration) -> RegistrationRefused | None:
+    """The person's message for a unique-constraint loss; None for a seat race."""
+    text = str(error)
+    if "one_registration_per_id" in text:
+        existing = Registration.objects.get(
+            id_type=registration.id_type, id_hash=registration.id_hash
+        )
+        return AlreadyRegistered(existing=existing, account=registration.account)
+    if "one_person_once_per_account" in text:
+        return SamePersonOnAccount()
+    if "account_seat_unique" in text:
+        return None
+    raise error
+
+
+def register_person(
+    *,
+    account: Account | None,
+    details: PersonDetails,
+    by: User | None = None,
+    no_mobile_reason: str = "",
+) -> Registration:
+    """Adds a person to the queue, at the back of their priority group."""
+    _check_eligible(details)
+    registration = _new_registration(details, account)
+    registration.created_by, registration.no_mobile_reason = by, no_mobile_reason
+    # Two people added to one account at once may pick the same seat: the
+    # loser of that race simply tries the next free seat.
+    for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
+        if account is not None:
+            registration.seat = _free_seat(account)
+        try:
+            with transaction.atomic():
+                registration.save(force_insert=True)
+            return registration
+        except IntegrityError as error:
+            refusal = _refusal_for(error, registration)
+            if refusal is not None:
+                raise refusal from None
+            registration.pk = None
+    raise AccountFull()
+
+
+def withdraw_registration(*, registration: Registration, by: User | None, reason: str) -> None:
+    """Takes a person out of the queue for good; an appointment is cancelled first,
+    so its seat goes back to the session."""
+    from slots.models import Appointment
+    from slots.services import cancel_appointment
+
+    for appointment in registration.appointments.filter(status=Appointment.Status.BOOKED):
+        cancel_appointment(appointment=appointment, by=by, reason=reason)
+    with transaction.atomic():
+        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+        if locked.status == Registration.Status.WITHDRAWN:
+            return
+        locked.status = Registration.Status.WITHDRAWN
+        locked._change_reason = reason
+        locked.save(update_fields=["status"])
+    registration.status = Registration.Status.WITHDRAWN
+
+
+# Where a person stands --------------------------------------------------------
+
+
+@dataclass
+class QueuePlace:
+    in_area: int
+    in_district: int
+
+
+@dataclass
+class Estimate:
+    """When a slot is likely: `days` when the published seats reach the person,
+    else how many free seats are published (0: none at all)."""
+
+    days: int | None
+    seats_published: int
+
+
+def _same_queue(registration: Registration) -> Q:
+    """WAITING people eligible for the same next dose as `registration`."""
+    same = Q(status=Registration.Status.WAITING, doses_received=registration.doses_received)
+    if registration.doses_received == 1:
+        today = timezone.localdate()
+        due = Q()
+        for vaccine, days in settings.TEEKA_DOSE_INTERVAL_DAYS.items():
+            due |= Q(last_vaccine=vaccine, last_dose_date__lte=today - datetime.timedelta(days))
+        same &= due
+    return same
+
+
+def _ahead_of(registration: Registration) -> Q:
+    """Strictly before `registration` in QUEUE_ORDER (priority, queue_at, reference)."""
+    first, second, third = QUEUE_ORDER
+    mine = [getattr(registration, f) for f in QUEUE_ORDER]
+    return (
+        Q(**{f"{first}__lt": mine[0]})
+        | Q(**{first: mine[0], f"{second}__lt": mine[1]})
+        | Q(**{first: mine[0], second: mine[1], f"{third}__lt": mine[2]})
+    )
+
+
+def queue_place(*, registration: Registration) -> QueuePlace:
+    """1 = next in line, in the block or town and in the district."""
+    ahead = Registration.objects.filter(_same_queue(registration), _ahead_of(registration))
+    return QueuePlace(
+        in_area=ahead.filter(area_id=registration.area_id).count() + 1,
+        in_district=ahead.filter(district_id=registration.district_id).count() + 1,
+    )
+
+
+def _open_seats_by_day(registration: Registration) -> list[tuple[datetime.date, int]]:
+    from slots.models import Session
+
+    age = registration.age_on(timezone.localdate())
+    first_day = timezone.localdate() + datetime.timedelta(
+        days=math.ceil(settings.TEEKA_NOTICE_HOURS / 24)
+    )
+    sessions = Session.objects.filter(
+        centre__area_id=registration.area_id,
+        published=True,
+        status=Session.Status.ACTIVE,
+        date__gte=first_day,
+        dose=registration.next_dose(),
+        min_age__lte=age,
+    ).filter(Q(max_age__isnull=True) | Q(max_age__gte=age))
+    if registration.doses_received == 1:
+        sessions = sessions.filter(vaccine=registration.last_vaccine)
+    rows = sessions.values("date").annotate(free=Sum("capacity") - Sum("booked"))
+    return sorted((row["date"], row["free"]) for row in rows)
+
+
+def estimate_slot(*, registration: Registration, place_in_area: int) -> Estimate:
+    """From the seats published in the person's block or town: the first day
+    on which the free seats reach their place in the queue."""
+    total = 0
+    for day, free in _open_seats_by_day(registration):
+        total += free
+        if total >= place_in_area:
+            return Estimate(days=(day - timezone.localdate()).days, seats_published=total)
+    return Estimate(days=None, seats_published=total)

@@ -1,0 +1,267 @@
+"""Citizen pages: sign in with a code, add people, status, slip, cancel, withdraw.
+
+The signed-in account's id lives in the session (never in a URL); pages about
+one person are addressed by its reference only.
+"""
+
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from slots.models import Appointment
+
+from . import otp, services
+from .forms import CodeForm, MobileForm, PersonForm, WithdrawForm
+from .models import Account, Registration, mask_mobile
+from .slip import qr_svg
+
+ACCOUNT_KEY = "citizen_account_id"
+MOBILE_KEY = "citizen_otp_mobile"
+SEEN_KEY = "citizen_seen"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address, trusting only the proxies we run (TEEKA_PROXY_COUNT)."""
+    hops = settings.TEEKA_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if hops and len(forwarded) >= hops and forwarded[-hops]:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _keep_alive(request: HttpRequest) -> None:
+    # Saving the session pushes its expiry on; once a minute is enough.
+    now = int(time.time())
+    if now - request.session.get(SEEN_KEY, 0) > 60:
+        request.session[SEEN_KEY] = now
+
+
+def _remember_language(account: Account) -> None:
+    language = get_language()
+    if language and account.language != language:
+        Account.objects.filter(pk=account.pk).update(language=language)
+        account.language = language
+
+
+def citizen_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        account_id = request.session.get(ACCOUNT_KEY)
+        account = Account.objects.filter(pk=account_id).first() if account_id else None
+        if account is None:
+            return redirect("registrations:sign_in")
+        request.account = account
+        _keep_alive(request)
+        _remember_language(account)
+        return never_cache(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _registration_for_citizen(request: HttpRequest, reference: str) -> Registration:
+    return get_object_or_404(
+        Registration.objects.select_related("district", "area", "locality"),
+        reference=reference,
+        account=request.account,
+    )
+
+
+def _booked_appointment(registration: Registration) -> Appointment | None:
+    return (
+        registration.appointments.filter(status=Appointment.Status.BOOKED)
+        .select_related("session__centre")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+# Signing in ------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.session.get(ACCOUNT_KEY):
+        return redirect("registrations:account")
+    form = MobileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        mobile = form.cleaned_data["mobile"]
+        try:
+            otp.send_code(mobile=mobile, ip=client_ip(request))
+        except otp.OtpRefused as refusal:
+            form.add_error("mobile", refusal.message)
+        else:
+            request.session[MOBILE_KEY] = mobile
+            return redirect("registrations:sign_in_code")
+    return render(request, "registrations/sign_in.html", {"form": form})
+
+
+def _start_citizen_session(request: HttpRequest, account: Account) -> None:
+    request.session.cycle_key()
+    request.session.pop(MOBILE_KEY, None)
+    request.session[ACCOUNT_KEY] = account.pk
+    request.session.set_expiry(settings.TEEKA_CITIZEN_IDLE_SECONDS)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in_code(request: HttpRequest) -> HttpResponse:
+    mobile = request.session.get(MOBILE_KEY)
+    if not mobile:
+        return redirect("registrations:sign_in")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = otp.verify_code(
+                mobile=mobile, code=form.cleaned_data["code"], ip=client_ip(request)
+            )
+        except otp.OtpRefused as refusal:
+            form.add_error("code", refusal.message)
+        else:
+            _start_citizen_session(request, account)
+            return redirect("registrations:account")
+    context = {"form": form, "masked_mobile": mask_mobile(mobile)}
+    return render(request, "registrations/sign_in_code.html", context)
+
+
+@require_POST
+def resend_code(request: HttpRequest) -> HttpResponse:
+    mobile = request.session.get(MOBILE_KEY)
+    if not mobile:
+        return redirect("registrations:sign_in")
+    try:
+        otp.send_code(mobile=mobile, ip=client_ip(request))
+        messages.success(request, _("We have sent a new code. The old one no longer works."))
+    except otp.OtpRefused as refusal:
+        messages.error(request, refusal.message)
+    return redirect("registrations:sign_in_code")
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    request.session.flush()
+    return redirect("home")
+
+
+# The account and its people ----------------------------------------------------
+
+
+@citizen_required
+def account(request: HttpRequest) -> HttpResponse:
+    people = list(request.account.registrations.order_by("seat", "registered_at"))
+    for person in people:
+        if person.status == Registration.Status.WAITING:
+            person.place = services.queue_place(registration=person)
+    active = [p for p in people if p.status != Registration.Status.WITHDRAWN]
+    context = {
+        "people": people,
+        "can_add": len(active) < settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT,
+        "max_people": settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT,
+    }
+    return render(request, "registrations/account.html", context)
+
+
+def _step_form(request: HttpRequest) -> PersonForm:
+    """The form again after a 'next' step (no JavaScript): what was typed stays,
+    without complaints about fields not reached yet."""
+    initial = {key: request.POST.get(key) for key in request.POST if key != "csrfmiddlewaretoken"}
+    return PersonForm(initial=initial)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def add_person(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and "step" in request.POST:
+        form = _step_form(request)
+    else:
+        form = PersonForm(request.POST or None)
+    if request.method == "POST" and "step" not in request.POST and form.is_valid():
+        try:
+            person = services.register_person(account=request.account, details=form.details())
+        except services.AccountFull as refusal:
+            messages.error(request, refusal.message)
+            return redirect("registrations:account")
+        except services.SamePersonOnAccount as refusal:
+            form.add_error("name", refusal.message)
+        except services.RegistrationRefused as refusal:
+            form.add_error("id_number", refusal.message)
+        else:
+            messages.success(request, _("%(name)s is registered.") % {"name": person.name})
+            return redirect("registrations:person", reference=person.reference)
+    return render(request, "registrations/add_person.html", {"form": form})
+
+
+@citizen_required
+def person(request: HttpRequest, reference: str) -> HttpResponse:
+    registration = _registration_for_citizen(request, reference)
+    context = {"person": registration, "appointment": _booked_appointment(registration)}
+    if registration.status == Registration.Status.WAITING:
+        place = services.queue_place(registration=registration)
+        context["place"] = place
+        context["estimate"] = services.estimate_slot(
+            registration=registration, place_in_area=place.in_area
+        )
+    return render(request, "registrations/person.html", context)
+
+
+@citizen_required
+def slip(request: HttpRequest, reference: str) -> HttpResponse:
+    registration = _registration_for_citizen(request, reference)
+    appointment = _booked_appointment(registration)
+    if appointment is None:
+        raise Http404(_("There is no appointment to print."))
+    context = {
+        "person": registration,
+        "appointment": appointment,
+        "qr": qr_svg(f"TEEKA:{registration.reference}:{appointment.code}"),
+    }
+    return render(request, "registrations/slip.html", context)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    from slots.services import AllotmentError, cancel_appointment
+
+    registration = _registration_for_citizen(request, reference)
+    appointment = _booked_appointment(registration)
+    if appointment is None:
+        messages.error(request, _("There is no appointment to cancel."))
+        return redirect("registrations:person", reference=reference)
+    if request.method == "POST":
+        try:
+            cancel_appointment(appointment=appointment, by=None, reason="Cancelled by the citizen")
+        except AllotmentError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("The appointment is cancelled. You are back at your place in the queue.")
+            )
+        return redirect("registrations:person", reference=reference)
+    context = {"person": registration, "appointment": appointment}
+    return render(request, "registrations/cancel.html", context)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    registration = _registration_for_citizen(request, reference)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.withdraw_registration(
+            registration=registration, by=None, reason="Withdrawn by the citizen"
+        )
+        messages.success(
+            request, _("%(name)s is no longer in the queue.") % {"name": registration.name}
+        )
+        return redirect("registrations:account")
+    context = {"person": registration, "form": form}
+    return render(request, "registrations/withdraw.html", context)
