@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "districts",
     "registrations",
     "slots",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "slots.tasks.mark_no_shows",
         "schedule": crontab(hour=0, minute=30),
     },
+    "refresh-dashboard": {
+        "task": "dashboard.tasks.refresh_summaries",
+        "schedule": timedelta(minutes=env_int("DASHBOARD_REFRESH_MINUTES", 5)),
+    },
 }
 
 # SMS: a dotted path to a backend class in teeka.sms.
@@ -229,6 +234,8 @@ TEEKA_NOTICE_HOURS = env_int("TEEKA_NOTICE_HOURS", 24)
 TEEKA_DOSE_INTERVAL_DAYS = {"COVISHIELD": 84, "COVAXIN": 28}
 # After this many no-shows a person goes to the back of the queue.
 TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE = env_int("TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE", 2)
+# The public statistics hide any count smaller than this.
+TEEKA_STATS_MIN_CELL = env_int("TEEKA_STATS_MIN_CELL", 10)
 
 # Citizen sign-in by one-time code (registrations/otp.py).
 TEEKA_OTP_VALID_SECONDS = 5 * 60
