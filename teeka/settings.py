@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "districts",
     "registrations",
     "slots",
+    "helpdesk",
     "dashboard",
 ]
 
@@ -207,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "teeka.tasks.send_pending_sms",
         "schedule": timedelta(minutes=1),
     },
+    "escalate-overdue-tickets": {
+        "task": "helpdesk.tasks.escalate_overdue",
+        "schedule": timedelta(minutes=10),
+    },
     "mark-no-shows": {
         "task": "slots.tasks.mark_no_shows",
         "schedule": crontab(hour=0, minute=30),
@@ -232,6 +237,12 @@ TEEKA_MAX_PEOPLE_PER_ACCOUNT = 4
 TEEKA_NOTICE_HOURS = env_int("TEEKA_NOTICE_HOURS", 24)
 # Days that must pass after dose 1 before dose 2, per vaccine.
 TEEKA_DOSE_INTERVAL_DAYS = {"COVISHIELD": 84, "COVAXIN": 28}
+# Help desk: the SLA clock of a ticket, and how many tickets one mobile (a
+# day) and one network address (an hour) may raise.
+HELPDESK_FIRST_RESPONSE_HOURS = env_int("HELPDESK_FIRST_RESPONSE_HOURS", 4)
+HELPDESK_RESOLUTION_HOURS = env_int("HELPDESK_RESOLUTION_HOURS", 48)
+HELPDESK_TICKETS_PER_MOBILE_PER_DAY = env_int("HELPDESK_TICKETS_PER_MOBILE_PER_DAY", 3)
+HELPDESK_TICKETS_PER_IP_PER_HOUR = env_int("HELPDESK_TICKETS_PER_IP_PER_HOUR", 10)
 # After this many no-shows a person goes to the back of the queue.
 TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE = env_int("TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE", 2)
 # The public statistics hide any count smaller than this.

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("registrations.urls")),
     path("places/", include("districts.urls")),
+    path("help/", include("helpdesk.urls")),
 ]
