@@ -1,0 +1,334 @@
+import io
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import bulk_create_with_history
+
+from districts.models import District
+from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter
+from districts.scoping import scope
+
+from ..forms import CancelSessionForm, CapacityForm, RunAllocationForm, WeekPlanForm
+from ..models import Appointment, Centre, Session
+
+
+def open_sessions_for(user) -> QuerySet:
+    """Sessions an official may allot people to by hand."""
+    sessions = Session.objects.filter(status=Session.Status.ACTIVE, date__gte=timezone.localdate())
+    return scope(sessions, user).select_related("centre").order_by("date", "centre__name")
+
+
+def day_list(session: Session) -> QuerySet:
+    return (
+        session.appointments.filter(status__in=Appointment.ACTIVE)
+        .select_related("registration")
+        .order_by("registration__name", "registration__reference")
+    )
+
+
+@admin.register(Session)
+class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    list_display = (
+        "centre",
+        "date",
+        "start_time",
+        "vaccine",
+        "dose",
+        "age_band",
+        "capacity",
+        "booked",
+        "seats_left",
+        "status",
+        "published",
+    )
+    list_select_related = ("centre",)
+    list_filter = (
+        "status",
+        "published",
+        "vaccine",
+        "dose",
+        "date",
+        ("centre__area", ScopedRelatedFilter),
+        ("district", ScopedRelatedFilter),
+    )
+    search_fields = ("centre__name",)
+    date_hierarchy = "date"
+    autocomplete_fields = ("centre",)
+    actions = ("publish",)
+    change_form_template = "admin/slots/session/change_form.html"
+    change_list_template = "admin/slots/session/change_list.html"
+
+    @admin.display(description=gettext_lazy("ages"))
+    def age_band(self, obj: Session) -> str:
+        return f"{obj.min_age}+" if obj.max_age is None else f"{obj.min_age}–{obj.max_age}"
+
+    @admin.display(description=gettext_lazy("seats left"))
+    def seats_left(self, obj: Session) -> int:
+        return obj.seats_left()
+
+    def get_fields(self, request: HttpRequest, obj: Session | None = None) -> list:
+        return [
+            "centre",
+            "date",
+            "start_time",
+            "end_time",
+            "vaccine",
+            "dose",
+            "min_age",
+            "max_age",
+            "capacity",
+            "booked",
+            "published",
+            "status",
+            "cancel_reason",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Session | None = None) -> tuple:
+        if obj is None:
+            return ("booked", "status", "cancel_reason")
+        # Capacity and cancelling have their own pages (the engine's rules);
+        # what people were booked for does not change under them.
+        return (
+            "centre",
+            "date",
+            "vaccine",
+            "dose",
+            "min_age",
+            "max_age",
+            "capacity",
+            "booked",
+            "status",
+            "cancel_reason",
+        )
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "centre":
+            kwargs["queryset"] = scope(Centre.objects.filter(active=True), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Session, form, change: bool) -> None:
+        obj.district_id = obj.centre.district_id
+        super().save_model(request, obj, form, change)
+        if obj.published:
+            _request_allocation(obj.district_id)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Publish the selected sessions"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        districts = set()
+        for session in queryset.filter(published=False, status=Session.Status.ACTIVE):
+            session.published = True
+            session._change_reason = "published"
+            session.save(update_fields=["published"])
+            districts.add(session.district_id)
+        for district_id in districts:
+            _request_allocation(district_id)
+        self.message_user(request, _("Sessions published; the allocator fills them shortly."))
+
+    # Extra pages -------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("plan/", view(self.plan_view), name="slots_session_plan"),
+            path("allocate/", view(self.allocate_view), name="slots_session_allocate"),
+            path(
+                "<int:object_id>/capacity/", view(self.capacity_view), name="slots_session_capacity"
+            ),
+            path("<int:object_id>/cancel/", view(self.cancel_view), name="slots_session_cancel"),
+            path(
+                "<int:object_id>/day-list/", view(self.day_list_view), name="slots_session_day_list"
+            ),
+            path(
+                "<int:object_id>/day-list.xlsx",
+                view(self.day_list_xlsx),
+                name="slots_session_day_list_xlsx",
+            ),
+        ] + super().get_urls()
+
+    def _page(self, request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            **context,
+        }
+        return TemplateResponse(request, f"admin/slots/session/{template}", context)
+
+    def _require(self, request: HttpRequest, perm: str) -> None:
+        if not request.user.has_perm(f"slots.{perm}_session"):
+            raise PermissionDenied
+
+    def plan_view(self, request: HttpRequest) -> HttpResponse:
+        """The week-plan form: many centres, many days, published in one go."""
+        self._require(request, "add")
+        centres = scope(Centre.objects.filter(active=True), request.user).order_by("name")
+        form = WeekPlanForm(request.POST or None, centres=centres)
+        if request.method == "POST" and form.is_valid():
+            created = self._create_planned(form)
+            messages.success(request, _("%(n)d sessions created.") % {"n": len(created)})
+            return redirect("admin:slots_session_changelist")
+        return self._page(request, "plan.html", _("Plan sessions for a week"), form=form)
+
+    def _create_planned(self, form: WeekPlanForm) -> list[Session]:
+        sessions = form.sessions()
+        with transaction.atomic():
+            created = bulk_create_with_history(
+                sessions, Session, batch_size=500, default_change_reason="week plan"
+            )
+            for district_id in {s.district_id for s in sessions if s.published}:
+                _request_allocation(district_id)
+        return created
+
+    def capacity_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        from ..services import AllotmentError, change_capacity
+
+        self._require(request, "change")
+        session = self.visible_or_404(request, object_id)
+        form = CapacityForm(request.POST or None, initial={"capacity": session.capacity})
+        if request.method == "POST" and form.is_valid():
+            try:
+                change_capacity(
+                    session=session, capacity=form.cleaned_data["capacity"], by=request.user
+                )
+            except AllotmentError as error:
+                form.add_error("capacity", error.message)
+            else:
+                messages.success(request, _("Capacity changed."))
+                return redirect("admin:slots_session_change", session.pk)
+        return self._page(
+            request, "capacity.html", _("Change capacity"), form=form, original=session
+        )
+
+    def cancel_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        from ..services import cancel_session
+
+        self._require(request, "change")
+        session = self.visible_or_404(request, object_id)
+        form = CancelSessionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            summary = cancel_session(
+                session=session, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(
+                request,
+                _(
+                    "Session cancelled; %(n)d people got another slot, the "
+                    "rest wait at their place and were told by SMS."
+                )
+                % {"n": summary.allotted},
+            )
+            return redirect("admin:slots_session_change", session.pk)
+        return self._page(request, "cancel.html", _("Cancel session"), form=form, original=session)
+
+    def allocate_view(self, request: HttpRequest) -> HttpResponse:
+        """Runs the allocator for a district now, rather than at the next tick."""
+        from ..services import allocate_district
+
+        self._require(request, "change")
+        districts = scope(District.objects.all(), request.user, "pk")
+        form = RunAllocationForm(
+            request.POST or None,
+            districts=districts,
+            initial={"district": districts.first() if districts.count() == 1 else None},
+        )
+        if request.method == "POST" and form.is_valid():
+            summary = allocate_district(district_id=form.cleaned_data["district"].pk, wait=True)
+            messages.success(
+                request,
+                _(
+                    "Allocation done: %(allotted)d allotted, %(waiting)d still "
+                    "waiting, %(seats)d seats left."
+                )
+                % {
+                    "allotted": summary.allotted,
+                    "waiting": summary.still_waiting,
+                    "seats": summary.seats_left,
+                },
+            )
+            return redirect("admin:slots_session_changelist")
+        return self._page(request, "allocate.html", _("Run allocation now"), form=form)
+
+    def day_list_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        session = self.visible_or_404(request, object_id)
+        return TemplateResponse(
+            request,
+            "admin/slots/session/day_list.html",
+            {
+                "session": session,
+                "appointments": day_list(session),
+                "printed_at": timezone.localtime(),
+            },
+        )
+
+    def day_list_xlsx(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        session = self.visible_or_404(request, object_id)
+        response = HttpResponse(
+            _day_list_workbook(session),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"day-list-{session.centre_id}-{session.date:%Y-%m-%d}-d{session.dose}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+def _day_list_workbook(session: Session) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"{session.date:%d-%m-%Y}"
+    sheet.append(
+        [
+            str(session.centre),
+            f"{session.date:%d-%m-%Y}",
+            session.get_vaccine_display(),
+            str(session.get_dose_display()),
+        ]
+    )
+    sheet.append(
+        [
+            _("No."),
+            _("Reference"),
+            _("Name"),
+            _("Photo ID"),
+            _("Year of birth"),
+            _("Code"),
+            _("Vaccinated"),
+        ]
+    )
+    for number, appointment in enumerate(day_list(session), 1):
+        person = appointment.registration
+        tick = "✓" if appointment.status == Appointment.Status.ATTENDED else ""
+        sheet.append(
+            [
+                number,
+                person.display_reference,
+                person.name,
+                person.masked_id(),
+                person.birth_year,
+                appointment.code,
+                tick,
+            ]
+        )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _request_allocation(district_id: int) -> None:
+    from ..tasks import request_allocation
+
+    request_allocation(district_id)
