@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "simple_history",
     "import_export",
+    "axes",
     "teeka",
     "districts",
     "registrations",
@@ -98,6 +99,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "districts.middleware.StaffIdleTimeoutMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "teeka.urls"
@@ -175,6 +179,19 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out username before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that sign-in is locked for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Staff sessions end after this long without a request.
+STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 
 # Behind a TLS-terminating proxy in production; DEBUG runs stay on plain HTTP.

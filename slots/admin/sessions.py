@@ -15,8 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_create_with_history
 
 from districts.models import District
-from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter
-from districts.scoping import scope
+from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 
 from ..forms import CancelSessionForm, CapacityForm, RunAllocationForm, WeekPlanForm
 from ..models import Appointment, Centre, Session

@@ -1,0 +1,132 @@
+"""Which permissions each staff role holds, and a function that makes the
+groups match exactly. The roles migration and `manage.py sync_roles` (after a
+new model lands) both call sync_role_groups(), so running it twice changes
+nothing.
+
+Which *districts* a person sees is not a permission: OfficialProfile says that,
+and districts.scoping applies it.
+"""
+
+from collections.abc import Iterable
+
+from django.apps.registry import Apps
+
+from . import roles
+
+VIEW = ("view",)
+READ_WRITE = ("view", "add", "change")
+
+# Permission codenames Django does not create by itself: (app, model, codename, name).
+CUSTOM_PERMISSIONS = [
+    ("slots", "appointment", "check_in", "Can check people in at their centre"),
+    ("registrations", "registration", "import_registration", "Can import registrations"),
+    ("registrations", "registration", "export_registration", "Can export registrations"),
+]
+
+# role -> {(app, model): actions}, plus custom codenames per role below.
+ROLE_MODEL_ACTIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
+    roles.DISTRICT_OFFICIAL: {
+        ("districts", "district"): VIEW,
+        ("districts", "area"): VIEW,
+        ("districts", "locality"): VIEW,
+        ("slots", "centre"): READ_WRITE,
+        ("slots", "session"): READ_WRITE,
+        ("slots", "appointment"): READ_WRITE,
+        ("registrations", "registration"): READ_WRITE,
+        ("registrations", "account"): VIEW,
+    },
+    roles.HELP_DESK: {
+        ("districts", "district"): VIEW,
+        ("districts", "area"): VIEW,
+        ("districts", "locality"): VIEW,
+        ("slots", "centre"): VIEW,
+        ("slots", "session"): VIEW,
+        ("slots", "appointment"): VIEW,
+        ("registrations", "registration"): READ_WRITE,
+        ("registrations", "account"): VIEW,
+    },
+    # Counts only: geography, centres and sessions, never people.
+    roles.HEALTH_DEPARTMENT: {
+        ("districts", "district"): VIEW,
+        ("districts", "area"): VIEW,
+        ("districts", "locality"): VIEW,
+        ("slots", "centre"): VIEW,
+        ("slots", "session"): VIEW,
+    },
+    # The check-in page only; which centres is Centre.staff.
+    roles.VACCINATOR: {},
+}
+
+ROLE_CUSTOM: dict[str, tuple[tuple[str, str], ...]] = {
+    roles.DISTRICT_OFFICIAL: (
+        ("registrations", "import_registration"),
+        ("registrations", "export_registration"),
+    ),
+    roles.VACCINATOR: (("slots", "check_in"),),
+}
+
+# The apps whose permissions these roles are defined over. Other apps (the
+# help desk, the dashboard) grant their own to these groups in their own
+# migrations, and sync_role_groups() leaves those alone.
+MANAGED_APPS = ("districts", "registrations", "slots", "teeka")
+
+ALL_ROLES = [
+    roles.STATE_ADMIN,
+    roles.DISTRICT_OFFICIAL,
+    roles.VACCINATOR,
+    roles.HEALTH_DEPARTMENT,
+    roles.HELP_DESK,
+]
+
+
+def role_codenames(role: str) -> set[tuple[str, str]]:
+    """(app_label, codename) pairs the role should hold; the state
+    administrator's "everything" is computed from the database instead."""
+    pairs = {
+        (app, f"{action}_{model}")
+        for (app, model), actions in ROLE_MODEL_ACTIONS.get(role, {}).items()
+        for action in actions
+    }
+    return pairs | set(ROLE_CUSTOM.get(role, ()))
+
+
+def _ensure_custom_permissions(apps: Apps) -> None:
+    ContentType = apps.get_model("contenttypes", "ContentType")  # noqa: N806
+    Permission = apps.get_model("auth", "Permission")  # noqa: N806
+    for app_label, model, codename, name in CUSTOM_PERMISSIONS:
+        content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model)
+        Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+
+
+def _permissions(apps: Apps, pairs: Iterable[tuple[str, str]]) -> list:
+    Permission = apps.get_model("auth", "Permission")  # noqa: N806
+    wanted = set(pairs)
+    found = [
+        p
+        for p in Permission.objects.select_related("content_type")
+        if (p.content_type.app_label, p.codename) in wanted
+    ]
+    missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+    if missing:
+        raise LookupError(f"permissions not found: {sorted(missing)}")
+    return found
+
+
+def sync_role_groups(apps: Apps) -> None:
+    """Creates the role groups and sets each one's permissions on MANAGED_APPS exactly."""
+    Group = apps.get_model("auth", "Group")  # noqa: N806
+    Permission = apps.get_model("auth", "Permission")  # noqa: N806
+    _ensure_custom_permissions(apps)
+    for role in ALL_ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        if role == roles.STATE_ADMIN:
+            group.permissions.add(*Permission.objects.all())
+            continue
+        wanted = _permissions(apps, role_codenames(role))
+        unwanted = group.permissions.filter(content_type__app_label__in=MANAGED_APPS).exclude(
+            pk__in=[p.pk for p in wanted]
+        )
+        group.permissions.remove(*unwanted)
+        group.permissions.add(*wanted)

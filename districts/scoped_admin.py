@@ -1,0 +1,132 @@
+"""District scoping for the admin, in one mixin every ModelAdmin uses.
+
+It applies districts.scoping to the changelist, every view that opens a row by
+id (change, delete, history and a historical version: 404 for a row of another
+district), the choices of foreign keys and many-to-many fields, autocomplete,
+related-field filters, actions (they act on the scoped changelist queryset)
+and exports (django-import-export builds them from the changelist too).
+"""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from .roles import VACCINATOR
+from .scoping import visible_district_ids
+
+# How a row of each model reaches its district, for foreign-key choices.
+CHOICE_SCOPE_PATHS = {
+    "districts.district": "pk",
+    "districts.area": "district",
+    "districts.locality": "area__district",
+    "slots.centre": "district",
+    "slots.session": "district",
+    "slots.appointment": "session__district",
+    "registrations.registration": "district",
+}
+
+
+def visible_ids(user) -> set[int] | None:
+    """visible_district_ids(), asked once per request: a changelist scopes its
+    rows, each filter and each foreign key, and would ask a dozen times."""
+    if not hasattr(user, "_teeka_visible_ids"):
+        user._teeka_visible_ids = visible_district_ids(user)
+    return user._teeka_visible_ids
+
+
+def scope(queryset: QuerySet, user, path: str = "district") -> QuerySet:
+    """districts.scoping.scope() with the per-request answer."""
+    ids = visible_ids(user)
+    return queryset if ids is None else queryset.filter(**{f"{path}__in": ids})
+
+
+def scoped_choices(model: type[Model], user) -> QuerySet | None:
+    """The rows of `model` this user may pick; None when the model is not
+    district-bound (the field keeps its own choices)."""
+    queryset = model._default_manager.all()
+    path = CHOICE_SCOPE_PATHS.get(model._meta.label_lower)
+    if path is None:
+        return None
+    return scope(queryset, user, path)
+
+
+def vaccinators_visible_to(user) -> QuerySet:
+    """Vaccinators an official may put on a centre: those of their districts."""
+    users = get_user_model().objects.filter(groups__name=VACCINATOR, is_active=True)
+    ids = visible_ids(user)
+    if ids is not None:
+        users = users.filter(official__districts__in=ids)
+    return users.distinct().order_by("username")
+
+
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A related-field filter that offers only the official's own rows."""
+
+    def field_choices(self, field, request, model_admin) -> list:
+        choices = scoped_choices(field.related_model, request.user)
+        if choices is None:
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            choices = choices.order_by(*ordering)
+        return [(row.pk, str(row)) for row in choices]
+
+
+class ScopedAdmin:
+    """Mixin for ModelAdmin: `scope_path` is the lookup from the model to its
+    District, or None for rows only statewide roles may see."""
+
+    scope_path: str | None = "district"
+
+    def scope_queryset(self, queryset: QuerySet, request: HttpRequest) -> QuerySet:
+        if self.scope_path is None:
+            return queryset if visible_ids(request.user) is None else queryset.none()
+        return scope(queryset, request.user, self.scope_path)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return self.scope_queryset(super().get_queryset(request), request)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        # The stock admin redirects with "does not exist"; a row of another
+        # district is simply not there for this official.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+    def visible_or_404(self, request: HttpRequest, object_id) -> Model:
+        try:
+            return self.get_queryset(request).get(pk=object_id)
+        except (self.model.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        # simple_history falls back to the last historical copy of a row it
+        # cannot find, which would leak another district's history.
+        self.visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id, extra_context=None
+    ):
+        self.visible_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        choices = scoped_choices(db_field.related_model, request.user)
+        if choices is not None and "queryset" not in kwargs:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        choices = scoped_choices(db_field.related_model, request.user)
+        if choices is not None and "queryset" not in kwargs:
+            kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        # Autocomplete passes the target admin's queryset here; scope it again
+        # so no caller can hand in an unscoped one.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return self.scope_queryset(queryset, request), may_have_duplicates

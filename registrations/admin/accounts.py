@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from districts.scoped_admin import ScopedAdmin, scope
+from teeka.admin import BigTableAdmin
+
+from ..models import Account, Registration
+
+
+@admin.register(Account)
+class AccountAdmin(ScopedAdmin, BigTableAdmin):
+    list_display = ("masked_mobile", "language", "people", "created_at", "last_sign_in_at")
+    list_filter = ("language",)
+    search_fields = ("mobile",)
+    fields = ("masked_mobile", "language", "created_at", "last_sign_in_at")
+    readonly_fields = fields
+
+    def scope_queryset(self, queryset: QuerySet, request: HttpRequest) -> QuerySet:
+        # An account belongs to the districts of the people on it.
+        people = scope(Registration.objects.all(), request.user).values("account_id")
+        return queryset.filter(pk__in=people)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(people_count=Count("registrations"))
+
+    def get_search_results(self, request, queryset, search_term):
+        digits = "".join(c for c in search_term if c.isdigit())
+        if len(digits) >= 4:
+            return self.scope_queryset(queryset.filter(mobile__endswith=digits), request), False
+        return queryset.none() if search_term else queryset, False
+
+    @admin.display(description=_("mobile number"))
+    def masked_mobile(self, obj: Account) -> str:
+        return obj.masked_mobile()
+
+    @admin.display(description=_("people"))
+    def people(self, obj: Account) -> int:
+        return obj.people_count
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

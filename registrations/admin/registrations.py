@@ -1,0 +1,431 @@
+import re
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
+
+from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
+from teeka.admin import CappedCountPaginator
+
+from .. import duplicates, ids
+from ..models import Registration
+from ..resources import RegistrationExportResource, RegistrationImportResource
+from ..services import RegistrationRefused, register_person
+from .filters import AgeBandFilter, LocalityFilter
+from .forms import (
+    AllotForm,
+    AssistedRegistrationForm,
+    MarkDuplicateForm,
+    ReasonForm,
+    RegistrationChangeForm,
+)
+
+ACTION_TEMPLATE = "admin/teeka/action_form.html"
+
+
+@admin.register(Registration)
+class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
+    form = RegistrationChangeForm
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    list_display = (
+        "display_ref",
+        "name",
+        "masked_mobile",
+        "masked_id",
+        "birth_year",
+        "priority",
+        "area",
+        "locality",
+        "status",
+        "registered_at",
+    )
+    list_select_related = ("account", "district", "area", "locality")
+    list_filter = (
+        ("district", ScopedRelatedFilter),
+        ("area", ScopedRelatedFilter),
+        LocalityFilter,
+        "status",
+        "priority",
+        AgeBandFilter,
+        "registered_at",
+    )
+    search_fields = ("reference",)
+    search_help_text = gettext_lazy(
+        "Reference (like ABC-DEF-GHJ) or the last 4 or more digits of the mobile."
+    )
+    ordering = ("-registered_at",)
+    autocomplete_fields = ("area", "locality")
+    readonly_fields = (
+        "display_ref",
+        "masked_mobile",
+        "masked_id",
+        "status",
+        "doses_received",
+        "last_dose_date",
+        "registered_at",
+        "queue_at",
+        "duplicate_of",
+        "created_by",
+        "no_mobile_reason",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "display_ref",
+                    "status",
+                    "name",
+                    "gender",
+                    "birth_year",
+                    "masked_id",
+                    "masked_mobile",
+                    "no_mobile_reason",
+                    "priority",
+                )
+            },
+        ),
+        (
+            gettext_lazy("Where they live"),
+            {"fields": ("district", "area", "locality", "address_line", "pincode")},
+        ),
+        (
+            gettext_lazy("Queue and doses"),
+            {
+                "fields": (
+                    "registered_at",
+                    "queue_at",
+                    "doses_received",
+                    "last_dose_date",
+                    "duplicate_of",
+                    "created_by",
+                )
+            },
+        ),
+    )
+    actions = ("allot_to_session", "cancel_appointments")
+    resource_classes = (RegistrationImportResource,)
+    formats = (XLSX, CSV)
+    change_list_template = "admin/registrations/registration/change_list.html"
+
+    # Columns -----------------------------------------------------------------
+
+    @admin.display(description=gettext_lazy("reference"), ordering="reference")
+    def display_ref(self, obj: Registration) -> str:
+        return obj.display_reference
+
+    @admin.display(description=gettext_lazy("mobile"))
+    def masked_mobile(self, obj: Registration) -> str:
+        return obj.account.masked_mobile() if obj.account_id else "—"
+
+    @admin.display(description=gettext_lazy("photo ID"))
+    def masked_id(self, obj: Registration) -> str:
+        return obj.masked_id()
+
+    # Search, permissions, import and export ----------------------------------
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """A reference, or the last digits of a mobile: both hit an index or a
+        small district's rows, never a scan for a name across the state."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        reference = ids.clean_reference(term)
+        digits = re.sub(r"\D", "", term)
+        if reference:
+            queryset = queryset.filter(reference=reference)
+        elif len(digits) >= 4 and len(digits) == len(re.sub(r"[\s+\-]", "", term)):
+            queryset = queryset.filter(account__mobile__endswith=digits)
+        else:
+            queryset = queryset.none()
+        return self.scope_queryset(queryset, request), False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # People are added through assisted registration (register_person), never a raw form.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.import_registration")
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("registrations.export_registration")
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
+        return {"user": request.user}
+
+    def get_export_resource_classes(self, request: HttpRequest) -> list:
+        return [RegistrationExportResource]
+
+    def get_import_data_kwargs(self, **kwargs) -> dict:
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.pop("request", None)
+        # Nothing is written unless every row of the confirmed file goes in.
+        kwargs["rollback_on_validation_errors"] = True
+        # Keeps each row's instance, so the preview can say why a row is skipped.
+        kwargs["retain_instance_in_row_result"] = True
+        return kwargs
+
+    def import_action(self, request: HttpRequest, **kwargs) -> HttpResponse:
+        response = super().import_action(request, **kwargs)
+        result = (
+            getattr(response, "context_data", {}).get("result")
+            if hasattr(response, "context_data")
+            else None
+        )
+        if result is not None:
+            for _line, reason in _skipped_lines(result):
+                messages.warning(request, reason)
+        return response
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if not request.user.has_perm("slots.add_appointment"):
+            actions.pop("allot_to_session", None)
+            actions.pop("cancel_appointments", None)
+        return actions
+
+    # Extra pages -------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("register/", view(self.register_view), name="registrations_registration_register"),
+            path(
+                "duplicates/",
+                view(self.duplicates_view),
+                name="registrations_registration_duplicates",
+            ),
+            path(
+                "<int:object_id>/slip/",
+                view(self.slip_view),
+                name="registrations_registration_slip",
+            ),
+        ] + super().get_urls()
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_register": request.user.has_perm("registrations.add_registration"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def register_view(self, request: HttpRequest) -> HttpResponse:
+        """Assisted registration: someone at the desk or on the phone."""
+        if not request.user.has_perm("registrations.add_registration"):
+            raise PermissionDenied
+        form = AssistedRegistrationForm(
+            request.POST or None, user=request.user, initial=self._initial_place(request)
+        )
+        if request.method == "POST" and "_refresh" not in request.POST and form.is_valid():
+            registration = self._register(request, form)
+            if registration is not None:
+                messages.success(
+                    request,
+                    _("Registered %(ref)s. Print the slip for them.")
+                    % {"ref": registration.display_reference},
+                )
+                return redirect("admin:registrations_registration_slip", registration.pk)
+        if "_refresh" in request.POST:
+            form.errors.clear()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "title": _("Register a person"),
+        }
+        return TemplateResponse(request, "admin/registrations/registration/register.html", context)
+
+    def _initial_place(self, request: HttpRequest) -> dict:
+        from districts.models import District
+
+        districts = list(scope(District.objects.all(), request.user, "pk")[:2])
+        return {"district": districts[0].pk} if len(districts) == 1 else {}
+
+    def _register(
+        self, request: HttpRequest, form: AssistedRegistrationForm
+    ) -> Registration | None:
+        from ..models import Account
+
+        mobile = form.cleaned_data["mobile"]
+        account = Account.objects.get_or_create(mobile=mobile)[0] if mobile else None
+        try:
+            return register_person(
+                account=account,
+                details=form.details(),
+                by=request.user,
+                no_mobile_reason="" if mobile else form.cleaned_data["no_mobile_reason"],
+            )
+        except RegistrationRefused as refusal:
+            form.add_error(None, refusal.message)
+            return None
+
+    def slip_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        registration = self.visible_or_404(request, object_id)
+        context = {
+            "registration": registration,
+            "qr_svg": _qr_svg(registration.reference),
+            "printed_at": timezone.localtime(),
+        }
+        return TemplateResponse(request, "admin/registrations/registration/slip.html", context)
+
+    def duplicates_view(self, request: HttpRequest) -> HttpResponse:
+        visible = self.get_queryset(request)
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            self._mark_duplicate(request, visible)
+            return HttpResponseRedirect(request.get_full_path())
+        kind = request.GET.get("kind", "person")
+        finder = (
+            duplicates.same_mobile_groups if kind == "mobile" else duplicates.same_person_groups
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Possible duplicates"),
+            "groups": finder(visible),
+            "kind": kind,
+            "can_change": self.has_change_permission(request),
+        }
+        return TemplateResponse(
+            request, "admin/registrations/registration/duplicates.html", context
+        )
+
+    def _mark_duplicate(self, request: HttpRequest, visible: QuerySet) -> None:
+        form = MarkDuplicateForm(request.POST, registrations=visible)
+        if not form.is_valid():
+            messages.error(request, _("Choose which one to keep and give a reason."))
+            return
+        data = form.cleaned_data
+        try:
+            duplicates.mark_duplicate(
+                duplicate=data["duplicate"],
+                original=data["original"],
+                by=request.user,
+                reason=data["reason"],
+            )
+        except duplicates.DuplicateRefused as refusal:
+            messages.error(request, refusal.message)
+            return
+        messages.success(
+            request,
+            _("%(dup)s is marked as a duplicate of %(keep)s.")
+            % {
+                "dup": data["duplicate"].display_reference,
+                "keep": data["original"].display_reference,
+            },
+        )
+
+    # Actions -------------------------------------------------------------------
+
+    @admin.action(description=gettext_lazy("Allot the selected people to a session"))
+    def allot_to_session(self, request: HttpRequest, queryset: QuerySet):
+        from slots.admin.sessions import open_sessions_for
+        from slots.services import AllotmentError, allot
+
+        form = AllotForm(
+            request.POST if "apply" in request.POST else None,
+            sessions=open_sessions_for(request.user),
+        )
+        if not form.is_valid():
+            return _action_page(
+                request, queryset, form, "allot_to_session", _("Allot to a session")
+            )
+        session, reason = form.cleaned_data["session"], form.cleaned_data["reason"]
+        for registration in queryset:
+            try:
+                allot(
+                    registration=registration,
+                    session=session,
+                    by=request.user,
+                    reason=reason or _("Allotted by an official"),
+                )
+            except AllotmentError as error:
+                self.message_user(
+                    request, f"{registration.display_reference}: {error.message}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(ref)s allotted to %(session)s.")
+                    % {"ref": registration.display_reference, "session": session},
+                )
+        return None
+
+    @admin.action(description=gettext_lazy("Cancel the selected people's appointments"))
+    def cancel_appointments(self, request: HttpRequest, queryset: QuerySet):
+        from slots.models import Appointment
+        from slots.services import AllotmentError, cancel_appointment
+
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return _action_page(
+                request, queryset, form, "cancel_appointments", _("Cancel appointments")
+            )
+        booked = Appointment.objects.filter(
+            registration__in=queryset, status=Appointment.Status.BOOKED
+        )
+        cancelled = 0
+        for appointment in booked.select_related("registration"):
+            try:
+                cancel_appointment(
+                    appointment=appointment, by=request.user, reason=form.cleaned_data["reason"]
+                )
+                cancelled += 1
+            except AllotmentError as error:
+                self.message_user(request, error.message, messages.ERROR)
+        self.message_user(
+            request,
+            _("%(n)d appointments cancelled; those people are back in the queue at their place.")
+            % {"n": cancelled},
+        )
+        return None
+
+
+def _action_page(request: HttpRequest, queryset: QuerySet, form, action: str, title: str):
+    context = {
+        **admin.site.each_context(request),
+        "title": title,
+        "form": form,
+        "action": action,
+        "queryset": queryset[:200],
+        "count": queryset.count(),
+        "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "opts": queryset.model._meta,
+    }
+    return TemplateResponse(request, ACTION_TEMPLATE, context)
+
+
+def _skipped_lines(result) -> list[tuple[int, str]]:
+    from import_export.results import RowResult
+
+    return [
+        (row.number, getattr(row.instance, "_duplicate_reason", "") or "")
+        for row in result.rows
+        if row.import_type == RowResult.IMPORT_TYPE_SKIP and row.instance is not None
+    ]
+
+
+def _qr_svg(text: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")

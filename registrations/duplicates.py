@@ -1,0 +1,120 @@
+"""Possible duplicates and marking one registration as a duplicate of another.
+
+Two rows are possibly one person when they share name, year of birth and
+village or ward, or the same mobile. The official decides; the kept row takes
+the earlier of the two queue places so nobody loses their turn by it.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+
+from .models import Registration
+
+LIVE = ~Q(status__in=[Registration.Status.WITHDRAWN, Registration.Status.DUPLICATE])
+
+
+class DuplicateRefused(Exception):  # noqa: N818 (a refusal, like RegistrationRefused)
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class DuplicateGroup:
+    why: str
+    registrations: list[Registration]
+
+
+def _rows(queryset: QuerySet, condition: Q) -> QuerySet:
+    return (
+        queryset.filter(condition)
+        .filter(LIVE)
+        .select_related("account", "area", "locality")
+        .order_by("priority", "queue_at", "reference")
+    )
+
+
+def same_person_groups(queryset: QuerySet, *, limit: int = 50) -> list[DuplicateGroup]:
+    keys = (
+        queryset.filter(LIVE)
+        .annotate(lname=Lower("name"))
+        .values("lname", "birth_year", "locality_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("locality_id", "lname")[:limit]
+    )
+    groups = []
+    for key in keys:
+        condition = Q(
+            name__iexact=key["lname"], birth_year=key["birth_year"], locality_id=key["locality_id"]
+        )
+        groups.append(
+            DuplicateGroup(
+                _("Same name, year of birth and village or ward"), list(_rows(queryset, condition))
+            )
+        )
+    return groups
+
+
+def same_mobile_groups(queryset: QuerySet, *, limit: int = 50) -> list[DuplicateGroup]:
+    keys = (
+        queryset.filter(LIVE, account__isnull=False)
+        .values("account_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("account_id")[:limit]
+    )
+    return [
+        DuplicateGroup(_("Same mobile"), list(_rows(queryset, Q(account_id=key["account_id"]))))
+        for key in keys
+    ]
+
+
+def mark_duplicate(
+    *, duplicate: Registration, original: Registration, by: User, reason: str
+) -> None:
+    """`duplicate` leaves the queue; `original` keeps the earlier queue place."""
+    if duplicate.pk == original.pk:
+        raise DuplicateRefused(_("A registration cannot be a duplicate of itself."))
+    with transaction.atomic():
+        first, second = sorted([duplicate.pk, original.pk])
+        locked = Registration.objects.select_for_update().in_bulk([first, second])
+        dup, keep = locked[duplicate.pk], locked[original.pk]
+        _check_can_merge(dup, keep)
+        keep.queue_at = min(keep.queue_at, dup.queue_at)
+        keep.registered_at = min(keep.registered_at, dup.registered_at)
+        keep._change_reason = _("Kept; %(ref)s marked as its duplicate: %(reason)s") % {
+            "ref": dup.display_reference,
+            "reason": reason,
+        }
+        keep._history_user = by
+        keep.save(update_fields=["queue_at", "registered_at"])
+        dup.status, dup.duplicate_of = Registration.Status.DUPLICATE, keep
+        dup._change_reason = _("Duplicate of %(ref)s: %(reason)s") % {
+            "ref": keep.display_reference,
+            "reason": reason,
+        }
+        dup._history_user = by
+        dup.save(update_fields=["status", "duplicate_of"])
+
+
+def _check_can_merge(dup: Registration, keep: Registration) -> None:
+    if not Registration.objects.filter(pk=keep.pk).filter(LIVE).exists():
+        raise DuplicateRefused(_("The registration to keep is withdrawn or itself a duplicate."))
+    if dup.status in (Registration.Status.WITHDRAWN, Registration.Status.DUPLICATE):
+        raise DuplicateRefused(_("That registration is already out of the queue."))
+    if dup.status == Registration.Status.ALLOTTED:
+        raise DuplicateRefused(
+            _("%(ref)s has a slot: cancel its appointment first, then mark it as a duplicate.")
+            % {"ref": dup.display_reference}
+        )
+    if dup.doses_received:
+        raise DuplicateRefused(
+            _("%(ref)s has received a dose; keep that record and mark the other one instead.")
+            % {"ref": dup.display_reference}
+        )

@@ -1,0 +1,438 @@
+"""Import of the districts' paper lists, and exports with masked IDs and mobiles.
+
+Import rows go through the same register_person() as the citizen flow, so the
+same dedupe and eligibility rules apply. A row whose ID is already registered
+(or appears earlier in the file) is skipped and reported, not imported twice.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from import_export import fields, resources
+
+from districts.models import Area, District, Locality
+from districts.scoping import visible_district_ids
+
+from . import ids
+from .models import Account, IdType, PriorityGroup, Registration, mask_mobile
+from .services import PersonDetails, RegistrationRefused, derive_priority, register_person
+from .validators import normalise_mobile, validate_id_number, validate_pincode
+
+GENDER_WORDS = {
+    "f": "F",
+    "female": "F",
+    "woman": "F",
+    "महिला": "F",
+    "स्त्री": "F",
+    "m": "M",
+    "male": "M",
+    "man": "M",
+    "पुरुष": "M",
+    "o": "O",
+    "other": "O",
+    "अन्य": "O",
+}
+ID_TYPE_WORDS = {
+    "epic": IdType.VOTER,
+    "voter id": IdType.VOTER,
+    "aadhar": IdType.AADHAAR,
+    "driving licence": IdType.DRIVING,
+    "dl": IdType.DRIVING,
+}
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def _text(row: dict, column: str) -> str:
+    value = row.get(column)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+class RowProblems:
+    """Collects what is wrong with one row, column by column."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, column: str, message: str) -> None:
+        self.errors.setdefault(column, []).append(str(message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+class RegistrationImportResource(resources.ModelResource):
+    name = fields.Field(attribute="name", column_name="name")
+    gender = fields.Field(attribute="gender", column_name="gender")
+    birth_year = fields.Field(attribute="birth_year", column_name="birth_year")
+    id_type = fields.Field(attribute="id_type", column_name="id_type")
+    id_number = fields.Field(attribute="id_last4", column_name="id_number")
+    mobile = fields.Field(column_name="mobile")
+    no_mobile_reason = fields.Field(attribute="no_mobile_reason", column_name="no_mobile_reason")
+    priority = fields.Field(attribute="priority", column_name="priority")
+    district = fields.Field(attribute="district__name_en", column_name="district")
+    block_or_town = fields.Field(attribute="area__name_en", column_name="block_or_town")
+    village_or_ward = fields.Field(attribute="locality__name", column_name="village_or_ward")
+    address = fields.Field(attribute="address_line", column_name="address")
+    pincode = fields.Field(attribute="pincode", column_name="pincode")
+    registered_on = fields.Field(attribute="registered_at", column_name="registered_on")
+
+    class Meta:
+        model = Registration
+        fields = (
+            "name",
+            "gender",
+            "birth_year",
+            "id_type",
+            "id_number",
+            "mobile",
+            "no_mobile_reason",
+            "priority",
+            "district",
+            "block_or_town",
+            "village_or_ward",
+            "address",
+            "pincode",
+            "registered_on",
+        )
+        import_id_fields = ()
+        # Every row goes through register_person(); no bulk shortcuts.
+        use_bulk = False
+        skip_unchanged = False
+        report_skipped = True
+
+    def __init__(self, *, user=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.user = user
+        self.seen_ids: dict[tuple[str, str], int] = {}
+        # (file line, reason) for rows skipped as duplicates, for the preview.
+        self.skipped: list[tuple[int, str]] = []
+
+    # import_export hooks -----------------------------------------------------
+
+    def get_import_id_fields(self) -> list:
+        return []
+
+    def get_or_init_instance(self, instance_loader, row):
+        return Registration(), True
+
+    def import_instance(self, instance: Registration, row: dict, **kwargs) -> None:
+        # The header is line 1 of the file, so data row n is on line n + 1.
+        line = kwargs.get("row_number", 0) + 1
+        instance._import_line = line
+        problems = RowProblems()
+        details = self._details(row, problems)
+        mobile = self._mobile(row, problems)
+        registered_at = self._registered_on(row, problems)
+        problems.raise_if_any()
+        instance.name, instance.birth_year = details.name, details.birth_year
+        instance.gender, instance.priority = details.gender, details.priority
+        instance.district_id, instance.area_id = details.district_id, details.area_id
+        instance.locality_id = details.locality_id
+        instance.address_line, instance.pincode = details.address_line, details.pincode
+        instance.set_id_number(details.id_type, details.id_number)
+        instance.no_mobile_reason = "" if mobile else self._no_mobile_reason(row)
+        instance._import = (details, mobile, registered_at)
+        instance._duplicate_reason = self._duplicate_reason(instance, line)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        reason = getattr(instance, "_duplicate_reason", None)
+        if reason and not import_validation_errors:
+            self.skipped.append((instance._import_line, reason))
+            return True
+        return False
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        # register_person() and the database check the row; full_clean()
+        # would only repeat it without the citizen flow's messages.
+        if import_validation_errors:
+            raise ValidationError(import_validation_errors)
+
+    def save_instance(self, instance: Registration, is_create: bool, row, **kwargs) -> None:
+        details, mobile, registered_at = instance._import
+        account = Account.objects.get_or_create(mobile=mobile)[0] if mobile else None
+        try:
+            saved = register_person(
+                account=account,
+                details=details,
+                by=self.user,
+                no_mobile_reason=instance.no_mobile_reason,
+            )
+        except RegistrationRefused as refusal:
+            raise ValidationError(refusal.message) from None
+        if registered_at is not None:
+            # The paper list's date keeps the person's place in the queue.
+            saved.registered_at = saved.queue_at = registered_at
+            saved._change_reason = _("Imported from a paper list")
+            saved.save(update_fields=["registered_at", "queue_at"])
+        instance.pk, instance.reference = saved.pk, saved.reference
+
+    # Reading one row ---------------------------------------------------------
+
+    def _details(self, row: dict, problems: RowProblems) -> PersonDetails:
+        name = " ".join(_text(row, "name").split())
+        if not name:
+            problems.add("name", _("The name is missing."))
+        gender = GENDER_WORDS.get(_text(row, "gender").lower())
+        if gender is None:
+            problems.add("gender", _("Gender must be F, M or O (female, male, other)."))
+        birth_year = self._birth_year(row, problems)
+        id_type, id_number = self._id(row, problems)
+        district = self._district(row, problems)
+        area = self._area(row, district, problems) if district else None
+        locality = self._locality(row, area, problems) if area else None
+        pincode = self._pincode(row, problems)
+        priority = self._priority(row, birth_year, problems)
+        return PersonDetails(
+            name=name,
+            gender=gender or "",
+            birth_year=birth_year or 0,
+            id_type=id_type or "",
+            id_number=id_number or "",
+            priority=priority,
+            district_id=district.pk if district else 0,
+            area_id=area.pk if area else 0,
+            locality_id=locality.pk if locality else 0,
+            address_line=_text(row, "address")[:200],
+            pincode=pincode,
+        )
+
+    def _birth_year(self, row: dict, problems: RowProblems) -> int | None:
+        text = _text(row, "birth_year")
+        this_year = timezone.localdate().year
+        if not text.isdigit() or not 1900 <= int(text) <= this_year:
+            problems.add("birth_year", _("The year of birth must be 4 digits, like 1975."))
+            return None
+        return int(text)
+
+    def _id(self, row: dict, problems: RowProblems) -> tuple[str | None, str | None]:
+        typed = _text(row, "id_type")
+        id_type = ID_TYPE_WORDS.get(typed.lower()) or next(
+            (
+                c
+                for c, label in IdType.choices
+                if typed.upper() == c or typed.lower() == str(label).lower()
+            ),
+            None,
+        )
+        if id_type is None:
+            problems.add(
+                "id_type",
+                _("Unknown photo ID type: use one of %(types)s.")
+                % {"types": ", ".join(IdType.values)},
+            )
+            return None, None
+        try:
+            return id_type, validate_id_number(id_type, _text(row, "id_number"))
+        except ValidationError as error:
+            problems.add("id_number", " ".join(error.messages))
+            return id_type, None
+
+    def _district(self, row: dict, problems: RowProblems) -> District | None:
+        allowed = visible_district_ids(self.user)
+        districts = (
+            District.objects.all() if allowed is None else District.objects.filter(pk__in=allowed)
+        )
+        typed = _text(row, "district")
+        if not typed and len(allowed or ()) == 1:
+            return districts.first()
+        match = districts.filter(
+            Q(name_en__iexact=typed)
+            | Q(name_hi=typed)
+            | Q(lgd_code=int(typed) if typed.isdigit() else -1)
+        ).first()
+        if match is None:
+            problems.add(
+                "district", _("“%(name)s” is not a district you can import into.") % {"name": typed}
+            )
+        return match
+
+    def _area(self, row: dict, district: District, problems: RowProblems) -> Area | None:
+        typed = _text(row, "block_or_town")
+        matches = list(
+            district.areas.filter(
+                Q(name_en__iexact=typed)
+                | Q(name_hi=typed)
+                | Q(lgd_code=int(typed) if typed.isdigit() else -1)
+            )
+        )
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            problems.add(
+                "block_or_town",
+                _("“%(name)s” is both a block and a town: write its LGD code.") % {"name": typed},
+            )
+        else:
+            problems.add(
+                "block_or_town",
+                _("There is no block or town “%(name)s” in %(district)s.")
+                % {"name": typed, "district": district},
+            )
+        return None
+
+    def _locality(self, row: dict, area: Area, problems: RowProblems) -> Locality | None:
+        typed = _text(row, "village_or_ward")
+        matches = [
+            loc
+            for loc in area.localities.filter(name__iexact=typed.split(" (")[0])
+            if len(typed.split(" (")) == 1 or str(loc).lower() == typed.lower()
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            problems.add(
+                "village_or_ward",
+                _(
+                    "Several villages are called “%(name)s”: add the gram panchayat "
+                    "in brackets, like “%(example)s”."
+                )
+                % {"name": typed, "example": str(matches[0])},
+            )
+        else:
+            problems.add(
+                "village_or_ward",
+                _("There is no village or ward “%(name)s” in %(area)s.")
+                % {"name": typed, "area": area},
+            )
+        return None
+
+    def _pincode(self, row: dict, problems: RowProblems) -> str:
+        try:
+            return validate_pincode(_text(row, "pincode"))
+        except ValidationError as error:
+            problems.add("pincode", " ".join(error.messages))
+            return ""
+
+    def _priority(self, row: dict, birth_year: int | None, problems: RowProblems) -> int:
+        typed = _text(row, "priority") or str(PriorityGroup.EVERYONE.value)
+        if not typed.isdigit() or int(typed) not in PriorityGroup.values:
+            problems.add("priority", _("The priority group must be a number from 1 to 5."))
+            return PriorityGroup.EVERYONE
+        claimed = int(typed)
+        # Age groups follow the year of birth, as in the citizen flow.
+        return derive_priority(
+            occupation=claimed
+            if claimed <= PriorityGroup.FRONTLINE_WORKER
+            else PriorityGroup.EVERYONE,
+            birth_year=birth_year or timezone.localdate().year,
+            long_term_illness=claimed == PriorityGroup.AGED_45_COMORBID,
+        )
+
+    def _mobile(self, row: dict, problems: RowProblems) -> str | None:
+        typed = _text(row, "mobile")
+        if not typed:
+            return None
+        mobile = normalise_mobile(typed)
+        if mobile is None:
+            problems.add("mobile", _("A mobile number has 10 digits and starts with 6, 7, 8 or 9."))
+        return mobile
+
+    def _no_mobile_reason(self, row: dict) -> str:
+        return _text(row, "no_mobile_reason")[:200] or _(
+            "Registered from a paper list without a mobile number"
+        )
+
+    def _registered_on(self, row: dict, problems: RowProblems) -> datetime.datetime | None:
+        value = row.get("registered_on")
+        if value in (None, ""):
+            return None
+        day = value.date() if isinstance(value, datetime.datetime) else value
+        if not isinstance(day, datetime.date):
+            day = next((d for f in DATE_FORMATS if (d := _parse_date(str(value).strip(), f))), None)
+        if day is None or day > timezone.localdate():
+            problems.add(
+                "registered_on", _("The registration date must be a past date, like 2021-05-01.")
+            )
+            return None
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
+
+    def _duplicate_reason(self, instance: Registration, line: int) -> str | None:
+        key = (instance.id_type, instance.id_hash)
+        existing = Registration.objects.filter(id_type=key[0], id_hash=key[1]).first()
+        if existing is not None:
+            return _(
+                "Line %(line)d: this ID is already registered as %(ref)s (%(status)s); skipped."
+            ) % {
+                "line": line,
+                "ref": existing.display_reference,
+                "status": existing.get_status_display(),
+            }
+        if key in self.seen_ids:
+            return _("Line %(line)d: the same ID is on line %(first)d of this file; skipped.") % {
+                "line": line,
+                "first": self.seen_ids[key],
+            }
+        self.seen_ids[key] = line
+        return None
+
+
+def _parse_date(text: str, fmt: str) -> datetime.date | None:
+    try:
+        return datetime.datetime.strptime(text, fmt).date()
+    except ValueError:
+        return None
+
+
+class RegistrationExportResource(resources.ModelResource):
+    """What leaves the portal: references and masks, never a whole ID or mobile."""
+
+    reference = fields.Field(column_name="reference")
+    name = fields.Field(attribute="name", column_name="name")
+    gender = fields.Field(attribute="gender", column_name="gender")
+    birth_year = fields.Field(attribute="birth_year", column_name="birth_year")
+    photo_id = fields.Field(column_name="photo_id")
+    mobile = fields.Field(column_name="mobile")
+    priority = fields.Field(column_name="priority")
+    district = fields.Field(attribute="district__name_en", column_name="district")
+    block_or_town = fields.Field(attribute="area__name_en", column_name="block_or_town")
+    village_or_ward = fields.Field(attribute="locality__name", column_name="village_or_ward")
+    status = fields.Field(column_name="status")
+    doses_received = fields.Field(attribute="doses_received", column_name="doses_received")
+    registered_at = fields.Field(attribute="registered_at", column_name="registered_at")
+
+    class Meta:
+        model = Registration
+        fields = (
+            "reference",
+            "name",
+            "gender",
+            "birth_year",
+            "photo_id",
+            "mobile",
+            "priority",
+            "district",
+            "block_or_town",
+            "village_or_ward",
+            "status",
+            "doses_received",
+            "registered_at",
+        )
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__()
+
+    def dehydrate_reference(self, obj: Registration) -> str:
+        return ids.format_reference(obj.reference)
+
+    def dehydrate_photo_id(self, obj: Registration) -> str:
+        return obj.masked_id()
+
+    def dehydrate_mobile(self, obj: Registration) -> str:
+        return mask_mobile(str(obj.account.mobile)) if obj.account_id else ""
+
+    def dehydrate_priority(self, obj: Registration) -> str:
+        return str(obj.get_priority_display())
+
+    def dehydrate_status(self, obj: Registration) -> str:
+        return str(obj.get_status_display())
+
+    def dehydrate_registered_at(self, obj: Registration) -> str:
+        return timezone.localtime(obj.registered_at).strftime("%Y-%m-%d %H:%M")
