@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("slots.urls")),
     path("", include("dashboard.urls")),
     path("", include("registrations.urls")),
     path("places/", include("districts.urls")),
