@@ -8,9 +8,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("checkin/", include("slots.checkin_urls")),
     path("", include("slots.urls")),
-    path("", include("dashboard.urls")),
     path("", include("registrations.urls")),
     path("places/", include("districts.urls")),
+    path("", include("dashboard.urls")),
     path("help/", include("helpdesk.urls")),
 ]

@@ -1,0 +1,191 @@
+"""The vaccinator's check-in page: phone-sized, for their own centres only.
+
+Find the appointment (reference typed or scanned from the slip's QR code, or
+from today's list), check the person's 4-digit code, then record the dose or
+turn them away with a reason. Everything goes through slots.services.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from registrations.ids import clean_reference
+
+from .models import Appointment, Session
+from .services import AllotmentError, record_vaccination, turn_away
+
+check_in_required = permission_required("slots.check_in", login_url="checkin:login")
+
+
+class FindForm(forms.Form):
+    reference = forms.CharField(label=gettext_lazy("Reference or QR code"), max_length=200)
+
+    def clean_reference(self) -> str:
+        typed = self.cleaned_data["reference"].strip().rstrip("/")
+        # A scanned QR code may hold a link whose last part is the reference.
+        reference = clean_reference(typed.rsplit("/", 1)[-1])
+        if reference is None:
+            raise forms.ValidationError(_("That is not a reference. It looks like ABC-DEF-GHJ."))
+        return reference
+
+
+class CheckInForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("4-digit code from the person's SMS or slip"),
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("vaccinated", gettext_lazy("Dose given")),
+            ("turned_away", gettext_lazy("Turned away")),
+        ],
+    )
+    batch_number = forms.CharField(
+        label=gettext_lazy("Batch number"), max_length=40, required=False
+    )
+    reason = forms.CharField(label=gettext_lazy("Why turned away"), max_length=200, required=False)
+
+    def __init__(self, *args, appointment: Appointment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.appointment = appointment
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not constant_time_compare(code, self.appointment.code):
+            raise forms.ValidationError(_("The code does not match. Ask the person to check it."))
+        return code
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("outcome") == "vaccinated" and not data.get("batch_number", "").strip():
+            self.add_error("batch_number", _("Write the batch number from the vial."))
+        if data.get("outcome") == "turned_away" and not data.get("reason", "").strip():
+            self.add_error("reason", _("Say why, so the person can be helped next time."))
+        return data
+
+
+def _my_appointments(request: HttpRequest) -> QuerySet:
+    """Appointments at the centres this vaccinator works at, and nowhere else."""
+    return Appointment.objects.filter(session__centre__staff=request.user).select_related(
+        "registration", "session__centre"
+    )
+
+
+def _todays_sessions(request: HttpRequest) -> QuerySet:
+    return Session.objects.filter(
+        centre__staff=request.user, date=timezone.localdate(), status=Session.Status.ACTIVE
+    ).select_related("centre")
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    form = FindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        appointment = _find(request, form.cleaned_data["reference"])
+        if appointment is not None:
+            return redirect("checkin:appointment", appointment.pk)
+    context = {"form": form, "sessions": _todays_sessions(request)}
+    return render(request, "slots/checkin/home.html", context)
+
+
+def _find(request: HttpRequest, reference: str) -> Appointment | None:
+    today = timezone.localdate()
+    booked = Appointment.objects.filter(
+        registration__reference=reference,
+        status=Appointment.Status.BOOKED,
+        session__date__gte=today - datetime.timedelta(days=1),
+    ).select_related("session__centre")
+    appointment = (
+        booked.filter(session__centre__staff=request.user).order_by("session__date").first()
+    )
+    if appointment is None:
+        elsewhere = booked.first()
+        if elsewhere is not None:
+            messages.error(
+                request,
+                _("This appointment is at %(centre)s on %(date)s, not at your centre.")
+                % {
+                    "centre": elsewhere.session.centre,
+                    "date": elsewhere.session.date.strftime("%d-%m-%Y"),
+                },
+            )
+        else:
+            messages.error(request, _("No open appointment for this reference."))
+    return appointment
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+def session_list(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _todays_sessions(request).filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    appointments = (
+        session.appointments.filter(status__in=Appointment.ACTIVE)
+        .select_related("registration")
+        .order_by("registration__name")
+    )
+    return render(
+        request, "slots/checkin/session.html", {"session": session, "appointments": appointments}
+    )
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_http_methods(["GET", "POST"])
+def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = _my_appointments(request).filter(pk=appointment_id).first()
+    if appointment is None:
+        raise Http404
+    form = CheckInForm(request.POST or None, appointment=appointment)
+    if (
+        request.method == "POST"
+        and appointment.status == Appointment.Status.BOOKED
+        and form.is_valid()
+    ):
+        if _record(request, appointment, form.cleaned_data):
+            return redirect("checkin:home")
+    return render(
+        request,
+        "slots/checkin/appointment.html",
+        {"appointment": appointment, "person": appointment.registration, "form": form},
+    )
+
+
+def _record(request: HttpRequest, appointment: Appointment, data: dict) -> bool:
+    try:
+        if data["outcome"] == "vaccinated":
+            record_vaccination(
+                appointment=appointment, by=request.user, batch_number=data["batch_number"].strip()
+            )
+            messages.success(
+                request,
+                _("Dose %(dose)d recorded for %(name)s.")
+                % {"dose": appointment.dose, "name": appointment.registration.name},
+            )
+        else:
+            turn_away(appointment=appointment, by=request.user, reason=data["reason"].strip())
+            messages.success(
+                request,
+                _("%(name)s was turned away; they keep their place in the queue.")
+                % {"name": appointment.registration.name},
+            )
+    except AllotmentError as error:
+        messages.error(request, error.message)
+        return False
+    return True

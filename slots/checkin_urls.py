@@ -1,0 +1,20 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import checkin
+
+app_name = "checkin"
+
+urlpatterns = [
+    path("", checkin.home, name="home"),
+    path("session/<int:session_id>/", checkin.session_list, name="session"),
+    path("appointment/<int:appointment_id>/", checkin.appointment_view, name="appointment"),
+    path(
+        "sign-in/",
+        auth_views.LoginView.as_view(
+            template_name="slots/checkin/login.html", redirect_authenticated_user=False
+        ),
+        name="login",
+    ),
+    path("sign-out/", auth_views.LogoutView.as_view(next_page="checkin:login"), name="logout"),
+]
