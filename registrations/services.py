@@ -171,20 +171,23 @@ def register_person(
 
 
 def withdraw_registration(*, registration: Registration, by: User | None, reason: str) -> None:
-    """Takes a person out of the queue for good; an appointment is cancelled first,
-    so its seat goes back to the session."""
+    """Takes a person out of the queue for good; a booked appointment is
+    cancelled in the same transaction, so its seat goes back to the session and
+    the allocator, which runs after commit, cannot hand the person a new one."""
     from slots.models import Appointment
     from slots.services import cancel_appointment
 
-    for appointment in registration.appointments.filter(status=Appointment.Status.BOOKED):
-        cancel_appointment(appointment=appointment, by=by, reason=reason)
     with transaction.atomic():
+        # Appointment, then session, then registration: the order the
+        # allocator locks in too (sessions before registrations).
+        for appointment in registration.appointments.filter(status=Appointment.Status.BOOKED):
+            cancel_appointment(appointment=appointment, by=by, reason=reason)
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
-        if locked.status == Registration.Status.WITHDRAWN:
-            return
-        locked.status = Registration.Status.WITHDRAWN
-        locked._change_reason = reason
-        locked.save(update_fields=["status"])
+        if locked.status != Registration.Status.WITHDRAWN:
+            locked.status = Registration.Status.WITHDRAWN
+            locked._history_user = by
+            locked._change_reason = reason[:100]
+            locked.save(update_fields=["status"])
     registration.status = Registration.Status.WITHDRAWN
 
 

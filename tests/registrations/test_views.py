@@ -168,3 +168,57 @@ def test_the_registration_page_is_light(client, raipur_village):
     css = open(finders.find("teeka/site.css"), "rb").read()
     js = open(finders.find("registrations/cascade.js"), "rb").read()
     assert len(page) + len(css) + len(js) < 100_000
+
+
+@pytest.fixture
+def allotted(client, raipur_village):
+    from slots.services import allot
+
+    _sign_in(client)
+    client.post(reverse("registrations:add_person"), _payload(raipur_village))
+    person = Registration.objects.get()
+    centre = factories.make_centre(locality=raipur_village, name="PHC Mandir Hasaud")
+    session = factories.make_session(centre=centre, days_ahead=3, capacity=5)
+    appointment = allot(registration=person, session=session, by=None)
+    return person, session, appointment
+
+
+def test_an_allotted_person_sees_centre_date_window_and_code(client, allotted):
+    person, session, appointment = allotted
+    page = client.get(reverse("registrations:person", args=[person.reference])).content.decode()
+    assert "PHC Mandir Hasaud" in page
+    assert appointment.code in page
+    assert session.date.strftime("%Y") in page
+    assert "9:00 AM" in page and "5:00 PM" in page
+    assert "help desk" in page
+
+
+def test_the_slip_has_reference_masked_id_code_and_a_qr_code(client, allotted):
+    person, _session, appointment = allotted
+    page = client.get(reverse("registrations:slip", args=[person.reference])).content.decode()
+    assert person.display_reference in page
+    assert f"••••{person.id_last4}" in page
+    assert appointment.code in page
+    assert "<svg" in page and "<path" in page
+
+
+def test_cancelling_returns_the_seat_and_the_queue_place(client, allotted):
+    person, session, appointment = allotted
+    queue_at = person.queue_at
+    client.post(reverse("registrations:cancel", args=[person.reference]))
+    session.refresh_from_db()
+    person.refresh_from_db()
+    appointment.refresh_from_db()
+    assert session.booked == 0
+    assert appointment.status == "cancelled"
+    assert person.status == Registration.Status.WAITING
+    assert person.queue_at == queue_at
+
+
+def test_withdrawing_an_allotted_person_frees_the_seat(client, allotted):
+    person, session, _appointment = allotted
+    client.post(reverse("registrations:withdraw", args=[person.reference]), {"confirm": "on"})
+    session.refresh_from_db()
+    person.refresh_from_db()
+    assert session.booked == 0
+    assert person.status == Registration.Status.WITHDRAWN
