@@ -256,13 +256,14 @@ class RegistrationImportResource(resources.ModelResource):
 
     def _area(self, row: dict, district: District, problems: RowProblems) -> Area | None:
         typed = _text(row, "block_or_town")
+        number = int(typed) if typed.isdigit() else -1
         matches = list(
-            district.areas.filter(
-                Q(name_en__iexact=typed)
-                | Q(name_hi=typed)
-                | Q(lgd_code=int(typed) if typed.isdigit() else -1)
-            )
+            district.areas.filter(Q(name_en__iexact=typed) | Q(name_hi=typed) | Q(lgd_code=number))
         )
+        if len(matches) > 1:
+            # A block and a town of one name: the village or ward tells them apart.
+            village = _text(row, "village_or_ward").split(" (")[0]
+            matches = [a for a in matches if a.localities.filter(name__iexact=village).exists()]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -280,10 +281,11 @@ class RegistrationImportResource(resources.ModelResource):
 
     def _locality(self, row: dict, area: Area, problems: RowProblems) -> Locality | None:
         typed = _text(row, "village_or_ward")
+        name = typed.split(" (")[0]
         matches = [
             loc
-            for loc in area.localities.filter(name__iexact=typed.split(" (")[0])
-            if len(typed.split(" (")) == 1 or str(loc).lower() == typed.lower()
+            for loc in area.localities.filter(name__iexact=name)
+            if name == typed or str(loc).lower() == typed.lower()
         ]
         if len(matches) == 1:
             return matches[0]
@@ -356,6 +358,11 @@ class RegistrationImportResource(resources.ModelResource):
 
     def _duplicate_reason(self, instance: Registration, line: int) -> str | None:
         key = (instance.id_type, instance.id_hash)
+        if key in self.seen_ids:
+            return _("Line %(line)d: the same ID is on line %(first)d of this file; skipped.") % {
+                "line": line,
+                "first": self.seen_ids[key],
+            }
         existing = Registration.objects.filter(id_type=key[0], id_hash=key[1]).first()
         if existing is not None:
             return _(
@@ -364,11 +371,6 @@ class RegistrationImportResource(resources.ModelResource):
                 "line": line,
                 "ref": existing.display_reference,
                 "status": existing.get_status_display(),
-            }
-        if key in self.seen_ids:
-            return _("Line %(line)d: the same ID is on line %(first)d of this file; skipped.") % {
-                "line": line,
-                "first": self.seen_ids[key],
             }
         self.seen_ids[key] = line
         return None

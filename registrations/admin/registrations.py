@@ -189,7 +189,7 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             else None
         )
         if result is not None:
-            for _line, reason in _skipped_lines(result):
+            for reason in _skipped_reasons(result):
                 messages.warning(request, reason)
         return response
 
@@ -413,13 +413,15 @@ def _action_page(request: HttpRequest, queryset: QuerySet, form, action: str, ti
     return TemplateResponse(request, ACTION_TEMPLATE, context)
 
 
-def _skipped_lines(result) -> list[tuple[int, str]]:
+def _skipped_reasons(result) -> list[str]:
+    """Why each skipped row of a preview is skipped (its line is in the text)."""
     from import_export.results import RowResult
 
     return [
-        (row.number, getattr(row.instance, "_duplicate_reason", "") or "")
+        row.instance._duplicate_reason
         for row in result.rows
-        if row.import_type == RowResult.IMPORT_TYPE_SKIP and row.instance is not None
+        if row.import_type == RowResult.IMPORT_TYPE_SKIP
+        and getattr(row.instance, "_duplicate_reason", None)
     ]
 
 
