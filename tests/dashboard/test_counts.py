@@ -6,6 +6,7 @@ from django.utils import timezone
 from dashboard import summaries
 from dashboard.models import AreaDay
 from dashboard.report import PEOPLE, Filters, places_table
+from dashboard.tasks import refresh_summaries
 from districts.models import Area, District
 from tests import factories
 
@@ -116,3 +117,10 @@ def test_the_dashboard_shows_new_rows_only_after_a_refresh(raipur_village, admin
     assert (
         places_table(user=admin_user, filters=Filters(district_id=raipur.pk)).total[1] == before + 1
     )
+
+
+def test_the_celery_task_rebuilds_the_counts_and_is_on_the_beat(settings, raipur_village):
+    factories.make_registration(locality=raipur_village)
+    refresh_summaries()
+    assert AreaDay.objects.get().registered == 1
+    assert settings.CELERY_BEAT_SCHEDULE["refresh-dashboard"]["task"] == refresh_summaries.name
