@@ -141,11 +141,13 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = [("", _("Choose district")), *district_choices()]
+        # Choices are callables: built only when the form is drawn, so a valid
+        # submission (validated against the querysets) never pays for them.
+        self.fields["district"].choices = lambda: [("", _("Choose district")), *district_choices()]
         district_id = self._picked("district")
         if district_id:
             self.fields["area"].queryset = Area.objects.filter(district_id=district_id)
-            self.fields["area"].choices = [
+            self.fields["area"].choices = lambda: [
                 ("", _("Choose block or town")),
                 *area_choices(district_id),
             ]
@@ -154,7 +156,7 @@ class PersonForm(forms.Form):
             self.fields["locality"].queryset = Locality.objects.filter(
                 area_id=area_id, area__district_id=district_id
             )
-            self.fields["locality"].choices = [
+            self.fields["locality"].choices = lambda: [
                 ("", _("Choose village or ward")),
                 *locality_choices(area_id),
             ]
