@@ -97,3 +97,12 @@ def test_the_dashboard_fits_a_phone(phone, live_server, seeded):
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 360  # wide tables scroll inside their own box
     screenshot(phone, "dashboard-phone")
+
+
+def test_the_public_statistics_read_well_on_a_phone_in_hindi(phone, live_server, seeded):
+    phone.context.add_cookies([{"name": "django_language", "value": "hi", "url": live_server.url}])
+    phone.goto(f"{live_server.url}/stats/")
+    assert phone.locator("h1").inner_text() == "छत्तीसगढ़ में टीकाकरण"
+    assert phone.get_by_role("row", name="रायपुर").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "stats-phone-hi")
