@@ -6,12 +6,13 @@ How a run goes, and why:
   district from overlapping: the second one skips (or waits, if asked to).
 - The queue is read in batches in QUEUE_ORDER, each batch in its own durable
   transaction: lock the district's open sessions (in id order, the fixed order
-  every writer uses: sessions before registrations), then the batch's people
-  (SKIP LOCKED: a person an official is allotting by hand right now is left
-  to the official), decide in memory, and write the whole batch with one
-  set-based statement. A killed worker leaves every batch done or not done;
-  the next run starts again at the head of the queue and finds the people of
-  the done batches no longer waiting.
+  every writer uses: sessions before registrations), read the batch's people,
+  decide in memory, and write the whole batch with one set-based statement
+  whose first step is a compare-and-set of the people's status (waiting ->
+  allotted), so a person an official allotted by hand meanwhile is left out.
+  A killed worker leaves every batch done or not done; the next run starts
+  again at the head of the queue and finds the people of the done batches no
+  longer waiting.
 - Seats only run out during a run, so a person nobody could seat in one batch
   cannot be seated by a later batch either: the greedy answer is the same
   however the run is cut into batches (a seat freed by a cancellation in the
@@ -28,7 +29,8 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.db.models import Case, CharField, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from registrations.models import QUEUE_ORDER, Registration
@@ -87,6 +89,11 @@ class Person:
     vaccine: str = ""
     earliest: datetime.date | None = None
     first_centre_id: int | None = None
+    # For the SMS, written in the same statement as the appointment.
+    name: str = ""
+    reference: str = ""
+    mobile: str | None = None
+    language: str = ""
 
     def places(self) -> list[tuple]:
         """Where to look, nearest first; never outside the district."""
@@ -107,22 +114,32 @@ class Person:
 
 def person_from_registration(registration: Registration) -> Person | None:
     """The allocator's view of one registration; None if no dose is due."""
-    dose = registration.doses_received + 1
-    person = Person(
+    return _new_person(
         id=registration.pk,
         queue_key=tuple(getattr(registration, f) for f in QUEUE_ORDER),
         birth_year=registration.birth_year,
         locality_id=registration.locality_id,
         area_id=registration.area_id,
-        dose=dose,
+        doses_received=registration.doses_received,
+        last_vaccine=registration.last_vaccine,
+        last_dose_date=registration.last_dose_date,
     )
+
+
+def _new_person(
+    *, doses_received: int, last_vaccine: str, last_dose_date: datetime.date | None, **fields
+) -> Person | None:
+    dose = doses_received + 1
+    if dose > 2:
+        return None
+    person = Person(dose=dose, **fields)
     if dose == 2:
-        interval = settings.TEEKA_DOSE_INTERVAL_DAYS.get(registration.last_vaccine)
-        if interval is None or registration.last_dose_date is None:
+        interval = settings.TEEKA_DOSE_INTERVAL_DAYS.get(last_vaccine)
+        if interval is None or last_dose_date is None:
             return None
-        person.vaccine = registration.last_vaccine
-        person.earliest = registration.last_dose_date + datetime.timedelta(days=interval)
-    return person if dose <= 2 else None
+        person.vaccine = last_vaccine
+        person.earliest = last_dose_date + datetime.timedelta(days=interval)
+    return person
 
 
 class SeatFinder:
@@ -236,16 +253,55 @@ def waiting_people(
         # A row comparison, so PostgreSQL walks the queue index from `after`.
         rows = rows.extra(where=["(priority, queue_at, reference) > (%s, %s, %s)"], params=after)
     rows = rows.annotate(
-        first_centre=Case(When(doses_received=1, then=Subquery(first_centre)), default=Value(None))
+        first_centre=Case(When(doses_received=1, then=Subquery(first_centre)), default=Value(None)),
+        # The stored text: a PhoneNumber object per row costs more than the rest.
+        mobile=Cast("account__mobile", CharField()),
     ).order_by(*QUEUE_ORDER)
     if lock:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    rows = list(rows[:limit])
+    # Plain tuples, not model instances: a batch is tens of thousands of rows.
+    rows = list(rows.values_list(*_PERSON_FIELDS)[:limit])
     return Batch(
         people=[p for p in map(_person, rows) if p is not None],
-        last_key=tuple(getattr(rows[-1], f) for f in QUEUE_ORDER) if rows else None,
+        last_key=rows[-1][1:4] if rows else None,
         complete=len(rows) == limit,
     )
+
+
+_PERSON_FIELDS = (
+    "id",
+    *QUEUE_ORDER,
+    "birth_year",
+    "locality_id",
+    "area_id",
+    "doses_received",
+    "last_vaccine",
+    "last_dose_date",
+    "first_centre",
+    "name",
+    "mobile",
+    "account__language",
+)
+
+
+def _person(row: tuple) -> Person | None:
+    values = dict(zip(_PERSON_FIELDS, row, strict=True))
+    person = _new_person(
+        id=values["id"],
+        queue_key=row[1:4],
+        birth_year=values["birth_year"],
+        locality_id=values["locality_id"],
+        area_id=values["area_id"],
+        doses_received=values["doses_received"],
+        last_vaccine=values["last_vaccine"],
+        last_dose_date=values["last_dose_date"],
+    )
+    if person is not None:
+        person.first_centre_id = values["first_centre"]
+        person.name, person.reference = values["name"], values["reference"]
+        person.mobile = values["mobile"] or None
+        person.language = values["account__language"] or ""
+    return person
 
 
 @dataclass
@@ -254,13 +310,6 @@ class Batch:
     # Where the next batch starts, and whether there may be one.
     last_key: tuple | None
     complete: bool
-
-
-def _person(registration: Registration) -> Person | None:
-    person = person_from_registration(registration)
-    if person is not None:
-        person.first_centre_id = registration.first_centre
-    return person
 
 
 @contextlib.contextmanager
@@ -377,7 +426,8 @@ class _Run:
             after=after,
             limit=batch_size,
             only_ids=only_ids,
-            lock=True,
+            # Read, not locked: the write's compare-and-set on status decides.
+            lock=False,
         )
 
     def _note(self, pairs: list[tuple[Person, OpenSession]]) -> None:
@@ -432,44 +482,51 @@ def _codes(n: int) -> list[str]:
 # the people's status. No history rows: the appointment itself says who
 # (allotted_by NULL: the allocator) and when, and AllocationRun says which run.
 _BATCH_SQL = """
-WITH pairs AS (
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::varchar[])
-        AS p(registration_id, session_id, dose, code)
+WITH p AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::varchar[],
+                         %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])
+        AS p(registration_id, session_id, dose, code, name, reference, mobile, language)
+), taken AS (
+    -- Compare-and-set: someone an official allotted since we read the queue is
+    -- left out (their seat stays free for the next batch).
+    UPDATE registrations_registration r SET status = 'allotted'
+    FROM p WHERE r.id = p.registration_id AND r.status = 'waiting'
+    RETURNING r.id
 ), ap AS (
     INSERT INTO slots_appointment
         (registration_id, session_id, dose, status, code, created_at, updated_at,
          batch_number, cancel_reason)
-    SELECT registration_id, session_id, dose, 'booked', code, %s, %s, '', '' FROM pairs
+    SELECT p.registration_id, p.session_id, p.dose, 'booked', p.code, %s, %s, '', ''
+    FROM p JOIN taken ON taken.id = p.registration_id
     RETURNING id, registration_id, session_id, dose, code
 ), sms AS (
     INSERT INTO teeka_outboundsms
         ("to", text, kind, dedupe_key, status, created_at, send_after, attempts, last_error)
-    SELECT a.mobile, {text}, %s, %s || ap.id::text, 'pending', %s, %s, 0, ''
+    SELECT p.mobile, {text}, %s, %s || ap.id::text, 'pending', %s, %s, 0, ''
     FROM ap
-    JOIN registrations_registration r ON r.id = ap.registration_id
-    JOIN registrations_account a ON a.id = r.account_id
+    JOIN p ON p.registration_id = ap.registration_id
     JOIN slots_session s ON s.id = ap.session_id
     JOIN slots_centre c ON c.id = s.centre_id
-), seats AS (
-    UPDATE slots_session t SET booked = t.booked + n.taken
-    FROM unnest(%s::bigint[], %s::int[]) AS n(session_id, taken)
-    WHERE t.id = n.session_id
+    WHERE p.mobile IS NOT NULL
 )
-UPDATE registrations_registration SET status = 'allotted'
-WHERE id = ANY(%s::bigint[]) AND status = 'waiting'
+UPDATE slots_session t SET booked = t.booked + n.taken
+FROM (SELECT session_id, count(*) AS taken FROM ap GROUP BY session_id) n
+WHERE t.id = n.session_id
 """
 
 
 def _write_batch_sql(pairs, *, now, kind, reason) -> None:
-    text_sql, text_params = notices.sql_skeleton_by_language(kind, "a.language", reason)
+    text_sql, text_params = notices.sql_skeleton_by_language(kind, "p.language", reason)
     sql = _BATCH_SQL.format(text=notices.sql_fill(text_sql))
-    people = [person.id for person, _ in pairs]
-    taken = Counter(session.id for _, session in pairs)
     params = [
-        people,
+        [person.id for person, _ in pairs],
         [session.id for _, session in pairs],
         [person.dose for person, _ in pairs],
         _codes(len(pairs)),
+        [person.name for person, _ in pairs],
+        [person.reference for person, _ in pairs],
+        [person.mobile for person, _ in pairs],
+        [person.language for person, _ in pairs],
         now,
         now,
         *text_params,
@@ -477,9 +534,6 @@ def _write_batch_sql(pairs, *, now, kind, reason) -> None:
         f"{kind}:",
         now,
         next_sending_time(now),
-        list(taken),
-        list(taken.values()),
-        people,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

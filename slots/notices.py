@@ -18,9 +18,9 @@ FIELDS = ("name", "reference", "dose", "centre", "date", "start", "end", "code",
 DATE_FORMAT, TIME_FORMAT = "%d-%m-%Y", "%H:%M"
 # The SQL twins of the formats above and of format_reference().
 SQL_VALUES = {
-    "name": "r.name",
-    "reference": "substr(r.reference, 1, 3) || '-' || substr(r.reference, 4, 3) || '-' || "
-    "substr(r.reference, 7)",
+    "name": "p.name",
+    "reference": "substr(p.reference, 1, 3) || '-' || substr(p.reference, 4, 3) || '-' || "
+    "substr(p.reference, 7)",
     "dose": "ap.dose::text",
     "centre": "c.name",
     "date": "to_char(s.date, 'DD-MM-YYYY')",
@@ -49,7 +49,7 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 def sql_fill(text_sql: str) -> str:
     """An SQL expression filling the tokens of the skeleton `text_sql` from the
-    aliases r (registration), ap (appointment), s (session), c (centre)."""
+    aliases p (the person), ap (appointment), s (session), c (centre)."""
     expr = text_sql
     for field, value in SQL_VALUES.items():
         expr = f"replace({expr}, '{_token(field)}', {value})"

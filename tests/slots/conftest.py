@@ -5,6 +5,7 @@ another area) and a village in Bastar (another district)."""
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from districts.models import Locality
 from registrations.models import Registration
@@ -55,3 +56,10 @@ def seat_of(registration: Registration):
         registration=registration, status=Appointment.Status.BOOKED
     ).first()
     return appointment.session if appointment else None
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # A Hindi page fetched by an earlier test leaves Hindi active in the thread.
+    with translation.override("en"):
+        yield
