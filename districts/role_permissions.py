@@ -10,6 +10,7 @@ and districts.scoping applies it.
 from collections.abc import Iterable
 
 from django.apps.registry import Apps
+from django.contrib.auth.management import create_permissions
 
 from . import roles
 
@@ -44,6 +45,9 @@ ROLE_MODEL_ACTIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("slots", "appointment"): VIEW,
         ("registrations", "registration"): READ_WRITE,
         ("registrations", "account"): VIEW,
+        # The ticket queue (helpdesk/admin.py): answer and close, never add or delete.
+        ("helpdesk", "ticket"): ("view", "change"),
+        ("helpdesk", "ticketevent"): VIEW,
     },
     # Counts only: geography, centres and sessions, never people.
     roles.HEALTH_DEPARTMENT: {
@@ -63,12 +67,15 @@ ROLE_CUSTOM: dict[str, tuple[tuple[str, str], ...]] = {
         ("registrations", "export_registration"),
     ),
     roles.VACCINATOR: (("slots", "check_in"),),
+    # Declared in helpdesk.models.Ticket.Meta.permissions.
+    roles.HELP_DESK: (("helpdesk", "move_registration"),),
 }
 
-# The apps whose permissions these roles are defined over. Other apps (the
-# help desk, the dashboard) grant their own to these groups in their own
-# migrations, and sync_role_groups() leaves those alone.
-MANAGED_APPS = ("districts", "registrations", "slots", "teeka")
+# The apps whose permissions these roles are defined over: on these a group
+# holds exactly what is listed here. Permissions of other apps (the
+# dashboard's, third-party apps') are left alone. The help desk's ticket
+# permissions are listed here, so syncing never strips them.
+MANAGED_APPS = ("districts", "registrations", "slots", "teeka", "helpdesk")
 
 ALL_ROLES = [
     roles.STATE_ADMIN,
@@ -130,3 +137,13 @@ def sync_role_groups(apps: Apps) -> None:
         )
         group.permissions.remove(*unwanted)
         group.permissions.add(*wanted)
+
+
+def sync_role_groups_in_migration(apps: Apps, schema_editor) -> None:
+    """A RunPython body: Django makes permissions only after the last
+    migration, so make those of every model that exists so far, then sync."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_role_groups(apps)

@@ -24,6 +24,8 @@ class Migration(migrations.Migration):
         ("registrations", "0002_composite_keys"),
         ("slots", "0002_composite_keys"),
         ("teeka", "0001_initial"),
+        # The help desk role holds ticket permissions (role_permissions.py).
+        ("helpdesk", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(create_role_groups, migrations.RunPython.noop)]

@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from districts import roles
-from districts.role_permissions import MANAGED_APPS, role_codenames
 from slots.models import Appointment
 
 from .conftest import staff_user
@@ -244,29 +243,3 @@ def test_an_official_with_no_district_sees_nothing(client, raipur_rows):
     client.force_login(lost)
     assert _listed(client, "registrations_registration") == set()
     assert _listed(client, "slots_session") == set()
-
-
-@pytest.mark.parametrize(
-    "role", [roles.DISTRICT_OFFICIAL, roles.HELP_DESK, roles.HEALTH_DEPARTMENT, roles.VACCINATOR]
-)
-def test_each_role_group_holds_exactly_its_permissions(role):
-    from django.contrib.auth.models import Group
-
-    permissions = Group.objects.get(name=role).permissions.filter(
-        content_type__app_label__in=MANAGED_APPS
-    )
-    held = {
-        (p.content_type.app_label, p.codename) for p in permissions.select_related("content_type")
-    }
-    assert held == role_codenames(role)
-
-
-def test_the_state_administrator_holds_every_permission():
-    from django.contrib.auth.models import Group, Permission
-
-    assert (
-        Group.objects.get(name=roles.STATE_ADMIN).permissions.count()
-        >= Permission.objects.filter(
-            content_type__app_label__in=["registrations", "slots", "districts"]
-        ).count()
-    )
