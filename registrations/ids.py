@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
 
 from django.conf import settings
 
@@ -36,9 +35,16 @@ def _check_symbol(body: str) -> str:
     return _CHECK_ALPHABET[value % 37]
 
 
-def new_reference(choice: Callable[[str], str] = secrets.choice) -> str:
-    """A fresh reference; pass a seeded random's choice for repeatable demo data."""
-    body = "".join(choice(_ALPHABET) for _ in range(_REFERENCE_BODY))
+def new_reference() -> str:
+    body = "".join(secrets.choice(_ALPHABET) for _ in range(_REFERENCE_BODY))
+    return body + _check_symbol(body)
+
+
+def reference_for_serial(serial: int) -> str:
+    """A repeatable reference for demo data, distinct for every serial: an odd
+    multiplier is a bijection on the 40 bits that 8 symbols hold."""
+    value = (serial * 0x9E3779B97F) % (1 << 40)
+    body = "".join(_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(_REFERENCE_BODY)))
     return body + _check_symbol(body)
 
 

@@ -163,7 +163,7 @@ def _registration_rows(
                 "district_id": district_id,
                 "area_id": locality_area[locality_id],
                 "seat": seat,
-                "reference": ids.new_reference(rng.choice),
+                "reference": ids.reference_for_serial(serial),
                 "id_type": "VOTER",
                 "id_hash": ids.hash_id_number("VOTER", voter_id),
                 "id_last4": ids.id_last4(voter_id),
