@@ -22,8 +22,12 @@ run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_geography
 	$(BIN)/python manage.py seed_demo --registrations $(DEMO_REGISTRATIONS) --seed 1 --if-empty
+	$(BIN)/python manage.py allocate
 	$(BIN)/python manage.py demo_logins
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@# Without Redis there is no beat: run its schedule in a process beside the server.
+	if [ -z "$$REDIS_URL" ]; then $(BIN)/python manage.py run_periodic & fi; \
+		trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+		$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 worker: venv
 	$(BIN)/celery -A teeka worker --beat --loglevel=info --concurrency=2

@@ -149,7 +149,8 @@ def _registration_rows(
             while (person["name"].lower(), person["birth_year"]) in on_account:
                 person = _person(rng, today)
             locality_id = rng.choice(locality_ids)
-            if previous and seat == 1 and rng.random() < 0.005:
+            near_duplicate = previous and previous["district_id"] == district_id
+            if near_duplicate and seat == 1 and rng.random() < 0.005:
                 # A deliberate near-duplicate on another mobile: same name, year
                 # and place, another ID (what the officials' duplicate view finds).
                 person.update(name=previous["name"], birth_year=previous["birth_year"])

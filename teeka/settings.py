@@ -131,6 +131,14 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has a server and a periodic-task process writing:
+    # take the write lock at BEGIN and wait for it rather than fail.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 # Parallel checkouts (and helpers) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -238,6 +246,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=env_int("DASHBOARD_REFRESH_MINUTES", 5)),
     },
 }
+
+# Email reaches staff only (help-desk escalations). The default prints it.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "teeka@localhost")
 
 # SMS: a dotted path to a backend class in teeka.sms.
 SMS_BACKEND = env_str("SMS_BACKEND", "teeka.sms.FileBackend")
