@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -13,6 +13,13 @@ class Account(models.Model):
     """One per verified mobile number; holds up to four people."""
 
     mobile = PhoneNumberField(_("mobile number"), region="IN", unique=True)
+    # Officials search by the last digits a caller reads out; "ends with" on
+    # the mobile cannot use an index, equality on these four digits can.
+    mobile_last4 = models.GeneratedField(
+        expression=Right("mobile", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+    )
     language = models.CharField(
         _("language"), max_length=5, choices=settings.LANGUAGES, default="hi"
     )
@@ -22,12 +29,19 @@ class Account(models.Model):
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
+        indexes = [models.Index(fields=["mobile_last4"], name="account_mobile_last4")]
 
     def __str__(self) -> str:
         return self.masked_mobile()
 
     def masked_mobile(self) -> str:
         return mask_mobile(str(self.mobile))
+
+
+def mobile_ends_with(digits: str, prefix: str = "") -> dict:
+    """Lookups for "the mobile ends with these 4 or more digits" that an index
+    answers: the last four by equality, the rest checked on those few rows."""
+    return {f"{prefix}mobile_last4": digits[-4:], f"{prefix}mobile__endswith": digits}
 
 
 def mask_mobile(e164: str) -> str:
@@ -163,6 +177,8 @@ class Registration(models.Model):
                 name="reg_area_queue",
             ),
             models.Index(fields=["district", "registered_at"], name="reg_district_registered"),
+            # The admin's age-band filter: a range of birth years in a district.
+            models.Index(fields=["district", "birth_year"], name="reg_district_birth_year"),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from districts.scoped_admin import ScopedAdmin, scope
 from teeka.admin import BigTableAdmin
 
-from ..models import Account, Registration
+from ..models import Account, Registration, mobile_ends_with
 
 
 @admin.register(Account)
@@ -28,7 +28,8 @@ class AccountAdmin(ScopedAdmin, BigTableAdmin):
     def get_search_results(self, request, queryset, search_term):
         digits = "".join(c for c in search_term if c.isdigit())
         if len(digits) >= 4:
-            return self.scope_queryset(queryset.filter(mobile__endswith=digits), request), False
+            found = queryset.filter(**mobile_ends_with(digits))
+            return self.scope_queryset(found, request), False
         return queryset.none() if search_term else queryset, False
 
     @admin.display(description=_("mobile number"))

@@ -19,7 +19,7 @@ from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 from teeka.admin import CappedCountPaginator
 
 from .. import duplicates, ids
-from ..models import Registration
+from ..models import Registration, mobile_ends_with
 from ..resources import RegistrationExportResource, RegistrationImportResource
 from ..services import RegistrationRefused, register_person
 from .filters import AgeBandFilter, LocalityFilter
@@ -148,7 +148,7 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         if reference:
             queryset = queryset.filter(reference=reference)
         elif len(digits) >= 4 and len(digits) == len(re.sub(r"[\s+\-]", "", term)):
-            queryset = queryset.filter(account__mobile__endswith=digits)
+            queryset = queryset.filter(**mobile_ends_with(digits, "account__"))
         else:
             queryset = queryset.none()
         return self.scope_queryset(queryset, request), False

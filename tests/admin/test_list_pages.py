@@ -1,6 +1,7 @@
 """List pages run a bounded number of queries, however many rows they show."""
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
 from .. import factories
@@ -72,3 +73,32 @@ def test_a_huge_list_is_not_counted_past_the_cap(client, raipur_official, many_r
     response = client.get(reverse("admin:registrations_registration_changelist"))
     assert response.context["cl"].result_count == 11
     assert "More than 10 rows" in response.content.decode()
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="asks PostgreSQL's planner"
+)
+
+
+def _plan(queryset) -> str:
+    """PostgreSQL's plan with sequential scans priced out: on a test-sized
+    table a scan is cheapest, so this asks which index the query *can* use."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        return queryset.explain()
+
+
+@postgresql_only
+def test_the_search_by_the_last_digits_of_a_mobile_can_use_an_index(raipur_rows):
+    from registrations.models import Registration, mobile_ends_with
+
+    found = Registration.objects.filter(**mobile_ends_with("543210", "account__"))
+    assert "account_mobile_last4" in _plan(found)
+
+
+@postgresql_only
+def test_the_age_band_filter_can_use_an_index(raipur, raipur_rows):
+    from registrations.models import Registration
+
+    band = Registration.objects.filter(district=raipur, birth_year__range=(1965, 1980))
+    assert "reg_district_birth_year" in _plan(band)
