@@ -5,10 +5,12 @@ import os
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 
 from districts.geography import load_geography
 from districts.models import Area, District, Locality, OfficialProfile
+from districts.role_permissions import sync_role_groups
 
 from . import factories
 
@@ -33,6 +35,9 @@ def geography(db) -> None:
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_geography()
+        # A database kept with --reuse-db was last flushed by a transactional
+        # test, which takes the role groups the migrations made.
+        sync_role_groups(apps)
 
 
 @pytest.fixture
