@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
@@ -392,7 +392,11 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
                 self.message_user(request, error.message, messages.ERROR)
         self.message_user(
             request,
-            _("%(n)d appointments cancelled; those people are back in the queue at their place.")
+            ngettext(
+                "%(n)d appointment cancelled; that person is back in the queue at their place.",
+                "%(n)d appointments cancelled; those people are back in the queue at their place.",
+                cancelled,
+            )
             % {"n": cancelled},
         )
         return None

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from districts.scoped_admin import ScopedAdmin
@@ -72,5 +72,6 @@ class AppointmentAdmin(ScopedAdmin, SimpleHistoryAdmin):
                 done += 1
             except AllotmentError as error:
                 self.message_user(request, error.message, messages.ERROR)
-        self.message_user(request, _("%(n)d appointments cancelled.") % {"n": done})
+        message = ngettext("%(n)d appointment cancelled.", "%(n)d appointments cancelled.", done)
+        self.message_user(request, message % {"n": done})
         return None

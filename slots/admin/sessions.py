@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_create_with_history
 
@@ -177,7 +177,9 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         form = WeekPlanForm(request.POST or None, centres=centres)
         if request.method == "POST" and form.is_valid():
             created = self._create_planned(form)
-            messages.success(request, _("%(n)d sessions created.") % {"n": len(created)})
+            n = len(created)
+            message = ngettext("%(n)d session created.", "%(n)d sessions created.", n)
+            messages.success(request, message % {"n": n})
             return redirect("admin:slots_session_changelist")
         return self._page(request, "plan.html", _("Plan sessions for a week"), form=form)
 

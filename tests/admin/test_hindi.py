@@ -1,0 +1,50 @@
+"""The admin and the check-in page speak Hindi once the official or the
+vaccinator picks it (the language switch in the page header)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from districts import roles
+
+from .conftest import staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    # A Hindi response leaves Hindi active in this thread for the next test.
+    with translation.override("en"):
+        yield
+
+
+def _in_hindi(client, user) -> None:
+    client.force_login(user)
+    client.post(reverse("set_language"), {"language": "hi", "next": "/"})
+
+
+def test_the_admin_index_is_in_hindi(client, raipur_official):
+    _in_hindi(client, raipur_official)
+    page = client.get(reverse("admin:index")).content.decode()
+    for hindi in ("टीका प्रशासन", "अपने ज़िले का काम", "केंद्र और स्लॉट", "टीकाकरण केंद्र", "सत्र"):
+        assert hindi in page, hindi
+    assert "Run your district" not in page and "Centres and slots" not in page
+    assert 'value="en"' in page  # the switch back to English
+
+
+def test_the_week_plan_form_is_in_hindi(client, raipur_official):
+    _in_hindi(client, raipur_official)
+    page = client.get(reverse("admin:slots_session_plan")).content.decode()
+    for hindi in ("एक हफ़्ते के सत्रों की योजना बनाएँ", "सोमवार", "हर दिन की क्षमता", "सत्र बनाएँ"):
+        assert hindi in page, hindi
+    assert "Monday" not in page and "Capacity per day" not in page
+
+
+def test_the_check_in_page_is_in_hindi(client, raipur):
+    vaccinator = staff_user("vax", roles.VACCINATOR, raipur, is_staff=False)
+    _in_hindi(client, vaccinator)
+    page = client.get(reverse("checkin:home")).content.decode()
+    for hindi in ("चेक-इन", "संदर्भ नंबर या QR कोड", "आज आपके केंद्रों पर कोई सत्र नहीं है।"):
+        assert hindi in page, hindi
+    assert "Check-in" not in page and "Today's sessions" not in page
