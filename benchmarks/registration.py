@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/registration.py [--clients 32] [--seconds 15]
 
-Makes its own PostgreSQL database (teeka_bench_reg), starts gunicorn on port
-8101 with DEBUG off, and drives it over HTTP with many client threads:
+Makes its own PostgreSQL database (--db, teeka_bench_reg), uses one Redis
+database (--redis-db, 3; flushed first), starts gunicorn on --port (8101) with
+DEBUG off, and drives it over HTTP with many client threads:
 
 - ours: each client signs in (mobile, code read from the SMS file), then
   registers people through /my/add/ (the real form, service and constraints).
@@ -38,9 +39,8 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "teeka_bench_reg"
 PG = "postgres://postgres@127.0.0.1:5432"
-REDIS = "redis://127.0.0.1:6379/3"
+REDIS = "redis://127.0.0.1:6379"
 
 # -- The server side: the baseline view and a URLconf adding it -----------------
 
@@ -288,11 +288,11 @@ def psql(sql: str, db: str = "postgres") -> str:
     ).stdout
 
 
-def server_env(tmp: Path) -> dict:
+def server_env(tmp: Path, args) -> dict:
     return {
         **os.environ,
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "REDIS_URL": REDIS,
+        "DATABASE_URL": f"{PG}/{args.db}",
+        "REDIS_URL": f"{REDIS}/{args.redis_db}",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_hex(32),
         "ID_HASH_KEY": "bench-id-hash-key",
@@ -309,28 +309,30 @@ def server_env(tmp: Path) -> dict:
     }
 
 
-def prepare_database(env: dict) -> list[tuple[int, int, int]]:
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(f"CREATE DATABASE {DB_NAME}")
+def prepare_database(env: dict, db: str) -> list[tuple[int, int, int]]:
+    psql(f"DROP DATABASE IF EXISTS {db}")
+    psql(f"CREATE DATABASE {db}")
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "--noinput"], ["load_geography"], ["collectstatic", "--noinput"]):
         subprocess.run([*manage, *command], env=env, check=True, cwd=ROOT, capture_output=True)
     psql(
         "CREATE TABLE bench_baseline (LIKE registrations_registration"
         " INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)",
-        DB_NAME,
+        db,
     )
     rows = psql(
         "SELECT a.district_id, a.id, min(l.id) FROM districts_area a"
         " JOIN districts_locality l ON l.area_id = a.id GROUP BY a.district_id, a.id"
         " ORDER BY a.id LIMIT 40",
-        DB_NAME,
+        db,
     )
     return [tuple(int(x) for x in line.split("|")) for line in rows.split()]
 
 
 def start_server(env: dict, args) -> subprocess.Popen:
-    subprocess.run(["redis-cli", "-n", "3", "FLUSHDB"], check=False, capture_output=True)
+    subprocess.run(
+        ["redis-cli", "-n", str(args.redis_db), "FLUSHDB"], check=False, capture_output=True
+    )
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -365,6 +367,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--db", default="teeka_bench_reg")
+    parser.add_argument("--redis-db", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--accounts-per-client", type=int, default=30)
@@ -372,14 +376,14 @@ def main() -> None:
     _client_django()
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = server_env(Path(tmp))
-        places = prepare_database(env)
+        env = server_env(Path(tmp), args)
+        places = prepare_database(env, args.db)
         server = start_server(env, args)
         try:
             sms, mobiles = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000)
             print(
                 f"{args.clients} clients, {args.seconds:.0f} s each run, gunicorn "
-                f"{args.workers} workers x {args.threads} threads, PostgreSQL {DB_NAME}"
+                f"{args.workers} workers x {args.threads} threads, PostgreSQL {args.db}"
             )
             started = time.perf_counter()
             pools = [[] for _ in range(args.clients)]

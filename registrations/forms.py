@@ -79,10 +79,23 @@ def locality_choices(area_id: int | str) -> list[tuple[int, str]]:
     return [(loc.pk, str(loc)) for loc in Locality.objects.filter(area_id=area_id)]
 
 
-def _cascade_field(model, label, empty_label, invalid) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
+class PlaceField(forms.ModelChoiceField):
+    """One step of the place cascade. The submitted id is only read here:
+    PersonForm checks district, block or town and village together, in one
+    query, instead of one query per field."""
+
+    def to_python(self, value) -> int | None:
+        if value in self.empty_values:
+            return None
+        if not str(value).isdigit():
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return int(value)
+
+
+def _cascade_field(label, empty_label, invalid) -> PlaceField:
+    return PlaceField(
         label=label,
-        queryset=model.objects.none(),
+        queryset=None,
         empty_label=empty_label,
         error_messages={"invalid_choice": invalid},
     )
@@ -116,17 +129,16 @@ class PersonForm(forms.Form):
         required=False,
         help_text=_("Counts for people aged 45 or over. People 60 or over come first anyway."),
     )
-    district = forms.ModelChoiceField(
+    # The districts one may pick (an official's form narrows them).
+    district = PlaceField(
         label=_("District"), queryset=District.objects.all(), empty_label=_("Choose district")
     )
     area = _cascade_field(
-        Area,
         _("Block or town"),
         _("Choose block or town"),
         _("Please choose a block or town in the district you picked."),
     )
     locality = _cascade_field(
-        Locality,
         _("Village or ward"),
         _("Choose village or ward"),
         _("Please choose a village or ward in the block or town you picked."),
@@ -145,21 +157,15 @@ class PersonForm(forms.Form):
         # submission (validated against the querysets) never pays for them.
         self.fields["district"].choices = lambda: [("", _("Choose district")), *district_choices()]
         district_id = self._picked("district")
-        if district_id:
-            self.fields["area"].queryset = Area.objects.filter(district_id=district_id)
-            self.fields["area"].choices = lambda: [
-                ("", _("Choose block or town")),
-                *area_choices(district_id),
-            ]
-        area_id = self._picked("area")
-        if district_id and area_id:
-            self.fields["locality"].queryset = Locality.objects.filter(
-                area_id=area_id, area__district_id=district_id
-            )
-            self.fields["locality"].choices = lambda: [
-                ("", _("Choose village or ward")),
-                *locality_choices(area_id),
-            ]
+        area_id = self._picked("area") if district_id else None
+        self.fields["area"].choices = lambda: [
+            ("", _("Choose block or town")),
+            *(area_choices(district_id) if district_id else []),
+        ]
+        self.fields["locality"].choices = lambda: [
+            ("", _("Choose village or ward")),
+            *(locality_choices(area_id) if area_id else []),
+        ]
 
     def _picked(self, name: str) -> str | None:
         value = self.data.get(name) if self.is_bound else self.initial.get(name)
@@ -184,7 +190,25 @@ class PersonForm(forms.Form):
                 data["id_number"] = validate_id_number(data["id_type"], data["id_number"])
             except ValidationError as error:
                 self.add_error("id_number", error)
+        if all(data.get(name) for name in ("district", "area", "locality")):
+            self._check_place(data["district"], data["area"], data["locality"])
         return data
+
+    def _check_place(self, district: int, area: int, locality: int) -> None:
+        """One query when the places fit together, as they do when picked from
+        the lists; only when they do not, more, to say which one is wrong."""
+        districts = self.fields["district"].queryset.filter(pk=district)
+        places = Locality.objects.filter(pk=locality, area_id=area, area__district__in=districts)
+        if places.exists():
+            return
+        if not districts.exists():
+            wrong = "district"
+        elif not Area.objects.filter(pk=area, district_id=district).exists():
+            wrong = "area"
+        else:
+            wrong = "locality"
+        message = self.fields[wrong].error_messages["invalid_choice"]
+        self.add_error(wrong, ValidationError(message, code="invalid_choice"))
 
     def details(self) -> PersonDetails:
         data = self.cleaned_data
@@ -199,9 +223,9 @@ class PersonForm(forms.Form):
                 birth_year=data["birth_year"],
                 long_term_illness=data["long_term_illness"],
             ),
-            district_id=data["district"].pk,
-            area_id=data["area"].pk,
-            locality_id=data["locality"].pk,
+            district_id=data["district"],
+            area_id=data["area"],
+            locality_id=data["locality"],
             address_line=data["address_line"],
             pincode=data["pincode"],
         )

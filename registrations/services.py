@@ -139,6 +139,9 @@ def _refusal_for(error: IntegrityError, registration: Registration) -> Registrat
         return SamePersonOnAccount()
     if "account_seat_unique" in text:
         return None
+    if registration.account_id and not Account.objects.filter(pk=registration.account_id).exists():
+        # The citizen's session outlived the account (removed by an official).
+        raise Account.DoesNotExist("The account was removed.") from error
     raise error
 
 

@@ -1,7 +1,8 @@
 """Citizen pages: sign in with a code, add people, status, slip, cancel, withdraw.
 
-The signed-in account's id lives in the session (never in a URL); pages about
-one person are addressed by its reference only.
+The signed-in account's id and language live in the session (never in a URL),
+so a page needs no query to know who is signed in; pages about one person are
+addressed by its reference only.
 """
 
 import time
@@ -24,6 +25,7 @@ from .models import Account, Registration, mask_mobile
 from .slip import qr_svg
 
 ACCOUNT_KEY = "citizen_account_id"
+LANGUAGE_KEY = "citizen_language"
 MOBILE_KEY = "citizen_otp_mobile"
 SEEN_KEY = "citizen_seen"
 
@@ -44,24 +46,42 @@ def _keep_alive(request: HttpRequest) -> None:
         request.session[SEEN_KEY] = now
 
 
-def _remember_language(account: Account) -> None:
+def _remember_language(request: HttpRequest, account: Account) -> None:
     language = get_language()
     if language and account.language != language:
         Account.objects.filter(pk=account.pk).update(language=language)
-        account.language = language
+        account.language = request.session[LANGUAGE_KEY] = language
+
+
+def _session_account(request: HttpRequest) -> Account | None:
+    """The signed-in account as the session knows it: id and language, without
+    a query. Its other fields (the mobile) load from the database when used."""
+    account_id = request.session.get(ACCOUNT_KEY)
+    if account_id is None:
+        return None
+    values = [account_id, request.session.get(LANGUAGE_KEY)]
+    return Account.from_db(Account.objects.db, ["id", "language"], values)
+
+
+def _start_again(request: HttpRequest) -> HttpResponse:
+    request.session.flush()
+    return redirect("registrations:sign_in")
 
 
 def citizen_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        account_id = request.session.get(ACCOUNT_KEY)
-        account = Account.objects.filter(pk=account_id).first() if account_id else None
+        account = _session_account(request)
         if account is None:
             return redirect("registrations:sign_in")
         request.account = account
         _keep_alive(request)
-        _remember_language(account)
-        return never_cache(view)(request, *args, **kwargs)
+        _remember_language(request, account)
+        try:
+            return never_cache(view)(request, *args, **kwargs)
+        except Account.DoesNotExist:
+            # Removed since sign-in (the session still names it): sign in again.
+            return _start_again(request)
 
     return wrapper
 
@@ -108,6 +128,8 @@ def _start_citizen_session(request: HttpRequest, account: Account) -> None:
     request.session.cycle_key()
     request.session.pop(MOBILE_KEY, None)
     request.session[ACCOUNT_KEY] = account.pk
+    request.session[LANGUAGE_KEY] = account.language
+    request.session[SEEN_KEY] = int(time.time())
     request.session.set_expiry(settings.TEEKA_CITIZEN_IDLE_SECONDS)
 
 

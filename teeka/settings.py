@@ -151,7 +151,15 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
         }
     }
+    # Sessions are read from Redis, so a citizen's page costs no database
+    # query for them, and written through to the database, so a Redis restart
+    # or flush signs nobody out (writes happen at sign-in and about once a
+    # minute per citizen). The "cache" engine would also spare those writes,
+    # but would lose every session with Redis.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
+    # Not with a per-process cache: another process would keep serving a
+    # session that was ended (signed out) in this one.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [

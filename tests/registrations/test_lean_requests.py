@@ -1,0 +1,129 @@
+"""The registration request stays lean: the signed-in account comes from the
+session, the three places are checked together, and none of that loosens a
+rule (wrong places are still refused next to their field, officials still
+only register into their districts)."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from districts.models import Area
+from registrations.admin.forms import AssistedRegistrationForm
+from registrations.forms import PersonForm
+from registrations.models import Account, Registration
+from teeka.sms import read_file_outbox
+from tests import factories
+
+from .helpers import aadhaar_number
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+
+
+def _sign_in(client, mobile: str = "98123 45678") -> None:
+    client.post(reverse("registrations:sign_in"), {"mobile": mobile})
+    code = re.search(r"\b(\d{6})\b", read_file_outbox()[-1]["text"]).group(1)
+    client.post(reverse("registrations:sign_in_code"), {"code": code})
+
+
+def _payload(place, **overrides) -> dict:
+    return {
+        "name": "Sunita Sahu",
+        "gender": "F",
+        "birth_year": "1979",
+        "id_type": "AADHAAR",
+        "id_number": aadhaar_number(),
+        "occupation": "5",
+        "district": place.area.district_id,
+        "area": place.area_id,
+        "locality": place.pk,
+        "address_line": "House 12, Gandhi Chowk",
+        "pincode": "492001",
+        **overrides,
+    }
+
+
+def test_adding_a_person_needs_few_queries(client, raipur_village, django_assert_max_num_queries):
+    _sign_in(client)
+    # Places (1), free seat (1), BEGIN, the row, its history row, COMMIT.
+    with django_assert_max_num_queries(6):
+        response = client.post(reverse("registrations:add_person"), _payload(raipur_village))
+    assert response.status_code == 302
+    assert Registration.objects.get().history.get().history_type == "+"
+
+
+def test_a_block_of_another_district_is_refused_next_to_its_field(raipur_village, bastar_village):
+    form = PersonForm(_payload(raipur_village, area=bastar_village.area_id))
+    assert not form.is_valid()
+    assert list(form.errors) == ["area"]
+
+
+def test_a_village_of_another_block_is_refused_next_to_its_field(raipur_village, raipur_town):
+    other_village = factories.first_locality(raipur_town)
+    form = PersonForm(_payload(raipur_village, locality=other_village.pk))
+    assert not form.is_valid()
+    assert list(form.errors) == ["locality"]
+
+
+def test_an_unknown_district_is_refused(raipur_village):
+    form = PersonForm(_payload(raipur_village, district="999999"))
+    assert not form.is_valid()
+    assert "district" in form.errors
+
+
+def test_places_that_are_not_numbers_are_refused(raipur_village):
+    form = PersonForm(_payload(raipur_village, area="x", locality="1; drop"))
+    assert not form.is_valid()
+    assert {"area", "locality"} <= set(form.errors)
+
+
+def test_an_official_registers_only_into_their_districts(
+    raipur_official, raipur_village, bastar_village
+):
+    elsewhere = _payload(bastar_village, mobile="", no_mobile_reason="none")
+    form = AssistedRegistrationForm(elsewhere, user=raipur_official)
+    assert not form.is_valid()
+    assert "district" in form.errors
+    at_home = _payload(raipur_village, mobile="", no_mobile_reason="none")
+    assert AssistedRegistrationForm(at_home, user=raipur_official).is_valid()
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key is checked at COMMIT
+def test_a_citizen_whose_account_was_removed_is_asked_to_sign_in_again(client, raipur_village):
+    _sign_in(client)
+    Account.objects.all().delete()
+    response = client.post(reverse("registrations:add_person"), _payload(raipur_village))
+    assert response.url == reverse("registrations:sign_in")
+    assert Registration.objects.count() == 0
+    _sign_in(client)
+    assert client.get(reverse("registrations:account")).status_code == 200
+
+
+def test_pages_show_the_masked_mobile_of_the_account_in_the_session(client):
+    _sign_in(client)
+    page = client.get(reverse("registrations:account")).content.decode()
+    assert "******5678" in page and "9812345678" not in page
+
+
+def test_a_session_from_before_the_language_was_kept_still_works(client, raipur_village):
+    _sign_in(client)
+    session = client.session
+    del session["citizen_language"]
+    session.save()
+    response = client.post(reverse("registrations:add_person"), _payload(raipur_village))
+    assert response.status_code == 302
+    assert Account.objects.get().language in ("en", "hi")
+
+
+def test_the_area_list_is_empty_until_a_district_is_picked():
+    form = PersonForm()
+    assert [value for value, _label in form.fields["area"].choices] == [""]
+    assert [value for value, _label in form.fields["locality"].choices] == [""]
+    assert len(list(form.fields["district"].choices)) > 30
+    assert Area.objects.exists()
