@@ -11,7 +11,9 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.text import capfirst
 
+from .models import Area
 from .roles import VACCINATOR
 from .scoping import visible_district_ids
 
@@ -60,8 +62,30 @@ def vaccinators_visible_to(user) -> QuerySet:
     return users.distinct().order_by("username")
 
 
+def has_own_label(field) -> bool:
+    """False for a foreign key declared without a verbose_name: Django then
+    shows its bare (English, untranslatable) attribute name."""
+    return field.verbose_name != field.name.replace("_", " ")
+
+
+def related_label(field) -> str:
+    """A foreign key's translated label: its own, or its model's name."""
+    return field.verbose_name if has_own_label(field) else field.related_model._meta.verbose_name
+
+
+def _choice_label(row: Model) -> str:
+    # A block and a town may share a name (Abhanpur block, Abhanpur town).
+    if isinstance(row, Area):
+        return f"{row} ({row.get_kind_display()})"
+    return str(row)
+
+
 class ScopedRelatedFilter(admin.RelatedFieldListFilter):
     """A related-field filter that offers only the official's own rows."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = related_label(field)
 
     def field_choices(self, field, request, model_admin) -> list:
         choices = scoped_choices(field.related_model, request.user)
@@ -70,7 +94,7 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
         ordering = self.field_admin_ordering(field, request, model_admin)
         if ordering:
             choices = choices.order_by(*ordering)
-        return [(row.pk, str(row)) for row in choices]
+        return [(row.pk, _choice_label(row)) for row in choices]
 
 
 class ScopedAdmin:
@@ -117,6 +141,8 @@ class ScopedAdmin:
         choices = scoped_choices(db_field.related_model, request.user)
         if choices is not None and "queryset" not in kwargs:
             kwargs["queryset"] = choices
+        if not has_own_label(db_field):
+            kwargs.setdefault("label", capfirst(related_label(db_field)))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):

@@ -73,7 +73,10 @@ def main() -> None:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )
-    untranslated = [e.msgid for e in polib.pofile(str(PO)).untranslated_entries()]
+    catalog = polib.pofile(str(PO))
+    # A fuzzy entry is makemessages' guess from a similar string; it is not
+    # compiled, so the page shows English: it counts as untranslated.
+    untranslated = [e.msgid for e in catalog.untranslated_entries() + catalog.fuzzy_entries()]
     for msgid in missing:
         print(f"not in the code (yet): {msgid!r}")
     print(f"{len(untranslated)} strings still untranslated")

@@ -59,6 +59,8 @@ class ReasonForm(forms.Form):
 class AllotForm(ReasonForm):
     session = forms.ModelChoiceField(label=_("Session"), queryset=None)
 
+    field_order = ["session", "reason"]
+
     def __init__(self, *args, sessions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = sessions

@@ -2,6 +2,7 @@ import re
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -9,6 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
@@ -40,6 +42,7 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+    # Short columns, so a row fits beside the filters on an office screen.
     list_display = (
         "display_ref",
         "name",
@@ -47,10 +50,9 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         "masked_id",
         "birth_year",
         "priority",
-        "area",
-        "locality",
+        "place",
         "status",
-        "registered_at",
+        "registered_on",
     )
     list_select_related = ("account", "district", "area", "locality")
     list_filter = (
@@ -73,12 +75,12 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         "masked_mobile",
         "masked_id",
         "status",
-        "doses_received",
-        "last_dose_date",
+        "doses",
+        "last_dose",
         "registered_at",
-        "queue_at",
-        "duplicate_of",
-        "created_by",
+        "queue_since",
+        "duplicate_of_ref",
+        "registered_by",
         "no_mobile_reason",
     )
     fieldsets = (
@@ -107,11 +109,11 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             {
                 "fields": (
                     "registered_at",
-                    "queue_at",
-                    "doses_received",
-                    "last_dose_date",
-                    "duplicate_of",
-                    "created_by",
+                    "queue_since",
+                    "doses",
+                    "last_dose",
+                    "duplicate_of_ref",
+                    "registered_by",
                 )
             },
         ),
@@ -134,6 +136,40 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     @admin.display(description=gettext_lazy("photo ID"))
     def masked_id(self, obj: Registration) -> str:
         return obj.masked_id()
+
+    @admin.display(description=gettext_lazy("village or ward"))
+    def place(self, obj: Registration) -> str:
+        return f"{obj.locality}, {obj.area}"
+
+    @admin.display(description=gettext_lazy("registered at"), ordering="registered_at")
+    def registered_on(self, obj: Registration) -> str:
+        return date_format(timezone.localtime(obj.registered_at), "d-m-Y")
+
+    # Registration's fields below have no verbose_name of their own (Django
+    # would show their English attribute names): translated titles here.
+    @admin.display(description=gettext_lazy("In the queue since"))
+    def queue_since(self, obj: Registration) -> str:
+        return self.shown(obj.queue_at)
+
+    @admin.display(description=gettext_lazy("doses received"))
+    def doses(self, obj: Registration) -> int:
+        return obj.doses_received
+
+    @admin.display(description=gettext_lazy("date of the last dose"))
+    def last_dose(self, obj: Registration) -> str:
+        return self.shown(obj.last_dose_date)
+
+    @admin.display(description=gettext_lazy("duplicate of"))
+    def duplicate_of_ref(self, obj: Registration) -> str:
+        return self.shown(obj.duplicate_of.display_reference if obj.duplicate_of_id else None)
+
+    @admin.display(description=gettext_lazy("registered by"))
+    def registered_by(self, obj: Registration) -> str:
+        return self.shown(obj.created_by)
+
+    def shown(self, value) -> str:
+        """A value as the admin shows a field's: local time, "-" for none."""
+        return display_for_value(value, self.get_empty_value_display())
 
     # Search, permissions, import and export ----------------------------------
 

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -18,20 +19,29 @@ class AppointmentAdmin(ScopedAdmin, SimpleHistoryAdmin):
     scope_path = "session__district"
     paginator = CappedCountPaginator
     show_full_result_count = False
-    list_display = ("reference", "person", "session", "dose", "status", "allotted_by", "created_at")
-    list_select_related = ("registration", "session__centre", "allotted_by")
-    list_filter = ("status", "dose", "session__date")
-    search_fields = ("registration__reference",)
-    fields = (
-        "registration",
-        "session",
+    list_display = (
+        "reference",
+        "person",
+        "session_label",
         "dose",
         "status",
         "allotted_by",
         "created_at",
-        "attended_at",
+    )
+    list_select_related = ("registration", "session__centre", "allotted_by")
+    list_filter = ("status", "dose", "session__date")
+    search_fields = ("registration__reference",)
+    fields = (
+        "reference",
+        "person",
+        "session_label",
+        "dose",
+        "status",
+        "allotted_by",
+        "created_at",
+        "vaccinated_at",
         "batch_number",
-        "cancelled_at",
+        "cancelled_on",
         "cancel_reason",
     )
     readonly_fields = fields
@@ -44,6 +54,19 @@ class AppointmentAdmin(ScopedAdmin, SimpleHistoryAdmin):
     @admin.display(description=gettext_lazy("name"))
     def person(self, obj: Appointment) -> str:
         return obj.registration.name
+
+    # Appointment's keys and times below have no verbose_name of their own.
+    @admin.display(description=gettext_lazy("vaccinated at"))
+    def vaccinated_at(self, obj: Appointment) -> str:
+        return display_for_value(obj.attended_at, self.get_empty_value_display())
+
+    @admin.display(description=gettext_lazy("cancelled at"))
+    def cancelled_on(self, obj: Appointment) -> str:
+        return display_for_value(obj.cancelled_at, self.get_empty_value_display())
+
+    @admin.display(description=gettext_lazy("session"), ordering="session__date")
+    def session_label(self, obj: Appointment) -> str:
+        return str(obj.session)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Seats are booked only through the engine's allot() (the registrations list).

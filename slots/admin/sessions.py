@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -37,18 +38,16 @@ def day_list(session: Session) -> QuerySet:
 
 @admin.register(Session)
 class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    # Short columns, so the whole row fits beside the filters on an office screen.
     list_display = (
-        "centre",
-        "date",
-        "start_time",
+        "centre_name",
+        "day",
         "vaccine",
-        "dose",
+        "dose_number",
         "age_band",
-        "capacity",
-        "booked",
+        "bookings",
         "seats_left",
-        "status",
-        "published",
+        "state",
     )
     list_select_related = ("centre",)
     list_filter = (
@@ -67,9 +66,33 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/slots/session/change_form.html"
     change_list_template = "admin/slots/session/change_list.html"
 
+    # Session.centre has no verbose_name of its own: these columns carry a
+    # translated title instead of the bare attribute name.
+    @admin.display(description=gettext_lazy("vaccination centre"), ordering="centre__name")
+    def centre_name(self, obj: Session) -> str:
+        return str(obj.centre)
+
+    @admin.display(description=gettext_lazy("date"), ordering="date")
+    def day(self, obj: Session) -> str:
+        return date_format(obj.date, "D d-m-Y")
+
+    @admin.display(description=gettext_lazy("dose"), ordering="dose")
+    def dose_number(self, obj: Session) -> int:
+        return obj.dose
+
     @admin.display(description=gettext_lazy("ages"))
     def age_band(self, obj: Session) -> str:
         return f"{obj.min_age}+" if obj.max_age is None else f"{obj.min_age}–{obj.max_age}"
+
+    @admin.display(description=gettext_lazy("booked"), ordering="booked")
+    def bookings(self, obj: Session) -> str:
+        return f"{obj.booked} / {obj.capacity}"
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def state(self, obj: Session) -> str:
+        if obj.status == Session.Status.ACTIVE and not obj.published:
+            return _("Not published")
+        return obj.get_status_display()
 
     @admin.display(description=gettext_lazy("seats left"))
     def seats_left(self, obj: Session) -> int:
@@ -77,7 +100,7 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Session | None = None) -> list:
         return [
-            "centre",
+            "centre" if obj is None else "centre_name",
             "date",
             "start_time",
             "end_time",
@@ -98,7 +121,7 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         # Capacity and cancelling have their own pages (the engine's rules);
         # what people were booked for does not change under them.
         return (
-            "centre",
+            "centre_name",
             "date",
             "vaccine",
             "dose",
