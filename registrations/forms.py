@@ -80,14 +80,17 @@ def locality_choices(area_id: int | str) -> list[tuple[int, str]]:
 
 
 class PlaceField(forms.ModelChoiceField):
-    """One step of the place cascade. The submitted id is only read here:
-    PersonForm checks district, block or town and village together, in one
-    query, instead of one query per field."""
+    """One step of the place cascade, read as an id without a query: whether
+    the three places fit together is decided when the row is written (by the
+    database's composite keys on PostgreSQL), and a misfit comes back as a
+    message for this field. Only a form that narrows the queryset (an
+    official's districts) has it checked here."""
 
     def to_python(self, value) -> int | None:
         if value in self.empty_values:
             return None
-        if not str(value).isdigit():
+        narrowed = self.queryset is not None
+        if not str(value).isdigit() or (narrowed and not self.queryset.filter(pk=value).exists()):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return int(value)
 
@@ -129,9 +132,8 @@ class PersonForm(forms.Form):
         required=False,
         help_text=_("Counts for people aged 45 or over. People 60 or over come first anyway."),
     )
-    # The districts one may pick (an official's form narrows them).
-    district = PlaceField(
-        label=_("District"), queryset=District.objects.all(), empty_label=_("Choose district")
+    district = _cascade_field(
+        _("District"), _("Choose district"), _("Please choose a district from the list.")
     )
     area = _cascade_field(
         _("Block or town"),
@@ -190,25 +192,7 @@ class PersonForm(forms.Form):
                 data["id_number"] = validate_id_number(data["id_type"], data["id_number"])
             except ValidationError as error:
                 self.add_error("id_number", error)
-        if all(data.get(name) for name in ("district", "area", "locality")):
-            self._check_place(data["district"], data["area"], data["locality"])
         return data
-
-    def _check_place(self, district: int, area: int, locality: int) -> None:
-        """One query when the places fit together, as they do when picked from
-        the lists; only when they do not, more, to say which one is wrong."""
-        districts = self.fields["district"].queryset.filter(pk=district)
-        places = Locality.objects.filter(pk=locality, area_id=area, area__district__in=districts)
-        if places.exists():
-            return
-        if not districts.exists():
-            wrong = "district"
-        elif not Area.objects.filter(pk=area, district_id=district).exists():
-            wrong = "area"
-        else:
-            wrong = "locality"
-        message = self.fields[wrong].error_messages["invalid_choice"]
-        self.add_error(wrong, ValidationError(message, code="invalid_choice"))
 
     def details(self) -> PersonDetails:
         data = self.cleaned_data

@@ -17,6 +17,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
 
 
@@ -64,6 +65,21 @@ class AccountFull(RegistrationRefused):
 
 class NotEligible(RegistrationRefused):
     pass
+
+
+class PlaceRefused(RegistrationRefused):
+    """The places do not fit together; `field` says which one to fix."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(PLACE_MESSAGES[field]())
+
+
+PLACE_MESSAGES = {
+    "district": lambda: _("Please choose a district from the list."),
+    "area": lambda: _("Please choose a block or town in the district you picked."),
+    "locality": lambda: _("Please choose a village or ward in the block or town you picked."),
+}
 
 
 @dataclass
@@ -115,21 +131,13 @@ def _new_registration(details: PersonDetails, account: Account | None) -> Regist
     return registration
 
 
-def _free_seat(account: Account) -> int:
-    taken = set(
-        account.registrations.exclude(status=Registration.Status.WITHDRAWN).values_list(
-            "seat", flat=True
-        )
-    )
-    free = [s for s in range(1, settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1) if s not in taken]
-    if not free:
-        raise AccountFull()
-    return free[0]
-
-
 def _refusal_for(error: IntegrityError, registration: Registration) -> RegistrationRefused | None:
-    """The person's message for a unique-constraint loss; None for a seat race."""
+    """The person's message for a constraint the row broke; None for a seat race."""
     text = str(error)
+    if "account_registration_has_seat" in text:
+        return AccountFull()  # no free seat was left for the row
+    if "registration_area_in_district" in text or "registration_locality_in_area" in text:
+        return PlaceRefused(wrong_place_field(registration))
     if "one_registration_per_id" in text:
         existing = Registration.objects.get(
             id_type=registration.id_type, id_hash=registration.id_hash
@@ -152,19 +160,19 @@ def register_person(
     by: User | None = None,
     no_mobile_reason: str = "",
 ) -> Registration:
-    """Adds a person to the queue, at the back of their priority group."""
+    """Adds a person to the queue, at the back of their priority group, in the
+    first free seat of the account."""
     _check_eligible(details)
     registration = _new_registration(details, account)
     registration.created_by, registration.no_mobile_reason = by, no_mobile_reason
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
-        if account is not None:
-            registration.seat = _free_seat(account)
         try:
-            with transaction.atomic():
-                registration.save(force_insert=True)
+            insert_registration(registration, max_seats=settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT)
             return registration
+        except WrongPlace as wrong:
+            raise PlaceRefused(wrong.field) from None
         except IntegrityError as error:
             refusal = _refusal_for(error, registration)
             if refusal is not None:

@@ -213,6 +213,8 @@ def add_person(request: HttpRequest) -> HttpResponse:
             return redirect("registrations:account")
         except services.SamePersonOnAccount as refusal:
             form.add_error("name", refusal.message)
+        except services.PlaceRefused as refusal:
+            form.add_error(refusal.field, refusal.message)
         except services.RegistrationRefused as refusal:
             form.add_error("id_number", refusal.message)
         else:

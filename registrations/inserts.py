@@ -1,0 +1,170 @@
+"""Writing a new registration: its seat on the account, the row and its history
+row, in as few round trips as the database allows.
+
+Registering is the citizen flow's hot write (the launch-day rush), and through
+the ORM it took six round trips and most of the request's CPU: the free-seat
+query, BEGIN, the row, django-simple-history's row, COMMIT. On PostgreSQL one
+statement does it all: a data-modifying CTE inserts the row, with the
+account's first free seat worked out inside the statement, and the history row
+from what it returned. A single statement is atomic by itself, and every rule
+stays with the database: the unique constraints (dedupe, seats), the check
+that an account's person has a seat (none free: the account is full) and the
+composite foreign keys (the village lies in the block or town, that in the
+district). The caller turns a violation into the person's message.
+
+The SQL is built from the models' fields, so a field added to Registration is
+written (and kept in its history) without touching this file. It sends no
+model signals: the only receiver, simple_history's post_save, is what the
+statement replaces (tests/registrations/test_inserts.py checks that no other
+receiver has appeared).
+
+Other databases (the embedded SQLite default has no composite keys and no
+data-modifying CTEs) take the ORM path, which checks the places with a query.
+"""
+
+import functools
+
+from django.db import connection, transaction
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from districts.models import Locality
+
+from .models import Registration
+
+# Databases that take the one-statement path.
+ONE_STATEMENT_VENDORS = ("postgresql",)
+
+
+class WrongPlace(Exception):  # noqa: N818 - a refusal, turned into a message by the caller
+    """The district, block or town, or village does not fit with the others."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
+def insert_registration(registration: Registration, *, max_seats: int) -> None:
+    """Saves the new `registration` with the first free seat of its account
+    (none without an account). Raises IntegrityError as the database refuses
+    it, or WrongPlace."""
+    if connection.vendor in ONE_STATEMENT_VENDORS:
+        _insert_in_one_statement(registration, max_seats)
+    else:
+        _insert_with_the_orm(registration, max_seats)
+
+
+# PostgreSQL -------------------------------------------------------------------
+
+
+# The first seat of the account that no one but a withdrawn person holds
+# (none at all for a person without an account), the row, its history row.
+_SQL = """
+WITH free_seat AS (
+    SELECT min(s) AS seat FROM generate_series(1, %s) AS s
+    WHERE %s::bigint IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM {table} AS r WHERE r.account_id = %s AND r.seat = s AND r.status <> %s
+    )
+), new AS (
+    INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING *
+)
+INSERT INTO {history} ({copied}, history_date, history_change_reason, history_type, history_user_id)
+SELECT {from_new}, %s, %s, '+', %s FROM new
+RETURNING id, seat
+"""
+
+
+@functools.cache
+def _statement() -> tuple[str, list]:
+    """The SQL, and the Registration fields whose values it takes, in order
+    (the seat is worked out by the statement)."""
+    q = connection.ops.quote_name
+    history = Registration.history.model
+    fields = [f for f in Registration._meta.concrete_fields if not f.primary_key]
+    tracked = {f.attname for f in history.tracked_fields}
+    copied = [q(f.column) for f in history._meta.concrete_fields if f.attname in tracked]
+    # Only quoted names from the models go into the text; values are parameters.
+    sql = _SQL.format(  # noqa: S608
+        table=q(Registration._meta.db_table),
+        columns=", ".join(q(f.column) for f in fields),
+        values=", ".join(
+            "(SELECT seat FROM free_seat)" if f.name == "seat" else "%s" for f in fields
+        ),
+        history=q(history._meta.db_table),
+        copied=", ".join(copied),
+        from_new=", ".join(f"new.{c}" for c in copied),
+    )
+    return sql, [f for f in fields if f.name != "seat"]
+
+
+def _history_user_id(registration: Registration) -> int | None:
+    """Who made the change, as simple_history decides it: the instance's
+    _history_user, else the signed-in user of the current request."""
+    user = getattr(registration, "_history_user", None)
+    if user is None:
+        request = getattr(HistoricalRecords.context, "request", None)
+        user = getattr(request, "user", None)
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _insert_in_one_statement(registration: Registration, max_seats: int) -> None:
+    sql, fields = _statement()
+    account_id = registration.account_id
+    params = [max_seats, account_id, account_id, Registration.Status.WITHDRAWN]
+    params += [f.get_db_prep_save(f.pre_save(registration, True), connection) for f in fields]
+    reason = getattr(registration, "_change_reason", None)
+    params += [timezone.now(), reason, _history_user_id(registration)]
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            # Inside the caller's transaction, a savepoint keeps it usable when
+            # the database refuses the row; on its own, one statement is atomic.
+            with transaction.atomic():
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
+        registration.pk, registration.seat = cursor.fetchone()
+    registration._state.adding, registration._state.db = False, connection.alias
+
+
+# Other databases --------------------------------------------------------------
+
+
+def _check_place(registration: Registration) -> None:
+    fits = Locality.objects.filter(
+        pk=registration.locality_id,
+        area_id=registration.area_id,
+        area__district_id=registration.district_id,
+    )
+    if not fits.exists():
+        raise WrongPlace(wrong_place_field(registration))
+
+
+def wrong_place_field(registration: Registration) -> str:
+    """Which of the three places to point at when they do not fit together."""
+    from districts.models import Area, District
+
+    if not District.objects.filter(pk=registration.district_id).exists():
+        return "district"
+    if not Area.objects.filter(
+        pk=registration.area_id, district_id=registration.district_id
+    ).exists():
+        return "area"
+    return "locality"
+
+
+def _free_seat(registration: Registration, max_seats: int) -> int | None:
+    taken = set(
+        Registration.objects.filter(account_id=registration.account_id)
+        .exclude(status=Registration.Status.WITHDRAWN)
+        .values_list("seat", flat=True)
+    )
+    return next((s for s in range(1, max_seats + 1) if s not in taken), None)
+
+
+def _insert_with_the_orm(registration: Registration, max_seats: int) -> None:
+    _check_place(registration)
+    with transaction.atomic():
+        if registration.account_id is not None:
+            # None when full: the database's check then refuses the row.
+            registration.seat = _free_seat(registration, max_seats)
+        registration.save(force_insert=True)
