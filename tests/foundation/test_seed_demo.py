@@ -32,7 +32,9 @@ def test_it_makes_exactly_what_was_asked(geography):
         Centre.objects.count() == Area.objects.filter(localities__isnull=False).distinct().count()
     )
     assert Session.objects.filter(published=True).count() == Centre.objects.count() * 7
-    people_per_account = Account.objects.annotate(n=Count("registrations")).values_list("n", flat=True)
+    people_per_account = Account.objects.annotate(n=Count("registrations")).values_list(
+        "n", flat=True
+    )
     assert set(people_per_account) <= {1, 2, 3, 4}
 
 
