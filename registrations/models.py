@@ -88,13 +88,24 @@ class Registration(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         DUPLICATE = "duplicate", _("Duplicate")
 
+    # The foreign keys below have no index of their own where an index in
+    # Meta starts with the same column: every index is written again each
+    # time a person's status changes (a million times a run), so none is
+    # kept twice. See Meta.indexes and the README's "Allotment" section.
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations"
+        Account,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        db_index=False,  # one_person_once_per_account starts with it
     )
     # Which of the account's four places this person takes.
     seat = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Unique by a constraint in Meta rather than unique=True, which would also
+    # give PostgreSQL a second, pattern-matching index nobody searches with.
     reference = models.CharField(
-        _("reference"), max_length=9, unique=True, default=ids.new_reference, editable=False
+        _("reference"), max_length=9, default=ids.new_reference, editable=False
     )
     name = models.CharField(_("full name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
@@ -103,9 +114,9 @@ class Registration(models.Model):
     id_hash = models.CharField(max_length=64, editable=False)
     id_last4 = models.CharField(_("ID number, last 4"), max_length=4)
     priority = models.PositiveSmallIntegerField(_("priority group"), choices=PriorityGroup.choices)
-    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
-    area = models.ForeignKey("districts.Area", on_delete=models.PROTECT)
-    locality = models.ForeignKey("districts.Locality", on_delete=models.PROTECT)
+    district = models.ForeignKey("districts.District", on_delete=models.PROTECT, db_index=False)
+    area = models.ForeignKey("districts.Area", on_delete=models.PROTECT, db_index=False)
+    locality = models.ForeignKey("districts.Locality", on_delete=models.PROTECT, db_index=False)
     address_line = models.CharField(_("house and street"), max_length=200, blank=True)
     pincode = models.CharField(_("PIN code"), max_length=6, blank=True)
     status = models.CharField(
@@ -121,7 +132,12 @@ class Registration(models.Model):
     queue_at = models.DateTimeField(default=timezone.now)
     no_show_count = models.PositiveSmallIntegerField(default=0)
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        db_index=False,  # reg_duplicate_of, for the few rows that have one
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -130,6 +146,7 @@ class Registration(models.Model):
         blank=True,
         related_name="+",
         help_text=_("The official who registered this person on their behalf."),
+        db_index=False,  # reg_created_by, for the few rows that have one
     )
     no_mobile_reason = models.CharField(_("why there is no mobile"), max_length=200, blank=True)
 
@@ -139,6 +156,7 @@ class Registration(models.Model):
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="registration_reference_unique"),
             models.UniqueConstraint(fields=["id_type", "id_hash"], name="one_registration_per_id"),
             models.UniqueConstraint(
                 "account",
@@ -167,18 +185,36 @@ class Registration(models.Model):
             ),
         ]
         indexes = [
-            # The allocator's queue: district, status, then fairness order.
+            # The queue in its fair order, for the allocator and "your place in
+            # the queue": waiting people only, so a person who is allotted
+            # leaves these indexes instead of adding entries to them.
             models.Index(
-                fields=["district", "status", "priority", "queue_at", "reference"],
+                fields=["district", "priority", "queue_at", "reference"],
+                condition=models.Q(status="waiting"),
                 name="reg_district_queue",
             ),
             models.Index(
-                fields=["area", "status", "priority", "queue_at", "reference"],
+                fields=["area", "priority", "queue_at", "reference"],
+                condition=models.Q(status="waiting"),
                 name="reg_area_queue",
             ),
+            # Also the district's foreign-key index.
             models.Index(fields=["district", "registered_at"], name="reg_district_registered"),
             # The admin's age-band filter: a range of birth years in a district.
             models.Index(fields=["district", "birth_year"], name="reg_district_birth_year"),
+            # The admin's block-or-town and village-or-ward filters (a village
+            # is offered once its block is picked), and both foreign keys.
+            models.Index(fields=["area", "locality"], name="reg_area_locality"),
+            models.Index(
+                fields=["created_by"],
+                condition=models.Q(created_by__isnull=False),
+                name="reg_created_by",
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                condition=models.Q(duplicate_of__isnull=False),
+                name="reg_duplicate_of",
+            ),
         ]
 
     def __str__(self) -> str:

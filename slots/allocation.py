@@ -21,7 +21,9 @@ How a run goes, and why:
 """
 
 import contextlib
+import csv
 import datetime
+import io
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -29,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, OuterRef, Subquery, Value, When
+from django.db.models import Case, CharField, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -74,6 +76,9 @@ class OpenSession:
     min_age: int
     max_age: int | None
     seats: int
+    # For the SMS.
+    centre_name: str = ""
+    end_time: datetime.time | None = None
 
 
 @dataclass(slots=True)
@@ -224,6 +229,8 @@ def open_sessions(*, district_id: int, now: datetime.datetime, lock: bool) -> li
             "min_age",
             "max_age",
             "seats",
+            "centre__name",
+            "end_time",
         )
     )
     if lock:
@@ -241,6 +248,23 @@ def waiting_people(
     lock: bool,
 ) -> "Batch":
     """The next `limit` people of the district's queue after `after`."""
+    rows = queue(district_id=district_id, after=after, only_ids=only_ids)
+    if lock:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    # Plain tuples, not model instances: a batch is tens of thousands of rows.
+    rows = list(rows.values_list(*_PERSON_FIELDS)[:limit])
+    return Batch(
+        people=[p for p in map(_person, rows) if p is not None],
+        last_key=rows[-1][1:_AFTER_QUEUE_KEY] if rows else None,
+        complete=len(rows) == limit,
+    )
+
+
+def queue(
+    *, district_id: int, after: tuple | None = None, only_ids: list[int] | None = None
+) -> QuerySet:
+    """The district's waiting people in the fair order, from after `after`:
+    a walk along the index reg_district_queue."""
     first_centre = Appointment.objects.filter(
         registration=OuterRef("pk"), dose=1, status=Appointment.Status.ATTENDED
     ).values("session__centre_id")[:1]
@@ -252,20 +276,11 @@ def waiting_people(
     if after is not None:
         # A row comparison, so PostgreSQL walks the queue index from `after`.
         rows = rows.extra(where=["(priority, queue_at, reference) > (%s, %s, %s)"], params=after)
-    rows = rows.annotate(
+    return rows.annotate(
         first_centre=Case(When(doses_received=1, then=Subquery(first_centre)), default=Value(None)),
         # The stored text: a PhoneNumber object per row costs more than the rest.
         mobile=Cast("account__mobile", CharField()),
     ).order_by(*QUEUE_ORDER)
-    if lock:
-        rows = rows.select_for_update(skip_locked=True, of=("self",))
-    # Plain tuples, not model instances: a batch is tens of thousands of rows.
-    rows = list(rows.values_list(*_PERSON_FIELDS)[:limit])
-    return Batch(
-        people=[p for p in map(_person, rows) if p is not None],
-        last_key=rows[-1][1:4] if rows else None,
-        complete=len(rows) == limit,
-    )
 
 
 _PERSON_FIELDS = (
@@ -284,23 +299,40 @@ _PERSON_FIELDS = (
 )
 
 
+_AFTER_QUEUE_KEY = 1 + len(QUEUE_ORDER)
+_REFERENCE = _PERSON_FIELDS.index("reference")
+
+
 def _person(row: tuple) -> Person | None:
-    values = dict(zip(_PERSON_FIELDS, row, strict=True))
+    # Unpacked by position (the order of _PERSON_FIELDS): a batch has tens of
+    # thousands of rows, and a dict per row costs more than the rest of this.
+    (
+        birth_year,
+        locality_id,
+        area_id,
+        doses,
+        vaccine,
+        last_date,
+        first_centre_id,
+        name,
+        mobile,
+        language,
+    ) = row[_AFTER_QUEUE_KEY:]
     person = _new_person(
-        id=values["id"],
-        queue_key=row[1:4],
-        birth_year=values["birth_year"],
-        locality_id=values["locality_id"],
-        area_id=values["area_id"],
-        doses_received=values["doses_received"],
-        last_vaccine=values["last_vaccine"],
-        last_dose_date=values["last_dose_date"],
+        id=row[0],
+        queue_key=row[1:_AFTER_QUEUE_KEY],
+        birth_year=birth_year,
+        locality_id=locality_id,
+        area_id=area_id,
+        doses_received=doses,
+        last_vaccine=vaccine,
+        last_dose_date=last_date,
     )
     if person is not None:
-        person.first_centre_id = values["first_centre"]
-        person.name, person.reference = values["name"], values["reference"]
-        person.mobile = values["mobile"] or None
-        person.language = values["account__language"] or ""
+        person.first_centre_id = first_centre_id
+        person.name, person.reference = name, row[_REFERENCE]
+        person.mobile = mobile or None
+        person.language = language or ""
     return person
 
 
@@ -401,6 +433,7 @@ class _Run:
         done, after = 0, None
         while True:
             with transaction.atomic(durable=True):
+                _tune_batch()
                 finder = SeatFinder(
                     open_sessions(district_id=self.district_id, now=self.now, lock=True)
                 )
@@ -446,6 +479,27 @@ class _Run:
         )
 
 
+def _tune_batch() -> None:
+    """Planner settings for this batch's transaction only (PostgreSQL).
+
+    - No JIT: the planner's row guesses for the batch statement's chain of
+      CTEs make it look costly enough to compile every time (0.7 s a batch,
+      measured), and compiled expressions do nothing for the index writes
+      where the time goes.
+    - Random reads priced as on an SSD (1.1, the value PostgreSQL's manual
+      suggests for it) instead of a spinning disk (4): the batch touches its
+      people by key, and at 4 the planner reads the whole registrations
+      table (and the accounts) to save twenty thousand key lookups.
+    - Enough memory for a batch's rows (a few MB) not to spill to disk.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        cursor.execute("SET LOCAL work_mem = '32MB'")
+
+
 def _assign(finder: SeatFinder, people: list[Person]) -> list[tuple[Person, OpenSession]]:
     """The greedy step: each person in queue order takes the best seat left."""
     pairs = []
@@ -477,36 +531,73 @@ def _codes(n: int) -> list[str]:
     return [f"{secrets.randbelow(10000):04d}" for _ in range(n)]
 
 
-# One statement per batch: the appointments, their SMS (rendered in SQL from
-# the same skeletons slots.notices uses one at a time), the seat counts and
-# the people's status. No history rows: the appointment itself says who
-# (allotted_by NULL: the allocator) and when, and AllocationRun says which run.
+def _texts(pairs, codes: list[str], *, kind: str, reason: str) -> list[str | None]:
+    """Each SMS text: a session's part filled once per session and language,
+    then only the person's own values (the same text slots.notices.tell writes
+    one at a time). None for a person without a mobile."""
+    by_session: dict[tuple, str] = {}
+    texts: list[str | None] = []
+    for (person, session), code in zip(pairs, codes, strict=True):
+        if person.mobile is None:
+            texts.append(None)
+            continue
+        key = (session.id, person.language)
+        if key not in by_session:
+            by_session[key] = _session_text(session, person.language, kind=kind, reason=reason)
+        values = notices.person_values(name=person.name, reference=person.reference, code=code)
+        texts.append(notices.prefill(by_session[key], values))
+    return texts
+
+
+def _session_text(session: OpenSession, language: str, *, kind: str, reason: str) -> str:
+    values = notices.session_values(
+        centre=session.centre_name,
+        date=session.date,
+        start=session.start_time,
+        end=session.end_time,
+        dose=session.dose,
+    )
+    language = language or settings.LANGUAGE_CODE
+    return notices.prefill(notices.skeleton(kind, language), {**values, "reason": reason})
+
+
+# A batch travels to PostgreSQL by COPY into a temporary table that lives
+# for the batch's transaction: as statement parameters, twenty thousand rows
+# of six columns make a 3 MB statement whose quoting and parsing cost more
+# than the writes themselves (measured).
+_BATCH_TABLE = """
+CREATE TEMPORARY TABLE allotment_batch (
+    registration_id bigint, session_id bigint, dose smallint, code varchar(4),
+    mobile varchar(16), text text
+) ON COMMIT DROP
+"""
+
+# Then one statement writes the batch: the people's status (a compare-and-set),
+# their appointments and SMS, and the seat counts. The texts come rendered
+# (see _texts); the dedupe key needs the appointment's id, so it is made here.
+# No history rows: the appointment itself says who (allotted_by NULL: the
+# allocator) and when, and AllocationRun says which run.
 _BATCH_SQL = """
-WITH p AS (
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::varchar[],
-                         %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])
-        AS p(registration_id, session_id, dose, code, name, reference, mobile, language)
-), taken AS (
+WITH taken AS (
     -- Compare-and-set: someone an official allotted since we read the queue is
     -- left out (their seat stays free for the next batch).
     UPDATE registrations_registration r SET status = 'allotted'
-    FROM p WHERE r.id = p.registration_id AND r.status = 'waiting'
+    FROM allotment_batch p
+    WHERE r.id = p.registration_id AND r.status = 'waiting'
     RETURNING r.id
 ), ap AS (
     INSERT INTO slots_appointment
         (registration_id, session_id, dose, status, code, created_at, updated_at,
          batch_number, cancel_reason)
-    SELECT p.registration_id, p.session_id, p.dose, 'booked', p.code, %s, %s, '', ''
-    FROM p JOIN taken ON taken.id = p.registration_id
-    RETURNING id, registration_id, session_id, dose, code
+    SELECT p.registration_id, p.session_id, p.dose, 'booked', p.code, %(now)s, %(now)s, '', ''
+    FROM allotment_batch p JOIN taken ON taken.id = p.registration_id
+    RETURNING id, registration_id, session_id
 ), sms AS (
     INSERT INTO teeka_outboundsms
         ("to", text, kind, dedupe_key, status, created_at, send_after, attempts, last_error)
-    SELECT p.mobile, {text}, %s, %s || ap.id::text, 'pending', %s, %s, 0, ''
-    FROM ap
-    JOIN p ON p.registration_id = ap.registration_id
-    JOIN slots_session s ON s.id = ap.session_id
-    JOIN slots_centre c ON c.id = s.centre_id
+    SELECT p.mobile, p.text, %(kind)s, %(kind)s || ':' || ap.id::text, 'pending', %(now)s,
+           %(send_after)s, 0, ''
+    FROM ap JOIN allotment_batch p ON p.registration_id = ap.registration_id
     WHERE p.mobile IS NOT NULL
 )
 UPDATE slots_session t SET booked = t.booked + n.taken
@@ -516,27 +607,36 @@ WHERE t.id = n.session_id
 
 
 def _write_batch_sql(pairs, *, now, kind, reason) -> None:
-    text_sql, text_params = notices.sql_skeleton_by_language(kind, "p.language", reason)
-    sql = _BATCH_SQL.format(text=notices.sql_fill(text_sql))
-    params = [
+    # In id order, so the table and its indexes are visited page after page.
+    pairs = sorted(pairs, key=lambda pair: pair[0].id)
+    codes = _codes(len(pairs))
+    rows = zip(
         [person.id for person, _ in pairs],
         [session.id for _, session in pairs],
         [person.dose for person, _ in pairs],
-        _codes(len(pairs)),
-        [person.name for person, _ in pairs],
-        [person.reference for person, _ in pairs],
+        codes,
         [person.mobile for person, _ in pairs],
-        [person.language for person, _ in pairs],
-        now,
-        now,
-        *text_params,
-        kind,
-        f"{kind}:",
-        now,
-        next_sending_time(now),
-    ]
+        _texts(pairs, codes, kind=kind, reason=reason),
+        strict=True,
+    )
+    params = {"now": now, "kind": kind, "send_after": next_sending_time(now)}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        # Gone at commit; dropped here too for a caller (a test) that writes
+        # two batches in one transaction.
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.allotment_batch")
+        cursor.execute(_BATCH_TABLE)
+        cursor.copy_expert("COPY allotment_batch FROM STDIN (FORMAT csv)", _as_csv(rows))
+        cursor.execute("ANALYZE allotment_batch")
+        cursor.execute(_BATCH_SQL, params)
+
+
+def _as_csv(rows) -> io.StringIO:
+    """CSV that COPY reads back exactly: strings quoted (so an empty one stays
+    empty), numbers bare, and None as nothing at all, which COPY reads as NULL."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
+    buffer.seek(0)
+    return buffer
 
 
 def _write_batch_orm(pairs, *, now, kind, reason) -> None:

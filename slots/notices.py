@@ -1,33 +1,20 @@
 """The SMS a person gets about their slot, rendered the same way one at a time
-(the services) and by the thousand (the allocator's SQL).
+(the services) and by the thousand (the allocator).
 
 Each template is rendered once per language with a token in place of every
-value; filling in the values is then a plain string replace, which SQL's
-replace() does identically for a whole batch.
+value; filling in the values is then a plain string replace. The allocator
+fills a session's values once per session and language, and only the
+person's own (name, reference, code) per message.
 """
 
 import datetime
 from functools import cache
-
-from django.conf import settings
 
 from registrations.ids import format_reference
 from teeka.outbox import queue_text, render_sms
 
 FIELDS = ("name", "reference", "dose", "centre", "date", "start", "end", "code", "reason")
 DATE_FORMAT, TIME_FORMAT = "%d-%m-%Y", "%H:%M"
-# The SQL twins of the formats above and of format_reference().
-SQL_VALUES = {
-    "name": "p.name",
-    "reference": "substr(p.reference, 1, 3) || '-' || substr(p.reference, 4, 3) || '-' || "
-    "substr(p.reference, 7)",
-    "dose": "ap.dose::text",
-    "centre": "c.name",
-    "date": "to_char(s.date, 'DD-MM-YYYY')",
-    "start": "to_char(s.start_time, 'HH24:MI')",
-    "end": "to_char(s.end_time, 'HH24:MI')",
-    "code": "ap.code",
-}
 
 
 def _token(field: str) -> str:
@@ -41,50 +28,50 @@ def skeleton(kind: str, language: str) -> str:
     return render_sms(kind, {f: _token(f) for f in FIELDS}, language)
 
 
-def fill(text: str, values: dict[str, str]) -> str:
-    for field in FIELDS:
-        text = text.replace(_token(field), values.get(field, ""))
+def prefill(text: str, values: dict[str, str]) -> str:
+    """Fills the given values in their order, leaving other tokens for later."""
+    for field, value in values.items():
+        text = text.replace(_token(field), value)
     return text
 
 
-def sql_fill(text_sql: str) -> str:
-    """An SQL expression filling the tokens of the skeleton `text_sql` from the
-    aliases p (the person), ap (appointment), s (session), c (centre)."""
-    expr = text_sql
-    for field, value in SQL_VALUES.items():
-        expr = f"replace({expr}, '{_token(field)}', {value})"
-    return expr
+def fill(text: str, values: dict[str, str]) -> str:
+    """Fills the given values; a value not given reads as nothing."""
+    return prefill(prefill(text, values), dict.fromkeys(FIELDS, ""))
 
 
-def sql_skeleton_by_language(
-    kind: str, language_column: str, reason: str = ""
-) -> tuple[str, list[str]]:
-    """CASE expression choosing the skeleton for the reader's language; the
-    reason, the same for the whole batch, is filled in here."""
-    codes = [code for code, _ in settings.LANGUAGES]
-    cases = " ".join(f"WHEN {language_column} = %s THEN %s" for _ in codes)
-    params: list[str] = []
-    for code in [*codes, settings.LANGUAGE_CODE]:
-        params += [code, fill_reason(skeleton(kind, code), reason)]
-    return f"(CASE {cases} ELSE %s END)", params[:-2] + params[-1:]
+def session_values(
+    *, centre: str, date: datetime.date, start: datetime.time, end: datetime.time, dose: int
+) -> dict[str, str]:
+    """What a message says about the session: the same for everyone in it."""
+    return {
+        "dose": str(dose),
+        "centre": centre,
+        "date": date.strftime(DATE_FORMAT),
+        "start": start.strftime(TIME_FORMAT),
+        "end": end.strftime(TIME_FORMAT),
+    }
 
 
-def fill_reason(text: str, reason: str) -> str:
-    return text.replace(_token("reason"), reason)
+def person_values(*, name: str, reference: str, code: str) -> dict[str, str]:
+    # The name last: whatever it holds is never read as a token.
+    return {"reference": format_reference(reference), "code": code, "name": name}
 
 
 def _values(appointment, reason: str) -> dict[str, str]:
     registration, session = appointment.registration, appointment.session
     return {
-        "name": registration.name,
-        "reference": format_reference(registration.reference),
-        "dose": str(appointment.dose),
-        "centre": session.centre.name,
-        "date": session.date.strftime(DATE_FORMAT),
-        "start": session.start_time.strftime(TIME_FORMAT),
-        "end": session.end_time.strftime(TIME_FORMAT),
-        "code": appointment.code,
+        **session_values(
+            centre=session.centre.name,
+            date=session.date,
+            start=session.start_time,
+            end=session.end_time,
+            dose=appointment.dose,
+        ),
         "reason": reason,
+        **person_values(
+            name=registration.name, reference=registration.reference, code=appointment.code
+        ),
     }
 
 
