@@ -113,6 +113,27 @@ class WeekPlanForm(forms.Form):
 
 class CapacityForm(forms.Form):
     capacity = forms.IntegerField(label=_("New capacity"), min_value=0, max_value=5000)
+    # Going below the bookings takes seats from people: only on purpose.
+    move_people = forms.BooleanField(
+        label=_("Move the people who lose their seat to other sessions"),
+        required=False,
+        help_text=_(
+            "Only needed below the bookings: the people booked last lose their seat, get "
+            "another one at once by the allotment rules (or wait at their place) and are "
+            "told why by SMS."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason (sent to the people who lose their seat)"),
+        max_length=200,
+        required=False,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("move_people") and not data.get("reason", "").strip():
+            self.add_error("reason", _("Say why: the people who lose their seat are told."))
+        return data
 
 
 class CancelSessionForm(forms.Form):

@@ -17,7 +17,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registrations.models import Registration
+from registrations.models import QUEUE_ORDER, Registration
 
 from . import notices
 from .allocation import (
@@ -111,6 +111,8 @@ def _as_open(session: Session) -> OpenSession:
         min_age=session.min_age,
         max_age=session.max_age,
         seats=session.capacity - session.booked,
+        centre_name=session.centre.name,
+        end_time=session.end_time,
     )
 
 
@@ -223,24 +225,41 @@ def cancel_session(*, session: Session, by: User, reason: str) -> AllocationSumm
         booked = list(session.appointments.filter(status=Appointment.Status.BOOKED))
         for appointment in booked:
             _release(appointment=appointment, by=by, reason=reason)
-    displaced = {a.registration_id: a.pk for a in booked}
+    return _reallot(district_id=session.district_id, released=booked, reason=reason)
+
+
+def _reallot(*, district_id: int, released: list[Appointment], reason: str) -> AllocationSummary:
+    """Seats the people of `released` (their seats already freed, in a
+    committed transaction) again at once, by the engine's rules and at their
+    own queue place; each is told by SMS, with the reason, either the new slot
+    or that they wait. Someone a concurrent run seated meanwhile got that
+    run's SMS and is not told they wait."""
+    displaced = {a.registration_id: a.pk for a in released}
+    if not displaced:
+        return AllocationSummary(district_id=district_id)
     summary = allocate_district(
-        district_id=session.district_id,
+        district_id=district_id,
         wait=True,
         only_ids=list(displaced),
         kind="reallotted",
         reason=reason,
     )
+    still_waiting = set(
+        Registration.objects.filter(
+            pk__in=[r for r in displaced if r not in summary.seated],
+            status=Registration.Status.WAITING,
+        ).values_list("pk", flat=True)
+    )
     with transaction.atomic():
-        for registration_id, appointment_id in displaced.items():
-            if registration_id not in summary.seated:
-                _tell_cancelled(appointment_id, reason)
+        for registration_id in still_waiting:
+            _tell_cancelled(displaced[registration_id], reason)
     return summary
 
 
 def change_capacity(*, session: Session, capacity: int, by: User) -> None:
     """Refuses to go below the seats already booked: people keep their slot
-    unless an official cancels it on purpose."""
+    unless an official cancels it on purpose (or asks reduce_capacity to
+    move them)."""
     with transaction.atomic(durable=True):
         locked = Session.objects.select_for_update().get(pk=session.pk)
         if capacity < locked.booked:
@@ -251,12 +270,48 @@ def change_capacity(*, session: Session, capacity: int, by: User) -> None:
                 )
                 % {"booked": locked.booked}
             )
-        grew = capacity > locked.capacity
-        locked.capacity = capacity
-        _save(locked, by=by, reason="capacity changed", fields=["capacity"])
-        if grew:
-            _request_allocation(locked.district_id)
+        _set_capacity(locked, capacity, by=by, reason="capacity changed")
     session.capacity = capacity
+
+
+def reduce_capacity(*, session: Session, capacity: int, by: User, reason: str) -> AllocationSummary:
+    """Lowers the capacity even below the bookings, on an official's explicit
+    choice. The people who lose their seat are those allotted last (and, of
+    those allotted together, those later in the queue); they are re-allotted
+    at once by the engine (same rules, their original queue place) and told
+    by SMS why. The summary counts them: allotted (moved) and still_waiting."""
+    if capacity < 0:
+        raise AllotmentError(_("The capacity cannot be negative."))
+    with transaction.atomic(durable=True):
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        losing = _booked_last(locked, count=locked.booked - capacity)
+        for appointment in losing:
+            _release(appointment=appointment, by=by, reason=reason)
+        if losing:  # so the history row shows the seats as they now are
+            locked.refresh_from_db(fields=["booked"])
+        _set_capacity(locked, capacity, by=by, reason=reason)
+    session.capacity = capacity
+    return _reallot(district_id=locked.district_id, released=losing, reason=reason)
+
+
+def _booked_last(session: Session, *, count: int) -> list[Appointment]:
+    if count <= 0:
+        return []
+    latest_in_queue = [f"-registration__{field}" for field in QUEUE_ORDER]
+    return list(
+        session.appointments.filter(status=Appointment.Status.BOOKED).order_by(
+            "-created_at", *latest_in_queue
+        )[:count]
+    )
+
+
+def _set_capacity(locked: Session, capacity: int, *, by: User, reason: str) -> None:
+    """Saves the new capacity of a locked session; more seats ask for a run."""
+    grew = capacity > locked.capacity
+    locked.capacity = capacity
+    _save(locked, by=by, reason=reason, fields=["capacity"])
+    if grew:
+        _request_allocation(locked.district_id)
 
 
 def mark_no_shows(*, today: datetime.date | None = None, batch: int = 5000) -> int:

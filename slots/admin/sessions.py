@@ -217,24 +217,46 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return created
 
     def capacity_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        from ..services import AllotmentError, change_capacity
+        from ..services import AllotmentError
 
         self._require(request, "change")
         session = self.visible_or_404(request, object_id)
         form = CapacityForm(request.POST or None, initial={"capacity": session.capacity})
         if request.method == "POST" and form.is_valid():
             try:
-                change_capacity(
-                    session=session, capacity=form.cleaned_data["capacity"], by=request.user
-                )
+                self._change_capacity(request, session, form.cleaned_data)
             except AllotmentError as error:
                 form.add_error("capacity", error.message)
             else:
-                messages.success(request, _("Capacity changed."))
                 return redirect("admin:slots_session_change", session.pk)
         return self._page(
             request, "capacity.html", _("Change capacity"), form=form, original=session
         )
+
+    def _change_capacity(self, request: HttpRequest, session: Session, data: dict) -> None:
+        """A plain change never goes below the bookings; moving people who
+        lose their seat happens only when the official ticks the box."""
+        from ..services import change_capacity, reduce_capacity
+
+        if not data["move_people"]:
+            change_capacity(session=session, capacity=data["capacity"], by=request.user)
+            messages.success(request, _("Capacity changed."))
+            return
+        summary = reduce_capacity(
+            session=session, capacity=data["capacity"], by=request.user, reason=data["reason"]
+        )
+        lost = summary.allotted + summary.still_waiting
+        if not lost:
+            messages.success(request, _("Capacity changed."))
+            return
+        message = ngettext(
+            "Capacity changed; %(lost)d person lost their seat: %(moved)d got another "
+            "slot, the rest wait at their place and were told by SMS.",
+            "Capacity changed; %(lost)d people lost their seat: %(moved)d got another "
+            "slot, the rest wait at their place and were told by SMS.",
+            lost,
+        )
+        messages.success(request, message % {"lost": lost, "moved": summary.allotted})
 
     def cancel_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         from ..services import cancel_session
