@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from districts.forms import PlaceModelForm
+
 from .models import Centre, Session, Vaccine
 
 WEEKDAYS = [
@@ -152,21 +154,10 @@ class RunAllocationForm(forms.Form):
         self.fields["district"].queryset = districts
 
 
-class CentreAdminForm(forms.ModelForm):
+class CentreAdminForm(PlaceModelForm):
     class Meta:
         model = Centre
         fields = ("name", "district", "area", "locality", "address", "pincode", "active", "staff")
-
-    def clean(self) -> dict:
-        data = super().clean()
-        district, area, locality = data.get("district"), data.get("area"), data.get("locality")
-        if district and area and area.district_id != district.pk:
-            self.add_error("area", _("This block or town is not in the chosen district."))
-        if area and locality and locality.area_id != area.pk:
-            self.add_error(
-                "locality", _("This village or ward is not in the chosen block or town.")
-            )
-        return data
 
     def clean_staff(self):
         staff = self.cleaned_data.get("staff")

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from districts.forms import PlaceModelForm
 from districts.models import District
 from districts.scoped_admin import scope
 
@@ -77,7 +78,7 @@ class MarkDuplicateForm(ReasonForm):
         self.fields["original"].queryset = registrations
 
 
-class RegistrationChangeForm(forms.ModelForm):
+class RegistrationChangeForm(PlaceModelForm):
     class Meta:
         model = Registration
         fields = (
@@ -91,14 +92,3 @@ class RegistrationChangeForm(forms.ModelForm):
             "address_line",
             "pincode",
         )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        district, area, locality = data.get("district"), data.get("area"), data.get("locality")
-        if district and area and area.district_id != district.pk:
-            self.add_error("area", _("This block or town is not in the chosen district."))
-        if area and locality and locality.area_id != area.pk:
-            self.add_error(
-                "locality", _("This village or ward is not in the chosen block or town.")
-            )
-        return data
