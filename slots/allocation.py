@@ -491,6 +491,8 @@ def _tune_batch() -> None:
       people by key, and at 4 the planner reads the whole registrations
       table (and the accounts) to save twenty thousand key lookups.
     - Enough memory for a batch's rows (a few MB) not to spill to disk.
+    - No parallel workers for one query: the allocator is already parallel,
+      a district per worker, and helpers would only compete for those cores.
     """
     if connection.vendor != "postgresql":
         return
@@ -498,6 +500,7 @@ def _tune_batch() -> None:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL random_page_cost = 1.1")
         cursor.execute("SET LOCAL work_mem = '32MB'")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def _assign(finder: SeatFinder, people: list[Person]) -> list[tuple[Person, OpenSession]]:

@@ -121,7 +121,11 @@ class Appointment(models.Model):
     registration = models.ForeignKey(
         "registrations.Registration", on_delete=models.PROTECT, related_name="appointments"
     )
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="appointments")
+    # Indexed by appointment_session_status, which starts with it: every index
+    # here is written by every allotment (see the README's "Allotment").
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
     dose = models.PositiveSmallIntegerField(_("dose"))
     status = models.CharField(
         _("status"), max_length=9, choices=Status.choices, default=Status.BOOKED
@@ -134,6 +138,7 @@ class Appointment(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("allotted by"),
+        db_index=False,  # appointment_allotted_by, for the few allotted by hand
     )
     code = models.CharField(_("verification code"), max_length=4, default=new_verification_code)
     created_at = models.DateTimeField(_("allotted at"), default=timezone.now)
@@ -156,7 +161,14 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(condition=Q(dose__in=[1, 2]), name="appointment_dose_1_or_2"),
         ]
-        indexes = [models.Index(fields=["session", "status"], name="appointment_session_status")]
+        indexes = [
+            models.Index(fields=["session", "status"], name="appointment_session_status"),
+            models.Index(
+                fields=["allotted_by"],
+                condition=Q(allotted_by__isnull=False),
+                name="appointment_allotted_by",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.registration.reference} D{self.dose} {self.session.date:%d-%m-%Y}"

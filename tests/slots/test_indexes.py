@@ -37,6 +37,30 @@ INDEXES = {
 }
 
 
+# The same for appointments: the allocator adds one per allotment.
+APPOINTMENT_INDEXES = {
+    "slots_appointment_pkey": None,
+    "slots_appointment_registration_id_3e3b05c9": None,
+    "appointment_session_status": None,
+    "one_active_appointment_per_dose": (
+        "((status)::text = ANY ((ARRAY['booked'::character varying, "
+        "'attended'::character varying])::text[]))"
+    ),
+    "appointment_allotted_by": "(allotted_by_id IS NOT NULL)",
+}
+
+
+def _indexes(table: str) -> dict[str, str | None]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname, pg_get_expr(i.indpred, i.indrelid)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = %s::regclass""",
+            [table],
+        )
+        return dict(cursor.fetchall())
+
+
 def _plan(queryset) -> str:
     """The plan with sequential scans priced out: on a test-sized table a
     scan is cheapest, so this asks which index the query *can* use."""
@@ -46,13 +70,11 @@ def _plan(queryset) -> str:
 
 
 def test_the_registrations_table_has_only_the_indexes_measured_for():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT c.relname, pg_get_expr(i.indpred, i.indrelid)
-            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = 'registrations_registration'::regclass"""
-        )
-        assert dict(cursor.fetchall()) == INDEXES
+    assert _indexes("registrations_registration") == INDEXES
+
+
+def test_the_appointments_table_has_only_the_indexes_measured_for():
+    assert _indexes("slots_appointment") == APPOINTMENT_INDEXES
 
 
 def test_the_allocator_walks_the_waiting_only_queue_index(places):
