@@ -191,14 +191,38 @@ def _worker_init() -> None:
     connections.close_all()
 
 
-def _allocate(district_id: int) -> tuple[int, int]:
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _cpu_seconds(backend_pid: int) -> float:
+    """CPU time of this process and of its database server process (which
+    /proc shows when the database runs on this machine; else 0 for it)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        with open(f"/proc/{backend_pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        backend = 0.0
+    return usage.ru_utime + usage.ru_stime + backend
+
+
+def _allocate(district_id: int) -> tuple[int, int, float]:
     from slots.tasks import allocate_district_task
 
+    backend = _backend_pid()
+    cpu = _cpu_seconds(backend)
     result = allocate_district_task.apply(args=[district_id]).get()
-    return result["allotted"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu = _cpu_seconds(backend) - cpu
+    return result["allotted"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, cpu
 
 
-def allocate_all(workers: int) -> tuple[int, float, float]:
+def allocate_all(workers: int) -> tuple[int, float, float, float]:
     from django.db import connections
     from django.db.models import Count
 
@@ -216,10 +240,11 @@ def allocate_all(workers: int) -> tuple[int, float, float]:
         results = pool.map(_allocate, districts, chunksize=1)
     elapsed = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    allotted = sum(a for a, _ in results)
+    allotted = sum(a for a, _, _ in results)
     # Peak of the two worker processes together (each one's peak, added up).
-    per_worker = sorted({kb for _, kb in results})[-workers:]
-    return allotted, elapsed, max(peak_kb, sum(per_worker)) / 1024
+    per_worker = sorted({kb for _, kb, _ in results})[-workers:]
+    cpu = sum(c for _, _, c in results)
+    return allotted, elapsed, max(peak_kb, sum(per_worker)) / 1024, cpu
 
 
 CHECKS = {
@@ -286,11 +311,19 @@ def main() -> None:
     bound_rate = raw_bound(min(total_seats, args.registrations))
     print(f"raw bound: {bound_rate:.0f} rows/s (INSERT ... SELECT, rolled back)")
 
-    allotted, seconds, peak_mb = allocate_all(args.workers)
+    load_before = os.getloadavg()[0]
+    allotted, seconds, peak_mb, cpu = allocate_all(args.workers)
     rate = allotted / seconds
     print(
         f"allocation: {allotted} allotted in {seconds:.2f} s = {rate:.0f} allotments/s, "
         f"peak {peak_mb:.0f} MB over {args.workers} worker processes"
+    )
+    # The machine may be shared: the CPU the allocation itself used (worker
+    # processes and their database connections) does not depend on the others.
+    print(
+        f"cpu: {cpu:.1f} s in the workers and their database connections = "
+        f"{cpu / max(allotted, 1) * 1e6:.0f} us per allotment, {cpu / seconds:.2f} cores "
+        f"on average; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
     broken = check_invariants()
     print("invariants: " + ("all hold" if not broken else f"BROKEN {broken}"))

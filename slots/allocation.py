@@ -437,7 +437,7 @@ class _Run:
                 finder = SeatFinder(
                     open_sessions(district_id=self.district_id, now=self.now, lock=True)
                 )
-                batch = self._next(after, only_ids, batch_size, any_seats=bool(finder.sessions))
+                batch = self._next(after, only_ids, _read_size(finder, batch_size))
                 pairs = _assign(finder, batch.people)
                 write_batch(pairs, now=self.now, kind=self.kind, reason=self.reason)
                 done += 1
@@ -451,13 +451,13 @@ class _Run:
             _after_batch(self.district_id, done)
         self._finish(record, only_ids)
 
-    def _next(self, after, only_ids, batch_size, *, any_seats: bool) -> Batch:
-        if not any_seats:  # nobody to read, and nobody to lock
+    def _next(self, after, only_ids, limit: int) -> Batch:
+        if not limit:  # no seats: nobody to read
             return Batch(people=[], last_key=None, complete=False)
         return waiting_people(
             district_id=self.district_id,
             after=after,
-            limit=batch_size,
+            limit=limit,
             only_ids=only_ids,
             # Read, not locked: the write's compare-and-set on status decides.
             lock=False,
@@ -477,6 +477,19 @@ class _Run:
             still_waiting=self.summary.still_waiting,
             seats_left=self.summary.seats_left,
         )
+
+
+# Read at least this many people per batch, however few seats are left.
+MIN_READ = 1000
+
+
+def _read_size(finder: SeatFinder, batch_size: int) -> int:
+    """How many people to read for the next batch: no more than there are
+    seats (a district's last batch would otherwise read thousands of people
+    only to seat none of them), but enough that people who fit none of the
+    seats left do not cost a batch each."""
+    seats = finder.seats_left()
+    return min(batch_size, max(seats, MIN_READ)) if seats else 0
 
 
 def _tune_batch() -> None:
