@@ -80,7 +80,7 @@ def _statement() -> tuple[str, list]:
     (the seat is worked out by the statement)."""
     q = connection.ops.quote_name
     history = Registration.history.model
-    fields = [f for f in Registration._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in Registration._meta.concrete_fields if not (f.primary_key or f.generated)]
     tracked = {f.attname for f in history.tracked_fields}
     copied = [q(f.column) for f in history._meta.concrete_fields if f.attname in tracked]
     # Only quoted names from the models go into the text; values are parameters.

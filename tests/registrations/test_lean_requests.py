@@ -3,11 +3,15 @@ session, the three places are checked together, and none of that loosens a
 rule (wrong places are still refused next to their field, officials still
 only register into their districts)."""
 
+import datetime
 import re
+import time
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from districts.models import Area
 from registrations.admin.forms import AssistedRegistrationForm
@@ -139,3 +143,23 @@ def test_the_area_list_is_empty_until_a_district_is_picked():
     assert [value for value, _label in form.fields["locality"].choices] == [""]
     assert len(list(form.fields["district"].choices)) > 30
     assert Area.objects.exists()
+
+
+def test_a_page_view_a_minute_on_keeps_the_session_alive(client, settings):
+    _sign_in(client)
+    session = client.session
+    assert session.get_expiry_age() == settings.TEEKA_CITIZEN_IDLE_SECONDS
+    session["citizen_seen"] -= 120
+    session.save()
+    client.get(reverse("registrations:account"))
+    assert client.session["citizen_seen"] >= int(time.time()) - 5
+    assert client.session.get_expiry_age() == settings.TEEKA_CITIZEN_IDLE_SECONDS
+
+
+def test_an_idle_session_ends(client):
+    _sign_in(client)
+    ended = timezone.now() - datetime.timedelta(seconds=1)
+    Session.objects.filter(pk=client.session.session_key).update(expire_date=ended)
+    cache.clear()  # Redis lets it go at the same moment
+    response = client.get(reverse("registrations:account"))
+    assert response.url == reverse("registrations:sign_in")
