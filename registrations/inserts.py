@@ -24,7 +24,8 @@ data-modifying CTEs) take the ORM path, which checks the places with a query.
 
 import functools
 
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -48,8 +49,11 @@ def insert_registration(registration: Registration, *, max_seats: int) -> None:
     """Saves the new `registration` with the first free seat of its account
     (none without an account). Raises IntegrityError as the database refuses
     it, or WrongPlace."""
-    if connection.vendor in ONE_STATEMENT_VENDORS:
-        _insert_in_one_statement(registration, max_seats)
+    # The database's own wrapper, not the `connection` proxy, which looks the
+    # thread's connection up again on every use (once per field here).
+    db = connections[router.db_for_write(Registration, instance=registration)]
+    if db.vendor in ONE_STATEMENT_VENDORS:
+        _insert_in_one_statement(registration, max_seats, db)
     else:
         _insert_with_the_orm(registration, max_seats)
 
@@ -107,23 +111,25 @@ def _history_user_id(registration: Registration) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
-def _insert_in_one_statement(registration: Registration, max_seats: int) -> None:
+def _insert_in_one_statement(
+    registration: Registration, max_seats: int, db: BaseDatabaseWrapper
+) -> None:
     sql, fields = _statement()
     account_id = registration.account_id
     params = [max_seats, account_id, account_id, Registration.Status.WITHDRAWN]
-    params += [f.get_db_prep_save(f.pre_save(registration, True), connection) for f in fields]
+    params += [f.get_db_prep_save(f.pre_save(registration, True), db) for f in fields]
     reason = getattr(registration, "_change_reason", None)
     params += [timezone.now(), reason, _history_user_id(registration)]
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:
+    with db.cursor() as cursor:
+        if db.in_atomic_block:
             # Inside the caller's transaction, a savepoint keeps it usable when
             # the database refuses the row; on its own, one statement is atomic.
-            with transaction.atomic():
+            with transaction.atomic(using=db.alias):
                 cursor.execute(sql, params)
         else:
             cursor.execute(sql, params)
         registration.pk, registration.seat = cursor.fetchone()
-    registration._state.adding, registration._state.db = False, connection.alias
+    registration._state.adding, registration._state.db = False, db.alias
 
 
 # Other databases --------------------------------------------------------------
