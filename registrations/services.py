@@ -138,7 +138,8 @@ def _refusal_for(error: IntegrityError, registration: Registration) -> Registrat
         return AccountFull()  # no free seat was left for the row
     if "registration_area_in_district" in text or "registration_locality_in_area" in text:
         return PlaceRefused(wrong_place_field(registration))
-    if "one_registration_per_id" in text:
+    # SQLite names the columns of a table-level unique constraint, not the constraint.
+    if "one_registration_per_id" in text or "registration.id_type, registrations_" in text:
         existing = Registration.objects.get(
             id_type=registration.id_type, id_hash=registration.id_hash
         )

@@ -63,6 +63,24 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+SQLITE_DUPLICATE_CHECK = """
+from registrations.models import Registration
+from registrations.services import PersonDetails, register_person
+from registrations.models import Account
+first = Registration.objects.select_related("locality").first()
+details = PersonDetails(
+    name="Another Name", gender="F", birth_year=1970, id_type="VOTER", id_number="ABC1234567",
+    priority=5, district_id=first.district_id, area_id=first.area_id,
+    locality_id=first.locality_id, address_line="", pincode="",
+)
+register_person(account=Account.objects.create(mobile="+919812345678"), details=details)
+try:
+    register_person(account=Account.objects.create(mobile="+919812345679"), details=details)
+except Exception as error:
+    print(type(error).__name__)
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -80,6 +98,10 @@ def test_the_embedded_default_migrates_loads_seeds_and_serves(tmp_path):
         result = _manage(*step, env=env, timeout=300)
         assert result.returncode == 0, result.stderr
     assert (tmp_path / "teeka.sqlite3").exists()
+    # SQLite words its constraint errors differently; a citizen must still get
+    # "already registered", not an error page.
+    result = _manage("shell", "-c", SQLITE_DUPLICATE_CHECK, env=env)
+    assert "AlreadyRegistered" in result.stdout, result.stderr
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
