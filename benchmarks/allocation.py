@@ -158,15 +158,18 @@ def naive(sample: int) -> float:
     return sample / elapsed
 
 
-def raw_bound(rows: int) -> float:
+def raw_bound(rows: int) -> tuple[float, float]:
     """One INSERT ... SELECT of `rows` appointment rows into the same table,
-    with the same indexes and constraints; rolled back."""
+    with the same indexes and constraints; rolled back. Returns rows per
+    second and the CPU seconds it took."""
     from django.db import connection, transaction
 
+    backend = _backend_pid()
     with transaction.atomic(), connection.cursor() as cursor:
         # Django's foreign keys are checked at commit; check them now instead,
         # so the rolled-back insert pays for them as a committed one would.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cpu = _cpu_seconds(backend)
         started = time.perf_counter()
         cursor.execute(
             """
@@ -181,8 +184,9 @@ def raw_bound(rows: int) -> float:
             [rows],
         )
         elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds(backend) - cpu
         transaction.set_rollback(True)
-    return rows / elapsed
+    return rows / elapsed, cpu
 
 
 def _worker_init() -> None:
@@ -308,8 +312,12 @@ def main() -> None:
     )
     naive_rate = naive(args.naive_sample)
     print(f"naive: {naive_rate:.0f} allotments/s (sample of {args.naive_sample}, rolled back)")
-    bound_rate = raw_bound(min(total_seats, args.registrations))
-    print(f"raw bound: {bound_rate:.0f} rows/s (INSERT ... SELECT, rolled back)")
+    bound_rows = min(total_seats, args.registrations)
+    bound_rate, bound_cpu = raw_bound(bound_rows)
+    print(
+        f"raw bound: {bound_rate:.0f} rows/s (INSERT ... SELECT, rolled back), "
+        f"{bound_cpu / bound_rows * 1e6:.0f} us of CPU a row"
+    )
 
     load_before = os.getloadavg()[0]
     allotted, seconds, peak_mb, cpu = allocate_all(args.workers)
@@ -325,6 +333,10 @@ def main() -> None:
         f"{cpu / max(allotted, 1) * 1e6:.0f} us per allotment, {cpu / seconds:.2f} cores "
         f"on average; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
+    if cpu and bound_cpu:
+        # What the ratio would be if the workers had their cores to themselves.
+        idle = args.workers * (bound_cpu / bound_rows) / (cpu / allotted)
+        print(f"by CPU time, on an otherwise idle machine: bound_ratio about {idle:.2f}")
     broken = check_invariants()
     print("invariants: " + ("all hold" if not broken else f"BROKEN {broken}"))
     print(
