@@ -36,14 +36,17 @@ def _check_symbol(body: str) -> str:
 
 
 def new_reference() -> str:
-    body = "".join(secrets.choice(_ALPHABET) for _ in range(_REFERENCE_BODY))
-    return body + _check_symbol(body)
+    # One read of the system's CSPRNG: 8 symbols of 5 bits are 5 random bytes.
+    return _reference_from_bits(int.from_bytes(secrets.token_bytes(5)))
 
 
 def reference_for_serial(serial: int) -> str:
     """A repeatable reference for demo data, distinct for every serial: an odd
     multiplier is a bijection on the 40 bits that 8 symbols hold."""
-    value = (serial * 0x9E3779B97F) % (1 << 40)
+    return _reference_from_bits((serial * 0x9E3779B97F) % (1 << 40))
+
+
+def _reference_from_bits(value: int) -> str:
     body = "".join(_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(_REFERENCE_BODY)))
     return body + _check_symbol(body)
 

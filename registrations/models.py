@@ -150,7 +150,13 @@ class Registration(models.Model):
     )
     no_mobile_reason = models.CharField(_("why there is no mobile"), max_length=200, blank=True)
 
-    history = HistoricalRecords()
+    # History is read per registration (by id) and by date, never by place or
+    # account: those copies of the foreign keys carry no index, which spares
+    # every registration six index writes. history_user keeps its own, which
+    # deleting a user needs.
+    history = HistoricalRecords(
+        no_db_index=["account", "district", "area", "locality", "created_by", "duplicate_of"]
+    )
 
     class Meta:
         verbose_name = _("registration")
