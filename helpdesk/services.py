@@ -212,11 +212,7 @@ def _tell_state_administrators(ticket: Ticket, reason: str) -> None:
 
 
 def _free_seat(account: Account) -> int:
-    taken = set(
-        account.registrations.exclude(status=Registration.Status.WITHDRAWN).values_list(
-            "seat", flat=True
-        )
-    )
+    taken = set(account.registrations.values_list("seat", flat=True))
     free = [seat for seat in SEATS if seat not in taken]
     if not free:
         raise HelpdeskError(_("That mobile number already has four people registered."))

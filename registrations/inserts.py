@@ -61,13 +61,13 @@ def insert_registration(registration: Registration, *, max_seats: int) -> None:
 # PostgreSQL -------------------------------------------------------------------
 
 
-# The first seat of the account that no one but a withdrawn person holds
-# (none at all for a person without an account), the row, its history row.
+# The first free seat of the account (none at all for a person without an
+# account; a withdrawn person holds none), the row, its history row.
 _SQL = """
 WITH free_seat AS (
     SELECT min(s) AS seat FROM generate_series(1, %s) AS s
     WHERE %s::bigint IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM {table} AS r WHERE r.account_id = %s AND r.seat = s AND r.status <> %s
+        SELECT 1 FROM {table} AS r WHERE r.account_id = %s AND r.seat = s
     )
 ), new AS (
     INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING *
@@ -116,7 +116,7 @@ def _insert_in_one_statement(
 ) -> None:
     sql, fields = _statement()
     account_id = registration.account_id
-    params = [max_seats, account_id, account_id, Registration.Status.WITHDRAWN]
+    params = [max_seats, account_id, account_id]
     params += [f.get_db_prep_save(f.pre_save(registration, True), db) for f in fields]
     reason = getattr(registration, "_change_reason", None)
     params += [timezone.now(), reason, _history_user_id(registration)]
@@ -160,9 +160,9 @@ def wrong_place_field(registration: Registration) -> str:
 
 def _free_seat(registration: Registration, max_seats: int) -> int | None:
     taken = set(
-        Registration.objects.filter(account_id=registration.account_id)
-        .exclude(status=Registration.Status.WITHDRAWN)
-        .values_list("seat", flat=True)
+        Registration.objects.filter(account_id=registration.account_id).values_list(
+            "seat", flat=True
+        )
     )
     return next((s for s in range(1, max_seats + 1) if s not in taken), None)
 

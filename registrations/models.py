@@ -170,16 +170,16 @@ class Registration(models.Model):
                 "birth_year",
                 name="one_person_once_per_account",
             ),
-            models.UniqueConstraint(
-                fields=["account", "seat"],
-                condition=~models.Q(status="withdrawn"),
-                name="account_seat_unique",
-            ),
+            # A withdrawn person gives their seat up (seat NULL), so this
+            # constraint need not look at the status (see the queue indexes).
+            models.UniqueConstraint(fields=["account", "seat"], name="account_seat_unique"),
             models.CheckConstraint(
                 condition=models.Q(seat__gte=1, seat__lte=4), name="account_has_four_seats"
             ),
             models.CheckConstraint(
-                condition=models.Q(account__isnull=True) | models.Q(seat__isnull=False),
+                condition=models.Q(account__isnull=True)
+                | models.Q(seat__isnull=False)
+                | models.Q(status="withdrawn"),
                 name="account_registration_has_seat",
             ),
             models.CheckConstraint(
@@ -192,16 +192,20 @@ class Registration(models.Model):
         ]
         indexes = [
             # The queue in its fair order, for the allocator and "your place in
-            # the queue": waiting people only, so a person who is allotted
-            # leaves these indexes instead of adding entries to them.
+            # the queue": people who still need a dose. No index on this table
+            # names the status, so allotting a person (status waiting ->
+            # allotted, the allocator's one write to this table) is a HOT
+            # update: a new row version on the same page and no index entries
+            # at all. It was most of an allotment's cost when these indexes
+            # were conditioned on the status (benchmarks/allocation.py).
             models.Index(
                 fields=["district", "priority", "queue_at", "reference"],
-                condition=models.Q(status="waiting"),
+                condition=models.Q(doses_received__lt=2),
                 name="reg_district_queue",
             ),
             models.Index(
                 fields=["area", "priority", "queue_at", "reference"],
-                condition=models.Q(status="waiting"),
+                condition=models.Q(doses_received__lt=2),
                 name="reg_area_queue",
             ),
             # Also the district's foreign-key index.

@@ -196,11 +196,12 @@ def withdraw_registration(*, registration: Registration, by: User | None, reason
             cancel_appointment(appointment=appointment, by=by, reason=reason)
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
         if locked.status != Registration.Status.WITHDRAWN:
-            locked.status = Registration.Status.WITHDRAWN
+            # The seat on the account goes free for someone else.
+            locked.status, locked.seat = Registration.Status.WITHDRAWN, None
             locked._history_user = by
             locked._change_reason = reason[:100]
-            locked.save(update_fields=["status"])
-    registration.status = Registration.Status.WITHDRAWN
+            locked.save(update_fields=["status", "seat"])
+    registration.status, registration.seat = Registration.Status.WITHDRAWN, None
 
 
 # Where a person stands --------------------------------------------------------

@@ -15,8 +15,9 @@ class OutboundSms(models.Model):
     to = models.CharField(_("to"), max_length=16)
     text = models.TextField(_("text"))
     kind = models.CharField(_("kind"), max_length=30)
-    # Makes writing the same message twice (a task run again) a no-op.
-    dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    # Makes writing the same message twice (a task run again) a no-op: see
+    # sms_dedupe_key_unique.
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True)
     status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     send_after = models.DateTimeField(default=timezone.now)
@@ -27,6 +28,10 @@ class OutboundSms(models.Model):
     class Meta:
         verbose_name = _("outbound SMS")
         verbose_name_plural = _("outbound SMS")
+        # A constraint rather than unique=True, which on PostgreSQL also
+        # builds a second (LIKE) index on the key that no query uses, and
+        # every allotment's SMS would pay for it.
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="sms_dedupe_key_unique")]
         indexes = [
             models.Index(
                 fields=["send_after"],

@@ -62,8 +62,9 @@ def test_it_takes_the_first_free_place_on_an_existing_account(
 ):
     rightful = factories.make_account(RIGHTFUL)
     factories.make_registration(locality=raipur_village, account=rightful, seat=1)
+    # Withdrawn: the seat was given up.
     factories.make_registration(
-        locality=raipur_village, account=rightful, seat=2, status=Registration.Status.WITHDRAWN
+        locality=raipur_village, account=rightful, seat=None, status=Registration.Status.WITHDRAWN
     )
     factories.make_registration(locality=raipur_village, account=rightful, seat=3)
     moved = move_registration_to_mobile(
