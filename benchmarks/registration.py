@@ -344,7 +344,7 @@ def start_server(env: dict, args) -> subprocess.Popen:
     )
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(Path(sys.executable).parent / "gunicorn"),  # beside this Python
             "benchmarks.registration:application",
             "--bind",
             f"127.0.0.1:{args.port}",
