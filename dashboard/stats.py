@@ -1,14 +1,21 @@
 """The public statistics: totals only, small cells suppressed, and cached so
 that a crowd of visitors costs the database nothing after the first."""
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
+from redis import exceptions as redis_errors
 
 from districts.models import District
 
 from .models import AreaDay, SummaryState
+
+logger = logging.getLogger(__name__)
+# What django-redis lets through when Redis does not answer.
+REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError)
 
 CACHE_KEY = "dashboard:public-stats:v1"
 # Safety net only: every refresh of the summaries drops the cached copy.
@@ -69,8 +76,18 @@ def compute() -> dict:
 
 def public_stats() -> dict:
     """Plain data (no model instances), so the cache can hold it."""
-    return cache.get_or_set(CACHE_KEY, compute, CACHE_SECONDS)
+    try:
+        return cache.get_or_set(CACHE_KEY, compute, CACHE_SECONDS)
+    except REDIS_DOWN:
+        # Redis is down: the page still answers, from the summary tables.
+        logger.warning("public statistics computed without the cache", exc_info=True)
+        return compute()
 
 
 def forget() -> None:
-    cache.delete(CACHE_KEY)
+    try:
+        cache.delete(CACHE_KEY)
+    except REDIS_DOWN:
+        # Nothing can be read from a cache that is down; a restarted Redis
+        # comes back empty, or at worst serves this copy until CACHE_SECONDS.
+        logger.warning("could not drop the cached public statistics", exc_info=True)
