@@ -93,6 +93,22 @@ class MoveForm(forms.Form):
         return mobile
 
 
+# What an operator typed into a piece of work that was refused, kept for the
+# ticket page the refusal redirects to, so nothing has to be typed again.
+TYPED_KEY = "helpdesk_typed"
+TYPED_FIELDS = ("text", "mobile", "reason")
+
+
+def _keep_typed(request: HttpRequest, ticket: Ticket, action: str) -> None:
+    typed = {name: request.POST.get(name, "") for name in TYPED_FIELDS}
+    request.session[TYPED_KEY] = {"ticket": ticket.pk, "action": action, **typed}
+
+
+def _typed_for(request: HttpRequest, ticket: Ticket | None) -> dict:
+    typed = request.session.pop(TYPED_KEY, None) or {}
+    return typed if ticket is not None and typed.get("ticket") == ticket.pk else {}
+
+
 def _first_error(form: forms.Form) -> str:
     return next(iter(form.errors.values()))[0]
 
@@ -238,6 +254,7 @@ class TicketAdmin(admin.ModelAdmin):
             "show_save_and_add_another": False,
             "can_work": ticket is not None and self.has_change_permission(request, ticket),
             "can_move": request.user.has_perm("helpdesk.move_registration"),
+            "typed": _typed_for(request, ticket),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -260,6 +277,7 @@ class TicketAdmin(admin.ModelAdmin):
         try:
             done = self.WORK[action](self, request, ticket)
         except services.HelpdeskError as refusal:
+            _keep_typed(request, ticket, action)
             self.message_user(request, refusal.message, messages.ERROR)
         else:
             self.message_user(request, done, messages.SUCCESS)

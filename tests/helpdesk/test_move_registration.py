@@ -119,6 +119,21 @@ def test_the_operator_moves_it_from_the_ticket_and_the_ticket_records_it(
     assert event.by == raipur_helpdesk and REASON in event.text
 
 
+def test_a_refused_move_keeps_what_the_operator_typed(client, misused, raipur_helpdesk):
+    ticket = make_ticket(registration=misused, mobile=RIGHTFUL, category="misused_id")
+    client.force_login(raipur_helpdesk)
+    url = f"/admin/helpdesk/ticket/{ticket.pk}/work/move/"
+    page = client.post(url, {"mobile": "12345", "reason": REASON}, follow=True)
+    text = page.content.decode()
+    assert "Type a 10-digit mobile number." in text
+    assert 'value="12345"' in text
+    assert f'value="{REASON}"' in text
+    misused.refresh_from_db()
+    assert str(misused.account.mobile) == "+919600000009"
+    # Only once: the next visit shows empty fields again.
+    assert 'value="12345"' not in client.get(page.redirect_chain[-1][0]).content.decode()
+
+
 def test_a_help_desk_official_of_another_district_cannot_move_it(client, misused, bastar_helpdesk):
     ticket = make_ticket(registration=misused, mobile=RIGHTFUL)
     client.force_login(bastar_helpdesk)
