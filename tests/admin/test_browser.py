@@ -128,3 +128,19 @@ def test_a_vaccinator_checks_a_person_in_on_a_phone_in_hindi(
     screenshot(phone, "checkin-recorded-phone-hi")
     rows.appointment.refresh_from_db()
     assert rows.appointment.status == Appointment.Status.ATTENDED
+
+
+HINDI_MONTHS = "जनवरी फ़रवरी मार्च अप्रैल मई जून जुलाई अगस्त सितंबर अक्टूबर नवंबर दिसंबर".split()
+
+
+def test_the_date_picker_shows_hindi_months_and_days(live_server, desk, raipur_official):
+    _signs_in(desk, live_server.url)
+    desk.get_by_role("button", name="हिन्दी").click()
+    desk.goto(live_server.url + "/admin/slots/session/add/")
+    desk.locator(".date-icon").first.click()
+    calendar = desk.locator(".calendarbox").first
+    this_month = HINDI_MONTHS[timezone.localdate().month - 1]
+    expect(calendar.locator("caption")).to_contain_text(this_month)
+    expect(calendar.get_by_text("आज", exact=True)).to_be_visible()
+    expect(calendar.locator("th").first).to_have_text("र")  # Sunday's letter
+    screenshot(desk, "admin-date-picker-desk-hi")

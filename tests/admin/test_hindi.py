@@ -56,3 +56,12 @@ def test_the_check_in_page_is_in_hindi(client, raipur):
     for hindi in ("चेक-इन", "संदर्भ नंबर या QR कोड", "आज आपके केंद्रों पर कोई सत्र नहीं है।"):
         assert hindi in page, hindi
     assert "Check-in" not in page and "Today's sessions" not in page
+
+
+def test_the_admin_calendar_and_chooser_speak_hindi(client, raipur_official):
+    # Django's Hindi catalog for the admin's JavaScript leaves the months, the
+    # days and the newer chooser texts in English; locale/hi/.../djangojs.po fills them.
+    _in_hindi(client, raipur_official)
+    catalog = client.get(reverse("admin:jsi18n")).content.decode("unicode_escape")
+    for hindi in ("जनवरी", "दिसंबर", "रविवार", "तारीख़ चुनें", "सभी %s चुनें", "सभी चुनें"):
+        assert hindi in catalog, hindi
