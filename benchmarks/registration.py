@@ -19,7 +19,10 @@ DEBUG off, and drives it over HTTP with many client threads:
   skips the place and account checks the real table makes. Same server, same
   settings and middleware.
 
-Prints registrations/s, p50 and p95 for both, and ends with
+The two take turns in --rounds slices of the --seconds each gets (baseline,
+ours, ours, baseline, ...), so that a shared machine changing speed during the
+run weighs on both alike. Prints registrations/s, p50 and p95 for both, and
+ends with
 RESULT registrations_per_s=<n> p95_ms=<n> baseline_per_s=<n> ratio=<ours/baseline>
 
 All clients come from 127.0.0.1, so the per-address code limits are raised
@@ -386,7 +389,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
-    parser.add_argument("--accounts-per-client", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--accounts-per-client", type=int, default=80)
     args = parser.parse_args()
     _client_django()
 
@@ -397,7 +401,8 @@ def main() -> None:
         try:
             sms, mobiles = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000)
             print(
-                f"{args.clients} clients, {args.seconds:.0f} s each run, gunicorn "
+                f"{args.clients} clients, {args.seconds:.0f} s each in {args.rounds} rounds,"
+                " gunicorn "
                 f"{args.workers} {args.worker_class} workers x {args.threads} threads, "
                 f"PostgreSQL {args.db}"
             )
@@ -406,12 +411,32 @@ def main() -> None:
             run_clients(warm_up, args.clients, args, pools, mobiles, sms)
             signed = sum(len(p) for p in pools)
             print(f"signed in {signed} accounts in {time.perf_counter() - started:.1f} s")
-            serial = Counter(0)
-            baseline = run_clients(drive_baseline, args.clients, args, serial, places)
-            inline: list = []
-            ours = run_clients(
-                drive_ours, args.clients, args, pools, mobiles, sms, serial, places, inline
-            )
+            serial, inline = Counter(0), []
+            baseline, ours = [], []
+            # Interleaved (baseline, ours, ours, baseline, ...), so that a shared
+            # machine speeding up or slowing down during the run weighs on both.
+            part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
+            for round_ in range(args.rounds):
+                runs = [
+                    lambda: baseline.extend(
+                        run_clients(drive_baseline, args.clients, part, serial, places)
+                    ),
+                    lambda: ours.extend(
+                        run_clients(
+                            drive_ours,
+                            args.clients,
+                            part,
+                            pools,
+                            mobiles,
+                            sms,
+                            serial,
+                            places,
+                            inline,
+                        )
+                    ),
+                ]
+                for run in runs if round_ % 2 == 0 else reversed(runs):
+                    run()
             if inline:
                 print(f"{len(inline)} sign-ins during the run: raise --accounts-per-client")
         finally:

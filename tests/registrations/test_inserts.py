@@ -95,11 +95,23 @@ def test_the_same_id_twice_is_refused_and_leaves_no_history(path, account, raipu
 
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_it_is_one_statement(geography, raipur_block):
-    village, account = factories.first_locality(raipur_block), factories.make_account()
+    village = factories.first_locality(raipur_block)
+    # The first on a connection also prepares the statement.
+    register_person(account=factories.make_account(), details=details(village))
+    account = factories.make_account()
     with CaptureQueriesContext(connection) as queries:
         person = register_person(account=account, details=details(village))
     assert len(queries) == 1
     assert person.history.get().seat == person.seat == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_connection_prepares_the_statement_again(geography, raipur_block):
+    village = factories.first_locality(raipur_block)
+    first = register_person(account=factories.make_account(), details=details(village))
+    connection.close()
+    second = register_person(account=factories.make_account(), details=details(village))
+    assert set(Registration.objects.values_list("pk", flat=True)) == {first.pk, second.pk}
 
 
 def test_the_history_names_the_official_who_registered(client, raipur_official, raipur_village):
