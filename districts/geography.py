@@ -186,6 +186,21 @@ def _localities(rows: list[dict[str, str]], area_ids: dict[tuple[str, int], int]
     return objs
 
 
+# The name of the one locality a town gets when the source lists none of its
+# wards (Devanagari, like the source's ward names).
+WHOLE_TOWN = "{town} (सभी वार्ड)"
+
+
+def _whole_towns() -> list[Locality]:
+    """For each town without wards in the source, one locality standing for
+    the whole town, so that its people can register at all."""
+    bare = Area.objects.filter(kind=Area.Kind.TOWN, localities__isnull=True)
+    return [
+        Locality(area=town, kind=Locality.Kind.WARD, name=WHOLE_TOWN.format(town=town.name_hi))
+        for town in bare
+    ]
+
+
 @transaction.atomic
 def load_geography() -> LoadResult:
     _upsert(
@@ -206,4 +221,5 @@ def load_geography() -> LoadResult:
         ["area", "gram_panchayat", "name"],
         ["kind", "pincode"],
     )
+    Locality.objects.bulk_create(_whole_towns())
     return LoadResult(District.objects.count(), Area.objects.count(), Locality.objects.count())

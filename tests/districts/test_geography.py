@@ -26,10 +26,17 @@ def test_blocks_have_hindi_names(geography):
 
 
 def test_villages_belong_to_blocks_and_wards_to_towns(geography):
-    assert Locality.objects.count() == 21847
+    assert Locality.objects.count() == 21847 + 3
     assert not Locality.objects.filter(kind="village", area__kind="town").exists()
     assert not Locality.objects.filter(kind="ward", area__kind="block").exists()
-    assert Locality.objects.filter(kind="ward").count() == 2938
+    assert Locality.objects.filter(kind="ward").count() == 2938 + 3
+
+
+def test_a_town_whose_wards_the_source_lacks_can_still_be_picked(geography):
+    # Samoda, Chandkhuri and Mandir Hasoud (Raipur): no wards in the source.
+    assert not Area.objects.filter(kind=Area.Kind.TOWN, localities__isnull=True).exists()
+    samoda = Area.objects.get(kind=Area.Kind.TOWN, name_en="Samoda")
+    assert [str(loc) for loc in samoda.localities.all()] == ["समोदा (सभी वार्ड)"]
 
 
 def test_a_known_block_sits_in_its_district(geography):
