@@ -98,6 +98,7 @@ class Registration(models.Model):
         null=True,
         blank=True,
         related_name="registrations",
+        verbose_name=_("account"),
         db_index=False,  # one_person_once_per_account starts with it
     )
     # Which of the account's four places this person takes.
@@ -114,9 +115,18 @@ class Registration(models.Model):
     id_hash = models.CharField(max_length=64, editable=False)
     id_last4 = models.CharField(_("ID number, last 4"), max_length=4)
     priority = models.PositiveSmallIntegerField(_("priority group"), choices=PriorityGroup.choices)
-    district = models.ForeignKey("districts.District", on_delete=models.PROTECT, db_index=False)
-    area = models.ForeignKey("districts.Area", on_delete=models.PROTECT, db_index=False)
-    locality = models.ForeignKey("districts.Locality", on_delete=models.PROTECT, db_index=False)
+    district = models.ForeignKey(
+        "districts.District", on_delete=models.PROTECT, db_index=False, verbose_name=_("district")
+    )
+    area = models.ForeignKey(
+        "districts.Area", on_delete=models.PROTECT, db_index=False, verbose_name=_("block or town")
+    )
+    locality = models.ForeignKey(
+        "districts.Locality",
+        on_delete=models.PROTECT,
+        db_index=False,
+        verbose_name=_("village or ward"),
+    )
     address_line = models.CharField(_("house and street"), max_length=200, blank=True)
     pincode = models.CharField(_("PIN code"), max_length=6, blank=True)
     status = models.CharField(
@@ -137,6 +147,7 @@ class Registration(models.Model):
         null=True,
         blank=True,
         related_name="duplicates",
+        verbose_name=_("duplicate of"),
         db_index=False,  # reg_duplicate_of, for the few rows that have one
     )
     created_by = models.ForeignKey(
@@ -145,6 +156,7 @@ class Registration(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("registered by"),
         help_text=_("The official who registered this person on their behalf."),
         db_index=False,  # reg_created_by, for the few rows that have one
     )

@@ -15,9 +15,15 @@ class Vaccine(models.TextChoices):
 
 
 class Centre(models.Model):
-    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
-    area = models.ForeignKey("districts.Area", on_delete=models.PROTECT)
-    locality = models.ForeignKey("districts.Locality", on_delete=models.PROTECT)
+    district = models.ForeignKey(
+        "districts.District", on_delete=models.PROTECT, verbose_name=_("district")
+    )
+    area = models.ForeignKey(
+        "districts.Area", on_delete=models.PROTECT, verbose_name=_("block or town")
+    )
+    locality = models.ForeignKey(
+        "districts.Locality", on_delete=models.PROTECT, verbose_name=_("village or ward")
+    )
     name = models.CharField(_("name"), max_length=150)
     address = models.CharField(_("address"), max_length=250)
     pincode = models.CharField(_("PIN code"), max_length=6, blank=True)
@@ -50,10 +56,14 @@ class Session(models.Model):
         ACTIVE = "active", _("Active")
         CANCELLED = "cancelled", _("Cancelled")
 
-    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="sessions")
+    centre = models.ForeignKey(
+        Centre, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("centre")
+    )
     # Copied from the centre (a composite key keeps them equal) so the
     # allocator finds a district's sessions without a join.
-    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
+    district = models.ForeignKey(
+        "districts.District", on_delete=models.PROTECT, verbose_name=_("district")
+    )
     date = models.DateField(_("date"))
     start_time = models.TimeField(_("from"), default=time(9, 0))
     end_time = models.TimeField(_("until"), default=time(17, 0))
@@ -119,12 +129,19 @@ class Appointment(models.Model):
     ACTIVE = [Status.BOOKED, Status.ATTENDED]
 
     registration = models.ForeignKey(
-        "registrations.Registration", on_delete=models.PROTECT, related_name="appointments"
+        "registrations.Registration",
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("registration"),
     )
     # Indexed by appointment_session_status, which starts with it: every index
     # here is written by every allotment (see the README's "Allotment").
     session = models.ForeignKey(
-        Session, on_delete=models.PROTECT, related_name="appointments", db_index=False
+        Session,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        db_index=False,
+        verbose_name=_("session"),
     )
     dose = models.PositiveSmallIntegerField(_("dose"))
     status = models.CharField(
@@ -179,7 +196,9 @@ class AllocationRun(models.Model):
     and what came of it. Updated in each batch's transaction, so after a crash
     it shows how far the run got."""
 
-    district = models.ForeignKey("districts.District", on_delete=models.PROTECT)
+    district = models.ForeignKey(
+        "districts.District", on_delete=models.PROTECT, verbose_name=_("district")
+    )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     batches = models.PositiveIntegerField(default=0)

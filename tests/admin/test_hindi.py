@@ -67,3 +67,15 @@ def test_the_admin_calendar_and_chooser_speak_hindi(client, raipur_official):
     catalog = client.get(reverse("admin:jsi18n")).content.decode()
     for hindi in ("जनवरी", "दिसंबर", "रविवार", "तारीख़ चुनें", "सभी %s चुनें", "सभी चुनें"):
         assert json.dumps(hindi) in catalog, hindi  # the catalog is JSON, \u-escaped
+
+
+def test_a_registration_page_names_its_places_in_hindi(client, raipur_official, raipur_village):
+    from tests import factories
+
+    registration = factories.make_registration(locality=raipur_village)
+    _in_hindi(client, raipur_official)
+    url = reverse("admin:registrations_registration_change", args=[registration.pk])
+    page = client.get(url).content.decode()
+    for hindi in ("ज़िला", "ब्लॉक या नगर", "गाँव या वार्ड"):
+        assert f"{hindi}:</label>" in page, hindi
+    assert "Area:" not in page and "Locality:" not in page
