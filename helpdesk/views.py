@@ -8,6 +8,7 @@ from django_ratelimit.core import is_ratelimited
 
 from registrations.models import mask_mobile
 from registrations.otp import OtpRefused, send_code, verify_code
+from teeka.clients import client_ip, client_ip_key
 
 from . import services
 from .forms import CodeForm, StatusForm, TicketForm
@@ -18,10 +19,6 @@ from .models import Ticket, TicketEvent, clean_ticket_reference
 RAISED = "helpdesk_raised"
 PENDING = "helpdesk_pending"
 VERIFIED = "helpdesk_verified_mobiles"
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _mobile_key(group: str, request: HttpRequest) -> str:
@@ -44,7 +41,9 @@ def _limit_message(request: HttpRequest, mobile: str) -> str | None:
             "helpline": settings.TEEKA_HELPLINE,
         }
     per_ip = f"{settings.HELPDESK_TICKETS_PER_IP_PER_HOUR}/h"
-    if is_ratelimited(request, "helpdesk.ticket.ip", key="ip", rate=per_ip, increment=True):
+    if is_ratelimited(
+        request, "helpdesk.ticket.ip", key=client_ip_key, rate=per_ip, increment=True
+    ):
         return _(
             "Too many tickets came from your network in the last hour. Please try again in "
             "an hour, or call the helpline %(helpline)s."
@@ -107,7 +106,7 @@ def status(request: HttpRequest) -> HttpResponse:
             return redirect("helpdesk:ticket", reference=reference)
         else:
             try:
-                send_code(mobile=mobile, ip=_client_ip(request))
+                send_code(mobile=mobile, ip=client_ip(request))
             except OtpRefused as refusal:
                 form.add_error(None, refusal.message)
             else:
@@ -125,7 +124,7 @@ def status_code(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             verify_code(
-                mobile=pending["mobile"], code=form.cleaned_data["code"], ip=_client_ip(request)
+                mobile=pending["mobile"], code=form.cleaned_data["code"], ip=client_ip(request)
             )
         except OtpRefused as refusal:
             form.add_error("code", refusal.message)

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from slots.models import Appointment
+from teeka.clients import client_ip
 
 from . import otp, services
 from .forms import CodeForm, MobileForm, PersonForm, WithdrawForm
@@ -28,15 +29,6 @@ ACCOUNT_KEY = "citizen_account_id"
 LANGUAGE_KEY = "citizen_language"
 MOBILE_KEY = "citizen_otp_mobile"
 SEEN_KEY = "citizen_seen"
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address, trusting only the proxies we run (TEEKA_PROXY_COUNT)."""
-    hops = settings.TEEKA_PROXY_COUNT
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    if hops and len(forwarded) >= hops and forwarded[-hops]:
-        return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _keep_alive(request: HttpRequest) -> None:

@@ -121,3 +121,19 @@ def test_a_form_with_mistakes_does_not_use_up_the_allowance(client, raipur, sett
     settings.HELPDESK_TICKETS_PER_MOBILE_PER_DAY = 1
     client.post("/help/new/", _payload(raipur, district=""))
     assert client.post("/help/new/", _payload(raipur)).status_code == 302
+
+
+def test_behind_our_proxy_the_network_is_the_forwarded_address(client, raipur, settings):
+    # nginx in front: REMOTE_ADDR is nginx, the caller is in X-Forwarded-For.
+    settings.TEEKA_PROXY_COUNT = 1
+    settings.HELPDESK_TICKETS_PER_IP_PER_HOUR = 1
+
+    def raise_from(address: str, mobile: str):
+        payload = _payload(raipur, mobile=mobile)
+        return client.post("/help/new/", payload, HTTP_X_FORWARDED_FOR=address)
+
+    assert raise_from("203.0.113.7", "9812345670").status_code == 302
+    assert raise_from("198.51.100.9", "9812345671").status_code == 302
+    refused = raise_from("203.0.113.7", "9812345672")
+    assert "Too many tickets came from your network" in refused.content.decode()
+    assert Ticket.objects.count() == 2
