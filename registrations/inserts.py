@@ -10,7 +10,8 @@ from what it returned. A single statement is atomic by itself, and every rule
 stays with the database: the unique constraints (dedupe, seats), the check
 that an account's person has a seat (none free: the account is full) and the
 composite foreign keys (the village lies in the block or town, that in the
-district). The caller turns a violation into the person's message.
+district). The caller turns a violation into the person's message. The
+statement is prepared once per database connection (see _PREPARED).
 
 The SQL is built from the models' fields, so a field added to Registration is
 written (and kept in its history) without touching this file. It sends no
