@@ -25,8 +25,6 @@ from .models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
-SEATS = range(1, 5)
-
 
 class HelpdeskError(Exception):
     """A refusal to show the operator, with a translated .message."""
@@ -211,14 +209,6 @@ def _tell_state_administrators(ticket: Ticket, reason: str) -> None:
         logger.exception("could not email the escalation of %s", ticket.pk)
 
 
-def _free_seat(account: Account) -> int:
-    taken = set(account.registrations.values_list("seat", flat=True))
-    free = [seat for seat in SEATS if seat not in taken]
-    if not free:
-        raise HelpdeskError(_("That mobile number already has four people registered."))
-    return free[0]
-
-
 def _target_account(mobile: str) -> Account:
     account, _created = Account.objects.get_or_create(mobile=mobile)
     # Locked so two moves to the same mobile cannot pick the same seat.
@@ -248,7 +238,9 @@ def _move(registration: Registration, mobile: str, by: User, reason: str) -> Reg
     if registration.account_id == account.pk:
         raise HelpdeskError(_("The registration is already on this mobile number."))
     registration.account = account
-    registration.seat = _free_seat(account)
+    registration.seat = account.first_free_seat(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT)
+    if registration.seat is None:
+        raise HelpdeskError(_("That mobile number already has four people registered."))
     registration._change_reason = reason
     registration._history_user = by
     registration.save(update_fields=["account", "seat"])

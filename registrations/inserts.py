@@ -182,19 +182,10 @@ def wrong_place_field(registration: Registration) -> str:
     return "locality"
 
 
-def _free_seat(registration: Registration, max_seats: int) -> int | None:
-    taken = set(
-        Registration.objects.filter(account_id=registration.account_id).values_list(
-            "seat", flat=True
-        )
-    )
-    return next((s for s in range(1, max_seats + 1) if s not in taken), None)
-
-
 def _insert_with_the_orm(registration: Registration, max_seats: int) -> None:
     _check_place(registration)
     with transaction.atomic():
         if registration.account_id is not None:
             # None when full: the database's check then refuses the row.
-            registration.seat = _free_seat(registration, max_seats)
+            registration.seat = registration.account.first_free_seat(max_seats)
         registration.save(force_insert=True)

@@ -37,6 +37,12 @@ class Account(models.Model):
     def masked_mobile(self) -> str:
         return mask_mobile(str(self.mobile))
 
+    def first_free_seat(self, seats: int) -> int | None:
+        """The lowest of seats 1 to `seats` that no one on the account holds (a
+        withdrawn person holds none); None when all are taken."""
+        taken = set(self.registrations.values_list("seat", flat=True))
+        return next((seat for seat in range(1, seats + 1) if seat not in taken), None)
+
 
 def mobile_ends_with(digits: str, prefix: str = "") -> dict:
     """Lookups for "the mobile ends with these 4 or more digits" that an index
