@@ -189,6 +189,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("hi", _("Hindi"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our Hindi date and time formats replace Django's (see teeka/formats/hi).
+FORMAT_MODULE_PATH = ["teeka.formats"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Asia/Kolkata"
 USE_I18N = True
