@@ -32,7 +32,9 @@ def test_the_sla_clock_reads_in_hindi(desk_in_hindi, raipur):
     soon = make_ticket(district=raipur, mobile="+919811111111")
     late = make_ticket(district=raipur, mobile="+919822222222")
     now = timezone.now()
-    Ticket.objects.filter(pk=soon.pk).update(respond_by=now + datetime.timedelta(hours=3, minutes=30))
+    Ticket.objects.filter(pk=soon.pk).update(
+        respond_by=now + datetime.timedelta(hours=3, minutes=30)
+    )
     Ticket.objects.filter(pk=late.pk).update(
         created_at=now - datetime.timedelta(hours=5),
         respond_by=now - datetime.timedelta(minutes=50),
