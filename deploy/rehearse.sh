@@ -60,8 +60,9 @@ chown postgres "$T"/{pg,archive,backups,redis,logs}
 PIDS=()
 log() { printf '%s %s\n' "$(date -u +%T)" "$*"; }
 as_pg() { runuser -u postgres -- "$@"; }
-# setpriv, unlike runuser, execs: the process started is the server itself.
-as_pg_exec() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+# setpriv, unlike runuser, execs: the process started is the server itself
+# (so its pid is the one to kill). Not a function: start_bg must run a command.
+AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups)
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- Stopping everything, whatever happens ---------------------------------------
@@ -74,7 +75,7 @@ stop_all() {
   for dir in "$T/pg/primary" "$T/pg/replica" "$T/pg/restored"; do
     [ -f "$dir/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1
   done
-  [ -f "$T/pgbouncer.pid" ] && kill "$(cat "$T/pgbouncer.pid")" 2>/dev/null
+  [ -f "$T/pg/pgbouncer.pid" ] && kill "$(cat "$T/pg/pgbouncer.pid")" 2>/dev/null
   for port in "${SENTINEL[@]}" "${REDIS[@]}"; do
     redis-cli -h 127.0.0.1 -p "$port" -a "$REDIS_PASSWORD" --no-auth-warning shutdown nosave >/dev/null 2>&1
   done
@@ -85,15 +86,18 @@ REDIS_PASSWORD="$(openssl rand -hex 16)"
 trap stop_all EXIT
 
 start_bg() {  # name, command...: runs it in the background, logs to $T/logs/name.log
+  # (an external command, not a function, so that $! is the process itself)
   local name="$1"; shift
   "$@" >"$T/logs/$name.log" 2>&1 &
   PIDS+=($!)
   eval "PID_${name//-/_}=$!"
 }
 wait_for() {  # seconds, description, command...
-  local seconds="$1" what="$2"; shift 2
-  for _ in $(seq $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "timed out waiting for $what" >&2; return 1
+  local deadline=$((SECONDS + $1)) what="$2"; shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "timed out waiting for $what" >&2; return 1; }
+    sleep 0.2
+  done
 }
 
 # --- PostgreSQL: primary, base backup, replica --------------------------------------
@@ -130,7 +134,7 @@ for i in 0 1 2; do
   printf 'dir %s\nappendfilename "appendonly.aof"\n' "$T/redis/$i" >>"$T/redis/$i/redis.conf"
   [ "$i" = 0 ] || echo "replicaof 127.0.0.1 ${REDIS[0]}" >>"$T/redis/$i/redis.conf"
   chown -R postgres "$T/redis/$i"
-  start_bg "redis$i" as_pg_exec redis-server "$T/redis/$i/redis.conf"
+  start_bg "redis$i" "${AS_PG[@]}" redis-server "$T/redis/$i/redis.conf"
 done
 for i in 0 1 2; do
   sed -e "s/^bind .*/bind 127.0.0.1/" -e "s/^port .*/port ${SENTINEL[$i]}/" \
@@ -139,7 +143,7 @@ for i in 0 1 2; do
       "$ROOT/deploy/redis/sentinel.conf" >"$T/redis/sentinel$i.conf"
   echo "dir $T/redis" >>"$T/redis/sentinel$i.conf"
   chown postgres "$T/redis/sentinel$i.conf"
-  start_bg "sentinel$i" as_pg_exec redis-sentinel "$T/redis/sentinel$i.conf"
+  start_bg "sentinel$i" "${AS_PG[@]}" redis-sentinel "$T/redis/sentinel$i.conf"
 done
 rcli() { redis-cli -h 127.0.0.1 -a "$REDIS_PASSWORD" --no-auth-warning "$@"; }
 master_port() { redis-cli -h 127.0.0.1 -p "${SENTINEL[0]}" sentinel get-master-addr-by-name teeka | tail -1; }
@@ -173,7 +177,7 @@ sed -e "s/host=10.0.1.10 port=5432/host=127.0.0.1 port=$PG_PRIMARY/" \
     -e "s|^unix_socket_dir = .*|unix_socket_dir =|" -e "s/^auth_type = .*/auth_type = trust/" \
     -e "s|^auth_file = .*|auth_file = $T/userlist.txt|" -e "s/^default_pool_size = .*/default_pool_size = 20/" \
     "$ROOT/deploy/pgbouncer/pgbouncer.ini" >"$T/pgbouncer.ini"
-printf 'logfile = %s\npidfile = %s\n' "$T/logs/pgbouncer.log" "$T/pgbouncer.pid" >>"$T/pgbouncer.ini"
+printf 'logfile = %s\npidfile = %s\n' "$T/logs/pgbouncer.log" "$T/pg/pgbouncer.pid" >>"$T/pgbouncer.ini"
 echo '"postgres" ""' >"$T/userlist.txt"
 chown postgres "$T/pgbouncer.ini" "$T/userlist.txt"
 as_pg pgbouncer -d "$T/pgbouncer.ini"
@@ -229,7 +233,7 @@ start_worker 1; start_worker 2
 start_bg beat "$ROOT/.venv/bin/celery" -A teeka --workdir "$ROOT" beat --loglevel=INFO \
   --schedule="$T/var/celerybeat-schedule"
 for port in "${WEB[@]}"; do
-  wait_for 60 "web node $port" curl -fsS -H "X-Forwarded-Proto: https" "http://127.0.0.1:$port/healthz"
+  wait_for 60 "web node $port" curl -fsS --max-time 5 -H "X-Forwarded-Proto: https" "http://127.0.0.1:$port/healthz"
 done
 
 log "nginx on https://127.0.0.1:$HTTPS (self-signed)"
@@ -261,12 +265,12 @@ http {
 EOF
 nginx -t -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>"$T/logs/nginx-test.log" || { cat "$T/logs/nginx-test.log"; exit 1; }
 start_bg nginx nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" -g "daemon off;"
-CURL=(curl -sS --cacert "$T/nginx/tls.crt")
+CURL=(curl -sS --max-time 5 --cacert "$T/nginx/tls.crt")
 wait_for 20 "nginx" "${CURL[@]}" -f "https://127.0.0.1:$HTTPS/healthz"
 metrics() {  # the sum over both web nodes of one replica-routing counter
   local total=0 port n
   for port in "${WEB[@]}"; do
-    n=$(curl -s -H "X-Forwarded-Proto: https" -H "Authorization: Bearer $TEEKA_METRICS_TOKEN" \
+    n=$(curl -s --max-time 5 -H "X-Forwarded-Proto: https" -H "Authorization: Bearer $TEEKA_METRICS_TOKEN" \
       "http://127.0.0.1:$port/metrics" | awk -v db="$1" \
       '$1 ~ "^teeka_replica_routed_reads_total" && $1 ~ "database=\"" db "\"" {s += $2} END {printf "%d", s}')
     total=$((total + ${n:-0}))
@@ -322,7 +326,7 @@ REDIS_FAILOVER_S=$(elapsed "$KILLED_AT" "$FOLLOWED_AT")
 log "new master $(master_port) named after $(elapsed "$KILLED_AT" "$PROMOTED_AT") s, writable after $(elapsed "$KILLED_AT" "$WRITABLE_AT") s; the application answered through it after $REDIS_FAILOVER_S s"
 sleep 5
 log "the old master started again (Sentinel makes it a replica)"
-start_bg redis0b as_pg_exec redis-server "$T/redis/0/redis.conf"
+start_bg redis0b "${AS_PG[@]}" redis-server "$T/redis/0/redis.conf"
 
 at 115
 log "fault 4: the replica's replay paused until it lags more than $MAX_LAG s"
