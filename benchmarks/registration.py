@@ -341,7 +341,7 @@ def server_database_env(args) -> dict:
 
 
 def prepare_database(env: dict, db: str) -> list[tuple[int, int, int]]:
-    psql(f"DROP DATABASE IF EXISTS {db}")
+    psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
     psql(f"CREATE DATABASE {db}")
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "--noinput"], ["load_geography"], ["collectstatic", "--noinput"]):
