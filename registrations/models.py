@@ -97,7 +97,7 @@ class Registration(models.Model):
     # The foreign keys below have no index of their own where an index in
     # Meta starts with the same column: every index is written again each
     # time a person's status changes (a million times a run), so none is
-    # kept twice. See Meta.indexes and the README's "Allotment" section.
+    # kept twice. See Meta.indexes and docs/performance.md, "Allotting".
     account = models.ForeignKey(
         Account,
         on_delete=models.PROTECT,

@@ -135,7 +135,7 @@ class Appointment(models.Model):
         verbose_name=_("registration"),
     )
     # Indexed by appointment_session_status, which starts with it: every index
-    # here is written by every allotment (see the README's "Allotment").
+    # here is written by every allotment (see docs/performance.md, "Allotting").
     session = models.ForeignKey(
         Session,
         on_delete=models.PROTECT,

@@ -15,3 +15,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("help/", include("helpdesk.urls")),
 ]
+
+# The 500 page is rendered without the database or the request's context
+# processors (either may be what failed); the 404 page is an ordinary page.
+handler500 = "teeka.views.server_error"
