@@ -350,9 +350,10 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             self._mark_duplicate(request, visible)
             return HttpResponseRedirect(request.get_full_path())
         kind = request.GET.get("kind", "person")
-        finder = (
-            duplicates.same_mobile_groups if kind == "mobile" else duplicates.same_person_groups
-        )
+        finder = {
+            "mobile": duplicates.same_mobile_groups,
+            "spelling": duplicates.normal_form_groups,
+        }.get(kind, duplicates.same_person_groups)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -366,6 +367,9 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         )
 
     def _mark_duplicate(self, request: HttpRequest, visible: QuerySet) -> None:
+        if "checked_flag" in request.POST:
+            self._mark_checked(request, visible)
+            return
         form = MarkDuplicateForm(request.POST, registrations=visible)
         if not form.is_valid():
             messages.error(request, _("Choose which one to keep and give a reason."))
@@ -389,6 +393,15 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
                 "keep": data["original"].display_reference,
             },
         )
+
+    def _mark_checked(self, request: HttpRequest, visible: QuerySet) -> None:
+        pk = request.POST["checked_flag"]
+        flag = duplicates.visible_flags(visible).filter(pk=pk).first() if pk.isdigit() else None
+        if flag is None:
+            messages.error(request, _("That entry is no longer on the list."))
+            return
+        duplicates.mark_checked(flag=flag, by=request.user)
+        messages.success(request, _("Marked as checked; it leaves the list."))
 
     # Actions -------------------------------------------------------------------
 
