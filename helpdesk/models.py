@@ -217,4 +217,4 @@ class TicketEvent(models.Model):
         verbose_name_plural = _("ticket events")
 
     def __str__(self) -> str:
-        return f"{self.ticket} {self.kind}"
+        return f"{self.ticket}: {self.get_kind_display()}"
