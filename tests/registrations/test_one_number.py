@@ -30,6 +30,9 @@ MOBILE = "9812345678"
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
+    yield
+    # A request in Hindi leaves Hindi active in this thread for the next test.
+    translation.deactivate()
 
 
 def _code_for(mobile_e164: str) -> str:
