@@ -51,6 +51,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_hours(name: str, default: str) -> tuple[int, int]:
+    """A daily window "HH:MM-HH:MM" as minutes after midnight (24:00 ends the day)."""
+    value = env_str(name, default)
+    try:
+        start, end = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in value.split("-")))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 08:00-20:00, not {value!r}") from None
+    if not 0 <= start < end <= 24 * 60:
+        raise ImproperlyConfigured(f"{name} must open before it closes, within a day: {value!r}")
+    return start, end
+
+
 def required_secret(name: str, dev_default: str) -> str:
     """A secret that production must set; only a DEBUG run may fall back."""
     value = env_str(name)
@@ -284,6 +296,9 @@ TEEKA_DOSE_INTERVAL_DAYS = {"COVISHIELD": 84, "COVAXIN": 28}
 # day) and one network address (an hour) may raise.
 HELPDESK_FIRST_RESPONSE_HOURS = env_int("HELPDESK_FIRST_RESPONSE_HOURS", 4)
 HELPDESK_RESOLUTION_HOURS = env_int("HELPDESK_RESOLUTION_HOURS", 48)
+# The SLA clock only runs while the help desk works (India time, every day):
+# a ticket raised at 23:00 is not late before anyone could answer it.
+HELPDESK_WORKING_HOURS = env_hours("HELPDESK_WORKING_HOURS", "08:00-20:00")
 HELPDESK_TICKETS_PER_MOBILE_PER_DAY = env_int("HELPDESK_TICKETS_PER_MOBILE_PER_DAY", 3)
 HELPDESK_TICKETS_PER_IP_PER_HOUR = env_int("HELPDESK_TICKETS_PER_IP_PER_HOUR", 10)
 # After this many no-shows a person goes to the back of the queue.
