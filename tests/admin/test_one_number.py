@@ -264,7 +264,7 @@ def test_the_repair_puts_right_what_it_can_and_flags_the_rest(old_rows, raipur_v
 
 
 def test_the_data_migration_runs_the_same_repair(old_rows):
-    name = "0010_repair_stored_numbers"
+    name = "0011_repair_stored_numbers"
     state = MigrationLoader(connection).project_state(("registrations", name))
     migration = importlib.import_module(f"registrations.migrations.{name}")
     migration.repair(state.apps, None)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registrations', '0008_verbose_names'),
+        ('registrations', '0009_citizen_choices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -13,6 +13,6 @@ def repair(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registrations", "0009_normal_form_flag")]
+    dependencies = [("registrations", "0010_normal_form_flag")]
 
     operations = [migrations.RunPython(repair, migrations.RunPython.noop)]
