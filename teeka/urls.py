@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import metrics, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("checkin/", include("slots.checkin_urls")),

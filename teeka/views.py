@@ -33,9 +33,14 @@ def _redis_ok() -> bool | None:
     if not settings.REDIS_URL:
         return None
     import redis
+    from redis.sentinel import Sentinel
 
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        if settings.REDIS_SENTINELS:  # the master the Sentinels name now
+            sentinel = Sentinel(settings.REDIS_SENTINELS, socket_timeout=2)
+            client = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, socket_timeout=2)
+        else:
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
         return bool(client.ping())
     except redis.RedisError:
         logger.exception("healthz: redis check failed")
