@@ -90,6 +90,8 @@ class Registration(models.Model):
         # Waiting for the next dose (doses_received says which).
         WAITING = "waiting", _("Waiting for a slot")
         ALLOTTED = "allotted", _("Slot allotted")
+        # Keeps the queue place; not allotted until the person resumes.
+        PAUSED = "paused", _("Paused")
         COMPLETED = "completed", _("Fully vaccinated")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         DUPLICATE = "duplicate", _("Duplicate")
@@ -147,6 +149,9 @@ class Registration(models.Model):
     # no-shows sent them to the back.
     queue_at = models.DateTimeField(default=timezone.now)
     no_show_count = models.PositiveSmallIntegerField(default=0)
+    # The person's own "no slot before this day" (set when they cancel for
+    # another date); the sessions they gave up are slots.SkippedSession rows.
+    not_before = models.DateField(_("no slot before"), null=True, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -8,8 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from tests import factories
 
-BEFORE = [("slots", "0005_verbose_names")]
-AFTER = [("slots", "0006_one_active_session_per_slot")]
+BEFORE = [("slots", "0006_citizen_choices")]
+AFTER = [("slots", "0007_one_active_session_per_slot")]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

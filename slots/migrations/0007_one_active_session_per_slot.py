@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('districts', '0003_sync_roles_after_every_app'),
-        ('slots', '0005_verbose_names'),
+        ('slots', '0006_citizen_choices'),
     ]
 
     operations = [
