@@ -122,6 +122,7 @@ CUSTOM_PERMISSIONS = [
 
 Need = tuple[tuple[Subject, str], ...]
 OPEN: Need = ()  # any signed-in staff user (the page itself shows nothing of a subject)
+NOBODY: Need = ((Subject.STAFF, "nobody"),)  # no role does "nobody"
 
 # What a page of a model's admin needs, by the end of its URL name:
 # (for GET, for POST). A changelist's POST runs actions, which check their own.
@@ -151,6 +152,10 @@ PAGES: dict[str, tuple[Need, Need]] = {
     "admin:autocomplete": (OPEN, OPEN),
     # Only for models with get_absolute_url, which none of ours has.
     "admin:view_on_site": (OPEN, OPEN),
+    # Unnamed: the admin's "add a slash or 404", and a bare object id sent on
+    # to its change page (which is checked in its turn).
+    "admin:django.contrib.admin.sites.catch_all_view": (OPEN, OPEN),
+    "admin:django.views.generic.base.RedirectView": (OPEN, OPEN),
     "admin:auth_user_password_change": (((Subject.STAFF, CHANGE),), ((Subject.STAFF, CHANGE),)),
     "admin:registrations_registration_register": (
         ((Subject.PEOPLE, ADD),),
@@ -192,6 +197,32 @@ PAGES: dict[str, tuple[Need, Need]] = {
     "dashboard:dashboard": (((Subject.COUNTS, VIEW),), ((Subject.COUNTS, VIEW),)),
     "dashboard:export": (((Subject.COUNTS, VIEW),), ((Subject.COUNTS, VIEW),)),
 }
+# Stock admin pages nobody opens: these rows are made, changed or ended only
+# through their workflows (assisted registration, allot(), cancelling, a
+# citizen's ticket, the outbox, django-axes), and are never deleted.
+CLOSED_PAGES = [
+    "registrations_registration_add",
+    "registrations_registration_delete",
+    "registrations_account_add",
+    "registrations_account_delete",
+    "slots_appointment_add",
+    "slots_appointment_delete",
+    "slots_centre_delete",
+    "slots_session_delete",
+    "helpdesk_ticket_add",
+    "helpdesk_ticket_delete",
+    "teeka_outboundsms_add",
+    "axes_accessattempt_add",
+    "axes_accesslog_add",
+    "axes_accessfailurelog_add",
+]
+READ_ONLY_PAGES = [
+    ("registrations_account_change", Subject.PEOPLE),
+    ("teeka_outboundsms_change", Subject.STAFF),
+]
+PAGES.update({f"admin:{name}": (NOBODY, NOBODY) for name in CLOSED_PAGES})
+PAGES.update({f"admin:{name}": (((subject, VIEW),), NOBODY) for name, subject in READ_ONLY_PAGES})
+
 # Namespaces whose every page is in the matrix; the public pages live elsewhere.
 GUARDED_NAMESPACES = ("admin", "checkin", "dashboard")
 PUBLIC_PAGES = {"dashboard:stats"}
