@@ -135,7 +135,7 @@ class Appointment(models.Model):
         verbose_name=_("registration"),
     )
     # Indexed by appointment_session_status, which starts with it: every index
-    # here is written by every allotment (see the README's "Allotment").
+    # here is written by every allotment (see docs/performance.md, "Allotting").
     session = models.ForeignKey(
         Session,
         on_delete=models.PROTECT,
@@ -213,3 +213,31 @@ class AllocationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.started_at:%d-%m-%Y %H:%M}"
+
+
+class SkippedSession(models.Model):
+    """A session a person cancelled to have another date: it is never offered
+    to them again, by the allocator or (without an official's override) by
+    hand. Few rows, read once per allocation batch for the open sessions."""
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="+", verbose_name=_("session")
+    )
+    registration = models.ForeignKey(
+        "registrations.Registration",
+        on_delete=models.CASCADE,
+        related_name="skipped_sessions",
+        verbose_name=_("registration"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("session a person gave up")
+        verbose_name_plural = _("sessions people gave up")
+        constraints = [
+            # Starts with the session: the allocator reads by open session.
+            models.UniqueConstraint(fields=["session", "registration"], name="skip_session_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.session_id}"

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history
 from districts.models import District
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 from registrations.models import Registration
+from teeka.replicas import replica_reads
 
 from ..forms import CancelSessionForm, CapacityForm, RunAllocationForm, WeekPlanForm
 from ..models import Appointment, Centre, Session
@@ -172,11 +173,13 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
             ),
             path("<int:object_id>/cancel/", view(self.cancel_view), name="slots_session_cancel"),
             path(
-                "<int:object_id>/day-list/", view(self.day_list_view), name="slots_session_day_list"
+                "<int:object_id>/day-list/",
+                view(replica_reads(self.day_list_view)),
+                name="slots_session_day_list",
             ),
             path(
                 "<int:object_id>/day-list.xlsx",
-                view(self.day_list_xlsx),
+                view(replica_reads(self.day_list_xlsx)),
                 name="slots_session_day_list_xlsx",
             ),
         ] + super().get_urls()
