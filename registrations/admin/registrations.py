@@ -17,6 +17,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from districts import access
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 from teeka.admin import CappedCountPaginator
 
@@ -215,14 +216,26 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         # People are added through assisted registration (register_person), never a raw form.
         return False
 
+    def may_register(self, request: HttpRequest) -> bool:
+        """Assisted registration: what the add permission would be."""
+        return super().has_add_permission(request)
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     def has_import_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("registrations.import_registration")
+        return (
+            self.has_view_permission(request)
+            and access.allows_all(request.user, access.PEOPLE_IMPORT)
+            and request.user.has_perm("registrations.import_registration")
+        )
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("registrations.export_registration")
+        return (
+            self.has_view_permission(request)
+            and access.allows_all(request.user, access.PEOPLE_EXPORT)
+            and request.user.has_perm("registrations.export_registration")
+        )
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
         return {"user": request.user}
@@ -252,8 +265,10 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         return response
 
     def get_actions(self, request: HttpRequest) -> dict:
+        from slots.models import Appointment
+
         actions = super().get_actions(request)
-        if not request.user.has_perm("slots.add_appointment"):
+        if not self.admin_site.get_model_admin(Appointment).may_allot(request):
             actions.pop("allot_to_session", None)
             actions.pop("cancel_appointments", None)
         return actions
@@ -279,13 +294,13 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "can_register": request.user.has_perm("registrations.add_registration"),
+            "can_register": self.may_register(request),
         }
         return super().changelist_view(request, extra_context)
 
     def register_view(self, request: HttpRequest) -> HttpResponse:
         """Assisted registration: someone at the desk or on the phone."""
-        if not request.user.has_perm("registrations.add_registration"):
+        if not self.may_register(request):
             raise PermissionDenied
         form = AssistedRegistrationForm(
             request.POST or None, user=request.user, initial=self._initial_place(request)
@@ -334,6 +349,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             return None
 
     def slip_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         registration = self.visible_or_404(request, object_id)
         context = {
             "registration": registration,
@@ -343,6 +360,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/registrations/registration/slip.html", context)
 
     def duplicates_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         visible = self.get_queryset(request)
         if request.method == "POST":
             if not self.has_change_permission(request):
