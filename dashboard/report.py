@@ -133,7 +133,7 @@ def _days(filters: Filters, found: dict) -> list[datetime.date]:
     """Every day of the range, those with nothing included, so gaps show; by
     default up to today (the future holds only bookings, no doses yet)."""
     first = filters.date_from or min(found, default=None)
-    if first is None:  # nothing counted yet (no summaries) and no range asked for
+    if first is None:  # nothing summarised yet (before the first refresh), no range asked
         return []
     last = filters.date_to or min(max(found, default=first), timezone.localdate())
     if first > last:

@@ -17,8 +17,11 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from teeka.outbox import queue_sms
+
 from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
+from .validators import mask_aadhaar_numbers
 
 
 class RegistrationRefused(Exception):  # noqa: N818 - the name in the agreed contract
@@ -127,6 +130,8 @@ def _new_registration(details: PersonDetails, account: Account | None) -> Regist
     fields = {k: v for k, v in details.__dict__.items() if k not in ("id_type", "id_number")}
     registration = Registration(account=account, **fields)
     registration.name = " ".join(registration.name.split())
+    # Free text never keeps a whole Aadhaar number (one typed in the address).
+    registration.address_line = mask_aadhaar_numbers(registration.address_line)
     registration.set_id_number(details.id_type, details.id_number)
     return registration
 
@@ -165,7 +170,8 @@ def register_person(
     first free seat of the account."""
     _check_eligible(details)
     registration = _new_registration(details, account)
-    registration.created_by, registration.no_mobile_reason = by, no_mobile_reason
+    registration.created_by = by
+    registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
@@ -185,7 +191,8 @@ def register_person(
 def withdraw_registration(*, registration: Registration, by: User | None, reason: str) -> None:
     """Takes a person out of the queue for good; a booked appointment is
     cancelled in the same transaction, so its seat goes back to the session and
-    the allocator, which runs after commit, cannot hand the person a new one."""
+    the allocator, which runs after commit, cannot hand the person a new one.
+    The person is told once, that they are out (not that they keep a place)."""
     from slots.models import Appointment
     from slots.services import cancel_appointment
 
@@ -193,15 +200,36 @@ def withdraw_registration(*, registration: Registration, by: User | None, reason
         # Appointment, then session, then registration: the order the
         # allocator locks in too (sessions before registrations).
         for appointment in registration.appointments.filter(status=Appointment.Status.BOOKED):
-            cancel_appointment(appointment=appointment, by=by, reason=reason)
-        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+            cancel_appointment(appointment=appointment, by=by, reason=reason, tell=False)
+        locked = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=registration.pk)
+        )
         if locked.status != Registration.Status.WITHDRAWN:
             # The seat on the account goes free for someone else.
             locked.status, locked.seat = Registration.Status.WITHDRAWN, None
             locked._history_user = by
             locked._change_reason = reason[:100]
             locked.save(update_fields=["status", "seat"])
+            _tell_withdrawn(locked)
     registration.status, registration.seat = Registration.Status.WITHDRAWN, None
+
+
+def _tell_withdrawn(registration: Registration) -> None:
+    if registration.account is None:
+        return
+    queue_sms(
+        to=str(registration.account.mobile),
+        kind="withdrawn",
+        context={
+            "name": registration.name,
+            "reference": registration.display_reference,
+            "helpline": settings.TEEKA_HELPLINE,
+        },
+        language=registration.account.language,
+        dedupe_key=f"withdrawn:{registration.pk}",
+    )
 
 
 # Where a person stands --------------------------------------------------------
