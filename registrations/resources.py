@@ -215,6 +215,11 @@ class RegistrationImportResource(resources.ModelResource):
         return int(text)
 
     def _id(self, row: dict, problems: RowProblems) -> tuple[str | None, str | None]:
+        number = _text(row, "id_number")
+        if number:
+            # The preview shows a refused row's cells as read: never the whole
+            # number (django-import-export keeps this very dict for it).
+            row["id_number"] = "••••" + ids.id_last4(number)
         typed = _text(row, "id_type")
         id_type = ID_TYPE_WORDS.get(typed.lower()) or next(
             (
@@ -232,7 +237,7 @@ class RegistrationImportResource(resources.ModelResource):
             )
             return None, None
         try:
-            return id_type, validate_id_number(id_type, _text(row, "id_number"))
+            return id_type, validate_id_number(id_type, number)
         except ValidationError as error:
             problems.add("id_number", " ".join(error.messages))
             return id_type, None
