@@ -267,12 +267,13 @@ nginx -t -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>"$T/logs/nginx-test.log" || { 
 start_bg nginx nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" -g "daemon off;"
 CURL=(curl -sS --max-time 5 --cacert "$T/nginx/tls.crt")
 wait_for 20 "nginx" "${CURL[@]}" -f "https://127.0.0.1:$HTTPS/healthz"
-metrics() {  # the sum over both web nodes of one replica-routing counter
+metrics() {  # database, why: the sum over both web nodes of the replica pages counter
   local total=0 port n
   for port in "${WEB[@]}"; do
     n=$(curl -s --max-time 5 -H "X-Forwarded-Proto: https" -H "Authorization: Bearer $TEEKA_METRICS_TOKEN" \
       "http://127.0.0.1:$port/metrics" | awk -v db="$1" \
-      '$1 ~ "^teeka_replica_routed_reads_total" && $1 ~ "database=\"" db "\"" {s += $2} END {printf "%d", s}')
+      -v why="$2" '$1 ~ "^teeka_replica_pages_total" && $1 ~ "database=\"" db "\"" \
+        && $1 ~ "why=\"" why "\"" {s += $2} END {printf "%d", s}')
     total=$((total + ${n:-0}))
   done
   echo "$total"
@@ -330,17 +331,17 @@ start_bg redis0b "${AS_PG[@]}" redis-server "$T/redis/0/redis.conf"
 
 at 115
 log "fault 4: the replica's replay paused until it lags more than $MAX_LAG s"
-BEFORE_REPLICA=$(metrics replica)
+BEFORE_REPLICA=$(metrics replica fresh)
 replica_sql "SELECT pg_wal_replay_pause()" >/dev/null
 wait_for 60 "replica lag" bash -c "[ \"\$(psql -h 127.0.0.1 -U postgres -p $PG_REPLICA -d teeka -qtAc \
   \"SELECT coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0) > $((MAX_LAG + 3))\")\" = t ]"
-LAGGING_REPLICA=$(metrics replica) LAGGING_PRIMARY=$(metrics default)
+LAGGING_REPLICA=$(metrics replica fresh) LAGGING_PRIMARY=$(metrics default lagging)
 sleep 12
-LAGGED_REPLICA=$(metrics replica) LAGGED_PRIMARY=$(metrics default)
+LAGGED_REPLICA=$(metrics replica fresh) LAGGED_PRIMARY=$(metrics default lagging)
 replica_sql "SELECT pg_wal_replay_resume()" >/dev/null
 log "while lagging: replica reads $LAGGING_REPLICA -> $LAGGED_REPLICA, primary reads $LAGGING_PRIMARY -> $LAGGED_PRIMARY"
 sleep 12
-BACK_REPLICA=$(metrics replica)
+BACK_REPLICA=$(metrics replica fresh)
 log "after catching up: replica reads $LAGGED_REPLICA -> $BACK_REPLICA (before the pause: $BEFORE_REPLICA)"
 REPLICA_FALLBACK=no
 if [ "$BEFORE_REPLICA" -gt 0 ] && [ "$LAGGED_REPLICA" = "$LAGGING_REPLICA" ] \

@@ -46,9 +46,14 @@ class Client:
     def __init__(self, host: str, port: int, context: ssl.SSLContext, tally: Tally) -> None:
         self.host, self.port, self.context, self.tally = host, port, context, tally
         self.cookies: dict[str, str] = {}
+        self.expires: dict[str, float] = {}  # a browser forgets a cookie at its Max-Age
         self.conn: http.client.HTTPSConnection | None = None
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
+        now = time.monotonic()
+        for name in [n for n, at in self.expires.items() if at <= now]:
+            self.cookies.pop(name, None)
+            del self.expires[name]
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if form is not None:
@@ -72,6 +77,9 @@ class Client:
             if name.lower() == "set-cookie":
                 key, _, rest = value.partition("=")
                 self.cookies[key] = rest.split(";")[0]
+                age = re.search(r"(?i)max-age=(-?\d+)", rest)
+                if age:
+                    self.expires[key] = time.monotonic() + int(age.group(1))
         if response.getheader("Connection", "").lower() == "close":
             self.conn.close()
             self.conn = None

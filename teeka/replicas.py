@@ -48,11 +48,13 @@ SELECT CASE
 END
 """
 
-# Shown at /metrics (teeka/metrics.py): a rise of "default" is a lagging replica.
-REPLICA_READS = Counter(
-    "teeka_replica_routed_reads_total",
-    "Reads of replica-eligible views, by the database that served them.",
-    ["database"],
+# Shown at /metrics (teeka/metrics.py): pages that may read from the replica,
+# by the database that served them and why; a rise of why="lagging" is a
+# replica too far behind (or down).
+REPLICA_PAGES = Counter(
+    "teeka_replica_pages_total",
+    "Pages that may read from the replica, by the database that served them.",
+    ["database", "why"],
 )
 
 _replica_allowed: ContextVar[bool] = ContextVar("teeka_replica_allowed", default=False)
@@ -98,8 +100,8 @@ def forget_replica_check() -> None:
 
 
 class ReplicaRouter:
-    """Primary for everything, except reads inside `replica_reads` while
-    the replica is fresh. Both databases hold the same rows, so relations
+    """Primary for everything, except reads inside a `replica_reads` page that
+    found the replica fresh. Both databases hold the same rows, so relations
     between objects read from either are allowed; migrations run on the primary
     (the replica follows it)."""
 
@@ -110,9 +112,8 @@ class ReplicaRouter:
             and not _decides_access(model)
             # An official's districts are read through their profile.
             and not (instance is not None and _decides_access(type(instance)))
-            and replica_configured()
         ):
-            return REPLICA if _read_replica() else PRIMARY
+            return REPLICA
         return PRIMARY
 
     def db_for_write(self, model: type[Model], **hints: object) -> str:
@@ -131,23 +132,31 @@ def _decides_access(model: type[Model]) -> bool:
     )
 
 
-def _read_replica() -> bool:
-    fresh = replica_is_fresh()
-    REPLICA_READS.labels(database=REPLICA if fresh else PRIMARY).inc()
-    return fresh
+def _page_database(request: HttpRequest) -> str | None:
+    """Where this page reads: decided once, so a page never mixes the two."""
+    if not replica_configured():
+        return None
+    if request.method not in _SAFE_METHODS or PIN_COOKIE in request.COOKIES:
+        REPLICA_PAGES.labels(database=PRIMARY, why="changed").inc()
+        return PRIMARY
+    if not replica_is_fresh():
+        REPLICA_PAGES.labels(database=PRIMARY, why="lagging").inc()
+        return PRIMARY
+    REPLICA_PAGES.labels(database=REPLICA, why="fresh").inc()
+    return REPLICA
 
 
 def replica_reads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Lets a read-only view read from the replica (see the module's doc).
 
-    A lazy response is rendered inside, so its template's queries go to the
-    replica too. A row the replica does not have yet (a 404) is looked for
-    again on the primary.
+    Whether it does is decided once per page. A lazy response is rendered
+    inside, so its template's queries go to the replica too. A row the replica
+    does not have yet (a 404) is looked for again on the primary.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if request.method not in _SAFE_METHODS or PIN_COOKIE in request.COOKIES:
+        if _page_database(request) != REPLICA:
             return view(request, *args, **kwargs)
         token = _replica_allowed.set(True)
         try:

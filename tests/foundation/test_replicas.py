@@ -18,6 +18,7 @@ from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.urls import resolve
+from prometheus_client import REGISTRY
 
 from dashboard.models import AreaDay
 from districts.models import District, OfficialProfile
@@ -166,7 +167,11 @@ def test_a_lagging_replica_is_left_for_the_primary_until_it_catches_up(replica, 
         _wait(lambda: (replicas.measure_lag() or 0) > 1)
         # The oracle: the replica has replayed nothing since the pause began.
         assert replicas.measure_lag() <= time.monotonic() - paused_at + 1
+        lagging = {"database": "default", "why": "lagging"}
+        before = REGISTRY.get_sample_value("teeka_replica_pages_total", lagging) or 0
         assert _reads()["AreaDay"] == "default"
+        # Operators see it at /metrics.
+        assert REGISTRY.get_sample_value("teeka_replica_pages_total", lagging) == before + 1
     finally:
         standby.sql("SELECT pg_wal_replay_resume()")
     _wait(lambda: replicas.measure_lag() == 0)
