@@ -122,15 +122,20 @@ def citizen(args, places, client: Client, serial, stop: threading.Event) -> None
             if stop.is_set():
                 return
             name = f"Rehearsal Person {n}-{seat}"
-            status, _, _ = client.expect(
-                "register", "POST", "/my/add/", {302}, person(name, n * 4 + seat, places)
+            status, location, text = client.request(
+                "POST", "/my/add/", person(name, n * 4 + seat, places)
             )
-            if status == 302:
-                with client.tally.lock:
-                    client.tally.registered.append(name)
+            # Registered: sent on to the person's own page (not to sign in again).
+            done = status == 302 and re.fullmatch(r"/my/[^/]+/", location) is not None
+            client.tally.count("register", done, f"{status} {location} {text[:60]!r}")
+            if not done:
+                break  # as a person would: sign in again and carry on
+            with client.tally.lock:
+                client.tally.registered.append(name)
+            client.expect("status page", "GET", location, {200})
             client.cookies.pop("messages", None)
-            client.expect("status page", "GET", "/my/", {200})
             time.sleep(args.think)
+        client.expect("account page", "GET", "/my/", {200})
         client.expect("public stats", "GET", "/stats/", {200})
 
 
