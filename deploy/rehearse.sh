@@ -154,7 +154,7 @@ wait_for 30 "Sentinels to see the master" bash -c "[ \"\$(redis-cli -h 127.0.0.1
 # --- The application's environment (deploy/teeka.env.example, for this machine) ------
 export DEBUG=false SECRET_KEY="$(openssl rand -hex 32)" ID_HASH_KEY="$(openssl rand -hex 16)"
 export ALLOWED_HOSTS=127.0.0.1,localhost CSRF_TRUSTED_ORIGINS="https://127.0.0.1:$HTTPS"
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PGB/teeka" DB_CONN_MAX_AGE=0
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PGB/teeka" DB_CONN_MAX_AGE=60
 export REPLICA_DATABASE_URL="postgres://postgres@127.0.0.1:$PGB/teeka_replica"
 export TEEKA_REPLICA_MAX_LAG_SECONDS=$MAX_LAG TEEKA_REPLICA_CHECK_SECONDS=2
 export REDIS_URL="redis://:$REDIS_PASSWORD@teeka/0"

@@ -164,8 +164,9 @@ def _prepare(db: BaseDatabaseWrapper, cursor, sql: str) -> None:
     if db.connection in _prepared_on:
         return
     # Behind PgBouncer in session mode a new connection may be given a server
-    # session that has it already (deploy/pgbouncer keeps prepared statements
-    # between clients): ask, once per connection, rather than fail.
+    # session that has it already (deploy/pgbouncer/pgbouncer.ini's reset
+    # query keeps prepared statements between clients): ask, once per
+    # connection, rather than fail.
     name = _statement_name()
     cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
     if cursor.fetchone() is None:

@@ -358,6 +358,10 @@ if REDIS_URL and REDIS_SENTINELS:
     CACHES["default"].setdefault("OPTIONS", {}).update(
         CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=REDIS_SENTINELS
     )
+    # One server, the master, for reads too: given a bare URL the Sentinel
+    # client reads from replicas, which may miss what was written a moment ago
+    # (and a restarted old master refuses while it loads).
+    CACHES["default"]["LOCATION"] = [REDIS_URL]
     # The master's password and database ride on each Sentinel's URL (kombu
     # takes them from there; the Sentinels themselves have no password).
     _master = urlsplit(REDIS_URL)
