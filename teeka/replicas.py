@@ -38,7 +38,8 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # On a standby: 0 while it has replayed everything it received, else the age
 # of the last transaction it replayed; NULL (unknown) if it has replayed none.
-# A server that is not a standby (a test's mirror) is its own truth: 0.
+# A server that is not a standby (the primary itself, or a promoted replica)
+# is current: 0.
 LAG_SQL = """
 SELECT CASE
     WHEN NOT pg_is_in_recovery() THEN 0

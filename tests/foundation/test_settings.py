@@ -1,6 +1,7 @@
 """Production refuses to start without its secrets, and passes Django's
 deployment checklist; the embedded default runs from nothing."""
 
+import json
 import os
 import socket
 import subprocess
@@ -128,3 +129,32 @@ def test_the_embedded_default_migrates_loads_seeds_and_serves(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_the_production_topology_configures_from_its_environment():
+    # deploy/teeka.env.example's shape: PgBouncer, a replica, Redis through
+    # three Sentinels with a password on the master.
+    env = {
+        **PRODUCTION,
+        "REPLICA_DATABASE_URL": "postgres://reader@127.0.0.1:6432/teeka_replica",
+        "REDIS_URL": "redis://:s3cret@teeka/2",
+        "REDIS_SENTINELS": "10.0.1.20:26379,10.0.1.21:26379,10.0.1.22:26379",
+    }
+    shown = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; import json; print(json.dumps(["
+        "s.CELERY_BROKER_URL, s.CELERY_BROKER_TRANSPORT_OPTIONS['master_name'],"
+        "s.CACHES['default']['LOCATION'], s.DATABASES['replica']['NAME'],"
+        "s.DATABASES['replica']['TEST'], s.DATABASE_ROUTERS,"
+        "'teeka.replicas.PinToPrimaryMiddleware' in s.MIDDLEWARE]))",
+        env=env,
+    )
+    assert shown.returncode == 0, shown.stderr
+    last_line = shown.stdout.strip().splitlines()[-1]
+    broker, master, cache, replica, test, routers, pinned = json.loads(last_line)
+    assert broker.split(";") == [f"sentinel://:s3cret@10.0.1.{n}:26379/2" for n in (20, 21, 22)]
+    assert master == "teeka"
+    assert cache == ["redis://:s3cret@teeka/2"]
+    assert replica == "teeka_replica" and test["MIRROR"] == "default"
+    assert routers == ["teeka.replicas.ReplicaRouter"] and pinned
