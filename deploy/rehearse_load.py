@@ -113,8 +113,10 @@ def citizen(args, places, client: Client, serial, stop: threading.Event) -> None
         client.cookies.clear()
         client.expect("sign-in page", "GET", "/sign-in/", {200})
         status, _, _ = client.expect("sign-in", "POST", "/sign-in/", {302}, {"mobile": mobile})
-        code = sms_code(args.sms_file, "+91" + mobile, time.monotonic() + 20) if status else None
-        if code is None:
+        if status != 302:
+            continue  # counted already; a person would try again
+        code = sms_code(args.sms_file, "+91" + mobile, time.monotonic() + 20)
+        if code is None:  # the page said it was sent: a lost SMS is an error
             client.tally.count("code by SMS", False, mobile)
             continue
         client.expect("code", "POST", "/sign-in/code/", {302}, {"code": code})
