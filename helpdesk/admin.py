@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from districts import access
 from districts.scoped_admin import MatrixAdmin
 from districts.scoping import scope, visible_district_ids
-from registrations.validators import normalise_mobile
+from registrations.validators import normalise_mobile, validate_mobile
 
 from . import services
 from .models import Ticket, TicketEvent, clean_ticket_reference
@@ -89,10 +89,7 @@ class MoveForm(forms.Form):
     reason = forms.CharField(max_length=200)
 
     def clean_mobile(self) -> str:
-        mobile = normalise_mobile(self.cleaned_data["mobile"])
-        if mobile is None:
-            raise forms.ValidationError(_("Type a 10-digit mobile number."))
-        return mobile
+        return validate_mobile(self.cleaned_data["mobile"])
 
 
 # What an operator typed into a piece of work that was refused, kept for the
