@@ -381,3 +381,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Officials' files (issue 14). Exports: every cell that would start a formula
+# stays text (teeka.spreadsheets; the library's own escape as well). Imports:
+# an uploaded paper list is read in memory, its ID column masked at once, and
+# the masked copy waits for confirmation in the cache for a short while under
+# a key only the server knows (registrations.admin.imports).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "teeka.spreadsheets.PreviewStorage"
+TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# Uploads stay in memory: Django would write a bigger one to a temporary file
+# (with whole ID numbers in it). A file over this size is not received at all.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
