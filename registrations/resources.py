@@ -94,6 +94,13 @@ def _masked_cell(typed_type: str, typed_number: str) -> str:
     return f"{MASKED}{keyed.last4}:{keyed.id_hash}"
 
 
+def _last4_shown(cell: str) -> str:
+    if cell.startswith(MASKED):
+        last4, _sep, id_hash = cell[len(MASKED) :].partition(":")
+        return last4 if id_hash else ""
+    return ids.id_last4(cell)
+
+
 def _unmask(cell: str, problems: "RowProblems") -> ids.KeyedId | None:
     body = cell[len(MASKED) :]
     last4, _sep, id_hash = body.partition(":")
@@ -263,6 +270,11 @@ class RegistrationImportResource(resources.ModelResource):
         return int(text)
 
     def _id(self, row: dict, problems: RowProblems) -> tuple[str | None, str | None]:
+        number = _text(row, "id_number")
+        if number:
+            # The preview shows a refused row's cells as read: never the whole
+            # number (django-import-export keeps this very dict for it).
+            row["id_number"] = "••••" + _last4_shown(number)
         id_type = id_type_of(_text(row, "id_type"))
         if id_type is None:
             problems.add(
@@ -271,11 +283,10 @@ class RegistrationImportResource(resources.ModelResource):
                 % {"types": ", ".join(IdType.values)},
             )
             return None, None
-        typed = _text(row, "id_number")
-        if typed.startswith(MASKED):  # the admin's preview masked the file as it read it
-            return id_type, _unmask(typed, problems)
+        if number.startswith(MASKED):  # the admin's preview masked the file as it read it
+            return id_type, _unmask(number, problems)
         try:
-            return id_type, validate_id_number(id_type, typed)
+            return id_type, validate_id_number(id_type, number)
         except ValidationError as error:
             problems.add("id_number", " ".join(error.messages))
             return id_type, None
