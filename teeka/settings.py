@@ -8,6 +8,7 @@ provide SECRET_KEY and ID_HASH_KEY.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -357,8 +358,12 @@ if REDIS_URL and REDIS_SENTINELS:
     CACHES["default"].setdefault("OPTIONS", {}).update(
         CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=REDIS_SENTINELS
     )
-    _redis_db = REDIS_URL.rstrip("/").rpartition("/")[2]
-    CELERY_BROKER_URL = ";".join(f"sentinel://{h}:{p}/{_redis_db}" for h, p in REDIS_SENTINELS)
+    # The master's password and database ride on each Sentinel's URL (kombu
+    # takes them from there; the Sentinels themselves have no password).
+    _master = urlsplit(REDIS_URL)
+    _auth = f"{_master.username or ''}:{_master.password}@" if _master.password else ""
+    _db = _master.path.strip("/") or "0"
+    CELERY_BROKER_URL = ";".join(f"sentinel://{_auth}{h}:{p}/{_db}" for h, p in REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
         "master_name": REDIS_SENTINEL_MASTER,
