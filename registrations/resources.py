@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
+from districts.lookup import LocalityIndex, closest_localities
 from districts.models import Area, District, Locality
 from districts.scoping import visible_district_ids
 
@@ -114,6 +115,7 @@ class RegistrationImportResource(resources.ModelResource):
         self.seen_ids: dict[tuple[str, str], int] = {}
         # (file line, reason) for rows skipped as duplicates, for the preview.
         self.skipped: list[tuple[int, str]] = []
+        self._place_indexes: dict[int, LocalityIndex] = {}
 
     # import_export hooks -----------------------------------------------------
 
@@ -262,8 +264,12 @@ class RegistrationImportResource(resources.ModelResource):
         )
         if len(matches) > 1:
             # A block and a town of one name: the village or ward tells them apart.
-            village = _text(row, "village_or_ward").split(" (")[0]
-            matches = [a for a in matches if a.localities.filter(name__iexact=village).exists()]
+            village = _text(row, "village_or_ward")
+            found_in = [a for a in matches if self._places(a).find(village).locality]
+            if village and not found_in:
+                self._no_such_place(village, matches, problems)
+                return None
+            matches = found_in
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -279,32 +285,39 @@ class RegistrationImportResource(resources.ModelResource):
             )
         return None
 
+    def _places(self, area: Area) -> LocalityIndex:
+        # One index per block or town for the whole file: a list of
+        # thousands of rows names a few dozen places.
+        if area.pk not in self._place_indexes:
+            self._place_indexes[area.pk] = LocalityIndex(area)
+        return self._place_indexes[area.pk]
+
     def _locality(self, row: dict, area: Area, problems: RowProblems) -> Locality | None:
         typed = _text(row, "village_or_ward")
-        name = typed.split(" (")[0]
-        matches = [
-            loc
-            for loc in area.localities.filter(name__iexact=name)
-            if name == typed or str(loc).lower() == typed.lower()
-        ]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
+        places = self._places(area)
+        found = places.find(typed)
+        if found.locality:
+            return found.locality
+        if found.several:
             problems.add(
                 "village_or_ward",
                 _(
                     "Several villages are called “%(name)s”: add the gram panchayat "
                     "in brackets, like “%(example)s”."
                 )
-                % {"name": typed, "example": str(matches[0])},
+                % {"name": typed, "example": str(found.several[0])},
             )
-        else:
-            problems.add(
-                "village_or_ward",
-                _("There is no village or ward “%(name)s” in %(area)s.")
-                % {"name": typed, "area": area},
-            )
+            return None
+        self._no_such_place(typed, [area], problems)
         return None
+
+    def _no_such_place(self, typed: str, areas: list[Area], problems: RowProblems) -> None:
+        nearest = "”, “".join(str(loc) for loc in closest_localities(areas, typed))
+        problems.add(
+            "village_or_ward",
+            _("There is no village or ward “%(name)s” in %(area)s. Nearest: “%(closest)s”.")
+            % {"name": typed, "area": _(" or ").join(str(a) for a in areas), "closest": nearest},
+        )
 
     def _pincode(self, row: dict, problems: RowProblems) -> str:
         try:

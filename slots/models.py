@@ -98,6 +98,16 @@ class Session(models.Model):
             models.CheckConstraint(
                 condition=Q(end_time__gt=F("start_time")), name="session_ends_after_start"
             ),
+            # A week plan sent twice must not make twin sessions whose seats
+            # the allocator would fill twice over.
+            models.UniqueConstraint(
+                fields=["centre", "date", "start_time", "dose"],
+                condition=Q(status="active"),
+                name="one_active_session_per_slot",
+                violation_error_message=_(
+                    "This centre already has a session of this dose starting then on that day."
+                ),
+            ),
         ]
         indexes = [
             models.Index(
