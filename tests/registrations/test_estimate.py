@@ -57,8 +57,8 @@ def scene(settings, now, raipur_village, raipur_town):
     counted = [session(1, 11, 2), session(2, 9, 3), session(3, 14, 5)]
     session(1, 9, 50)
     session(2, 9, 100, dose=2)
-    session(2, 9, 100, published=False)
-    session(2, 9, 100, status="cancelled")
+    session(2, 10, 100, published=False)
+    session(2, 11, 100, status="cancelled")
     session(3, 9, 100, min_age=60)
     session(2, 9, 100, centre=closed)
     session(1, 11, 100, centre=elsewhere)
