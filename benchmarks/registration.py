@@ -207,17 +207,18 @@ def sign_in(port: int, mobiles: Counter, sms: SmsFile) -> Browser:
 
 
 def person(serial: Counter, places: list[tuple[int, int, int]]) -> dict:
-    from registrations.validators import verhoeff_digit
+    from stdnum import verhoeff
 
     n = serial.next()
-    body = f"3{n:010d}"
+    # Never a palindrome (which Aadhaar refuses): the body ends in 1, starts with 3.
+    body = f"3{n:09d}1"
     district, area, locality = places[n % len(places)]
     return {
         "name": f"Bench Person {n}",
         "gender": "F",
         "birth_year": "1980",
         "id_type": "AADHAAR",
-        "id_number": body + verhoeff_digit(body),
+        "id_number": body + verhoeff.calc_check_digit(body),
         "occupation": "5",
         "priority": "5",
         "district": district,

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from districts import access
 from districts.scoping import visible_district_ids
 from teeka.replicas import replica_reads
 
@@ -26,7 +27,9 @@ EXPORTS = {
 
 
 def _may_see_dashboard(user: AbstractBaseUser) -> bool:
-    """State-wide roles, and staff bound to at least one district."""
+    """Roles the matrix gives the counts, statewide or in at least one district."""
+    if not access.allows(user, access.Subject.COUNTS, access.VIEW):
+        return False
     ids = visible_district_ids(user)
     return ids is None or (user.is_staff and bool(ids))
 

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 
 from django.conf import settings
 
@@ -18,9 +19,29 @@ _CHECK_ALPHABET = _ALPHABET + "*~$=U"
 _REFERENCE_BODY = 8
 
 
+# What goes from a typed ID number: any space, dots, slashes, and every kind
+# of dash (hyphen, en and em dash, minus sign), and invisible format
+# characters such as the zero-width space a phone keyboard can leave behind.
+_ID_SEPARATORS = re.compile(
+    r"[\s./\-\u2010-\u2015\u2212\ufe58\ufe63\u00ad\u200b-\u200d\u2060\ufeff]"
+)
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with every Unicode decimal digit as its ASCII digit: Devanagari
+    (०-९), full-width (０-９) and any other script's. NFKC first folds
+    full-width letters and other compatibility forms to their plain ones."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.digit(c)) if c.isdecimal() else c for c in text)
+
+
 def normalise_id_number(number: str) -> str:
-    """Upper case without spaces or dashes, the form that is hashed."""
-    return re.sub(r"[\s\-/]", "", number).upper()
+    """The one normal form of a typed ID number, applied before it is checked,
+    hashed, cut to its last 4 or searched for: ASCII digits, no spaces, dots,
+    slashes or dashes, letters upper case. Every spelling of one number is
+    one number; for what was typed in ASCII it is what it always was, so
+    the hashes stored before stay the same."""
+    return _ID_SEPARATORS.sub("", ascii_digits(number)).upper()
 
 
 def hash_id_number(id_type: str, number: str) -> str:
@@ -67,7 +88,7 @@ def clean_reference(typed: str) -> str | None:
     Accepts lower case, spaces and dashes, and Crockford's look-alikes (O for 0,
     I and L for 1).
     """
-    text = re.sub(r"[\s\-]", "", typed).upper().translate(str.maketrans("OIL", "011"))
+    text = re.sub(r"[\s\-]", "", ascii_digits(typed)).upper().translate(str.maketrans("OIL", "011"))
     if len(text) != _REFERENCE_BODY + 1 or any(c not in _ALPHABET for c in text[:-1]):
         return None
     return text if _check_symbol(text[:-1]) == text[-1] else None

@@ -20,7 +20,7 @@ from districts.scoping import visible_district_ids
 from . import ids
 from .models import Account, IdType, PriorityGroup, Registration, mask_mobile
 from .services import PersonDetails, RegistrationRefused, derive_priority, register_person
-from .validators import normalise_mobile, validate_id_number, validate_pincode
+from .validators import validate_id_number, validate_mobile, validate_pincode
 
 GENDER_WORDS = {
     "f": "F",
@@ -345,10 +345,11 @@ class RegistrationImportResource(resources.ModelResource):
         typed = _text(row, "mobile")
         if not typed:
             return None
-        mobile = normalise_mobile(typed)
-        if mobile is None:
-            problems.add("mobile", _("A mobile number has 10 digits and starts with 6, 7, 8 or 9."))
-        return mobile
+        try:
+            return validate_mobile(typed)
+        except ValidationError as error:
+            problems.add("mobile", " ".join(error.messages))
+            return None
 
     def _no_mobile_reason(self, row: dict) -> str:
         return _text(row, "no_mobile_reason")[:200] or _(

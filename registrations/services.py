@@ -20,6 +20,7 @@ from teeka.outbox import queue_sms
 
 from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
+from .validators import mask_aadhaar_numbers
 
 
 class RegistrationRefused(Exception):  # noqa: N818 - the name in the agreed contract
@@ -128,6 +129,8 @@ def _new_registration(details: PersonDetails, account: Account | None) -> Regist
     fields = {k: v for k, v in details.__dict__.items() if k not in ("id_type", "id_number")}
     registration = Registration(account=account, **fields)
     registration.name = " ".join(registration.name.split())
+    # Free text never keeps a whole Aadhaar number (one typed in the address).
+    registration.address_line = mask_aadhaar_numbers(registration.address_line)
     registration.set_id_number(details.id_type, details.id_number)
     return registration
 
@@ -166,7 +169,8 @@ def register_person(
     first free seat of the account."""
     _check_eligible(details)
     registration = _new_registration(details, account)
-    registration.created_by, registration.no_mobile_reason = by, no_mobile_reason
+    registration.created_by = by
+    registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):

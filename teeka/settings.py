@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "districts.middleware.StaffIdleTimeoutMiddleware",
+    # Every staff page asks the role matrix (districts.access) before its view runs.
+    "districts.middleware.RoleMatrixMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -17,6 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from districts.models import District
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
+from registrations.models import Registration
 from teeka.replicas import replica_reads
 
 from ..forms import CancelSessionForm, CapacityForm, RunAllocationForm, WeekPlanForm
@@ -193,8 +194,25 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return TemplateResponse(request, f"admin/slots/session/{template}", context)
 
     def _require(self, request: HttpRequest, perm: str) -> None:
-        if not request.user.has_perm(f"slots.{perm}_session"):
+        allowed = {"add": self.has_add_permission, "change": self.has_change_permission}[perm]
+        if not allowed(request):
             raise PermissionDenied
+
+    def may_see_people(self, request: HttpRequest, *, export: bool = False) -> bool:
+        """Day lists name people: the registrations admin decides, as for its own pages."""
+        people = self.admin_site.get_model_admin(Registration)
+        if export:
+            return people.has_export_permission(request)
+        return people.has_view_permission(request)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_see_people": self.may_see_people(request),
+            "can_export_people": self.may_see_people(request, export=True),
+            "can_change": self.has_change_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def plan_view(self, request: HttpRequest) -> HttpResponse:
         """The week-plan form: many centres, many days, published in one go."""
@@ -322,6 +340,8 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return self._page(request, "allocate.html", _("Run allocation now"), form=form)
 
     def day_list_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not (self.has_view_permission(request) and self.may_see_people(request)):
+            raise PermissionDenied
         session = self.visible_or_404(request, object_id)
         return TemplateResponse(
             request,
@@ -334,6 +354,8 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         )
 
     def day_list_xlsx(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not (self.has_view_permission(request) and self.may_see_people(request, export=True)):
+            raise PermissionDenied
         session = self.visible_or_404(request, object_id)
         response = HttpResponse(
             _day_list_workbook(session),
