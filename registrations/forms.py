@@ -213,12 +213,31 @@ class PersonForm(forms.Form):
         value = self.data.get(name) if self.is_bound else self.initial.get(name)
         return str(value) if value and str(value).isdigit() else None
 
+    def full_clean(self) -> None:
+        self._cleaning = True
+        try:
+            super().full_clean()
+        finally:
+            self._cleaning = False
+        self._note_retype()
+
     def add_error(self, field, error) -> None:
         super().add_error(field, error)
-        # Any refusal empties the ID number (IdNumberField): say so once, by it.
-        if not self._retype_noted and self.data.get("id_number", "").strip():
-            self._retype_noted = True
-            super().add_error("id_number", RETYPE_ID_MESSAGE)
+        if not getattr(self, "_cleaning", False):
+            self._note_retype()  # a refusal after is_valid() (the database said no)
+
+    def _note_retype(self) -> None:
+        """Any refusal empties the ID number (IdNumberField): say so once, by
+        it. Added after cleaning, so the number typed is still checked and a
+        problem with it is told now, not after it is typed again."""
+        if self._retype_noted or not self._errors or not self.data.get("id_number", "").strip():
+            return
+        self._retype_noted = True
+        if "id_number" not in self._errors:
+            self._errors["id_number"] = self.error_class(
+                renderer=self.renderer, field_id=self["id_number"].auto_id
+            )
+        self._errors["id_number"].append(ValidationError(RETYPE_ID_MESSAGE))
 
     def clean_birth_year(self) -> int:
         year = self.cleaned_data["birth_year"]

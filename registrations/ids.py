@@ -53,6 +53,22 @@ def id_last4(number: str) -> str:
     return normalise_id_number(number)[-4:]
 
 
+class KeyedId(str):
+    """An ID number already reduced to what Teeka keeps of it: the keyed hash
+    and the last 4 characters. An import's preview masks the file's ID column
+    into these as soon as it reads it, so the number itself is never kept,
+    and the confirmed import registers the same hash."""
+
+    def __new__(cls, id_hash: str, last4: str) -> "KeyedId":
+        keyed = super().__new__(cls, f"••••{last4}")
+        keyed.id_hash, keyed.last4 = id_hash, last4
+        return keyed
+
+    @classmethod
+    def of(cls, id_type: str, number: str) -> "KeyedId":
+        return cls(hash_id_number(id_type, number), id_last4(number))
+
+
 def _check_symbol(body: str) -> str:
     value = 0
     for char in body:

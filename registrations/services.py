@@ -128,8 +128,9 @@ def _check_eligible(details: PersonDetails) -> None:
 def _new_registration(details: PersonDetails, account: Account | None) -> Registration:
     fields = {k: v for k, v in details.__dict__.items() if k not in ("id_type", "id_number")}
     registration = Registration(account=account, **fields)
-    registration.name = " ".join(registration.name.split())
-    # Free text never keeps a whole Aadhaar number (one typed in the address).
+    # Free text never keeps a whole Aadhaar number (typed in the address, or
+    # even in the name box).
+    registration.name = mask_aadhaar_numbers(" ".join(registration.name.split()))
     registration.address_line = mask_aadhaar_numbers(registration.address_line)
     registration.set_id_number(details.id_type, details.id_number)
     return registration

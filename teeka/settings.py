@@ -8,6 +8,7 @@ provide SECRET_KEY and ID_HASH_KEY.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -357,8 +358,12 @@ if REDIS_URL and REDIS_SENTINELS:
     CACHES["default"].setdefault("OPTIONS", {}).update(
         CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=REDIS_SENTINELS
     )
-    _redis_db = REDIS_URL.rstrip("/").rpartition("/")[2]
-    CELERY_BROKER_URL = ";".join(f"sentinel://{h}:{p}/{_redis_db}" for h, p in REDIS_SENTINELS)
+    # The master's password and database ride on each Sentinel's URL (kombu
+    # takes them from there; the Sentinels themselves have no password).
+    _master = urlsplit(REDIS_URL)
+    _auth = f"{_master.username or ''}:{_master.password}@" if _master.password else ""
+    _db = _master.path.strip("/") or "0"
+    CELERY_BROKER_URL = ";".join(f"sentinel://{_auth}{h}:{p}/{_db}" for h, p in REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
         "master_name": REDIS_SENTINEL_MASTER,
@@ -381,3 +386,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Officials' files (issue 14). Exports: every cell that would start a formula
+# stays text (teeka.spreadsheets; the library's own escape as well). Imports:
+# an uploaded paper list is read in memory, its ID column masked at once, and
+# the masked copy waits for confirmation in the cache for a short while under
+# a key only the server knows (registrations.admin.imports).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "teeka.spreadsheets.PreviewStorage"
+TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# Uploads stay in memory: Django would write a bigger one to a temporary file
+# (with whole ID numbers in it). A file over this size is not received at all.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)

@@ -14,12 +14,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from districts import access
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 from teeka.admin import CappedCountPaginator
+from teeka.spreadsheets import SafeCSV, SafeXLSX
 
 from .. import duplicates, ids, validators
 from ..models import Registration, mobile_ends_with
@@ -33,12 +33,13 @@ from .forms import (
     ReasonForm,
     RegistrationChangeForm,
 )
+from .imports import PrivateImportMixin
 
 ACTION_TEMPLATE = "admin/teeka/action_form.html"
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
+class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = RegistrationChangeForm
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -122,7 +123,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     )
     actions = ("allot_to_session", "cancel_appointments", "resume_paused")
     resource_classes = (RegistrationImportResource,)
-    formats = (XLSX, CSV)
+    # Text cells and neutralised formulas on export (teeka.spreadsheets).
+    formats = (SafeXLSX, SafeCSV)
     change_list_template = "admin/registrations/registration/change_list.html"
 
     # Columns -----------------------------------------------------------------

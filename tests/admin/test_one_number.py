@@ -105,6 +105,26 @@ def test_the_import_dedupes_across_spellings_and_refuses_a_landline(
     assert _count_sql() == 1
 
 
+def test_the_preview_of_a_refused_row_never_shows_the_whole_id_number(
+    client, raipur_official, raipur_village
+):
+    good, other = stdnum_aadhaar_numbers(2, seed=12)
+    wrong = good[:-1] + str((int(good[-1]) + 1) % 10)
+    text = (
+        HEADER
+        + _row(raipur_village, name="Bad Year", number=good).replace(",1970,", ",19,")
+        + _row(raipur_village, name="Bad Number", number=wrong)
+        + _row(raipur_village, name="Spelt", number=other.translate(DEVANAGARI), mobile="123")
+    )
+    client.force_login(raipur_official)
+    preview = _upload(client, text)
+    assert len(preview.context["result"].invalid_rows) == 3
+    page = preview.content.decode()
+    for number in (good, wrong, other, other.translate(DEVANAGARI)):
+        assert number not in page
+    assert f"••••{good[-4:]}" in page and f"••••{other[-4:]}" in page
+
+
 # Assisted registration ---------------------------------------------------------
 
 

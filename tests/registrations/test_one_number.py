@@ -185,3 +185,18 @@ def test_a_landline_is_refused_with_a_clear_message_in_hindi_and_english(
     assert ("लैंडलाइन" in message) if language == "hi" else ("landline" in message)
     assert read_file_outbox() == []
     assert not SignInCode.objects.exists()
+
+
+def test_a_wrong_id_is_told_at_once_even_when_another_field_is_missing(client, raipur_village):
+    number = aadhaar_number()
+    wrong = number[:-1] + str((int(number[-1]) + 1) % 10)
+    _sign_in(client, MOBILE)
+    response = client.post(
+        reverse("registrations:add_person"),
+        _payload(raipur_village, id_number=wrong.translate(DEVANAGARI), district=""),
+    )
+    errors = response.context["form"].errors
+    assert "This Aadhaar number is not valid. Please check each digit." in errors["id_number"]
+    assert "district" in errors
+    page = response.content.decode()
+    assert wrong not in page and wrong.translate(DEVANAGARI) not in page
