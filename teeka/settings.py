@@ -278,6 +278,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.tasks.refresh_summaries",
         "schedule": timedelta(minutes=env_int("DASHBOARD_REFRESH_MINUTES", 5)),
     },
+    # The day-before reminders, as the quiet hours end: a seat given up by
+    # 09:00 is still TEEKA_NOTICE_HOURS (24) ahead of a 09:00 session, so the
+    # next person in the queue gets it instead of a dose going to waste.
+    "send-reminders": {
+        "task": "slots.tasks.send_reminders",
+        "schedule": crontab(hour=env_int("REMINDER_HOUR", 7), minute=0),
+    },
 }
 
 # Email reaches staff only (help-desk escalations). The default prints it.
@@ -292,6 +299,10 @@ SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms-outbox.jsonl"))
 # Messages wait outside these hours (local time): nobody gets an SMS at night.
 SMS_QUIET_START_HOUR = env_int("SMS_QUIET_START_HOUR", 21)
 SMS_QUIET_END_HOUR = env_int("SMS_QUIET_END_HOUR", 7)
+# Replies to reminders reach POST /sms/inbound/ signed by the gateway with this
+# key (HMAC-SHA256 of the body, hex, in X-Teeka-Signature). Unset in
+# production: every inbound message is refused.
+SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET") or ("dev-only-inbound" if DEBUG else None)
 
 # The mission's own knobs.
 TEEKA_STATE_NAME = _("Chhattisgarh")
