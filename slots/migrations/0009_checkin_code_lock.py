@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("slots", "0007_one_active_session_per_slot"),
+        ("slots", "0008_reminders"),
     ]
 
     operations = [
