@@ -125,6 +125,7 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
     )
     actions = ("allot_to_session", "cancel_appointments", "resume_paused")
     resource_classes = (RegistrationImportResource,)
+    import_template_name = "admin/registrations/registration/import.html"
     # Text cells and neutralised formulas on export (teeka.spreadsheets).
     formats = (SafeXLSX, SafeCSV)
     change_list_template = "admin/registrations/registration/change_list.html"
