@@ -58,7 +58,10 @@ def queue_metrics() -> Iterator[Metric]:
             conn.ensure_connection(max_retries=1)
             channel = conn.default_channel
             for queue in _queue_names():
-                declared = channel.queue_declare(queue=queue, passive=True)
+                # Not passive: Redis keeps no empty list, so a passive declare
+                # of an empty queue answers NOT_FOUND; on Redis an active one
+                # creates nothing and returns the length.
+                declared = channel.queue_declare(queue=queue)
                 lengths.add_metric([queue], declared.message_count)
         up.add_metric([], 1)
     except Exception as error:  # any broker failure is the answer "down"

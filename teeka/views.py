@@ -33,12 +33,15 @@ def _redis_ok() -> bool | None:
     if not settings.REDIS_URL:
         return None
     import redis
+    from redis.connection import parse_url
     from redis.sentinel import Sentinel
 
     try:
         if settings.REDIS_SENTINELS:  # the master the Sentinels name now
+            url = parse_url(settings.REDIS_URL)
+            master = {k: url[k] for k in ("username", "password", "db") if k in url}
             sentinel = Sentinel(settings.REDIS_SENTINELS, socket_timeout=2)
-            client = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, socket_timeout=2)
+            client = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, socket_timeout=2, **master)
         else:
             client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
         return bool(client.ping())

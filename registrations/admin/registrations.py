@@ -14,12 +14,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
 from districts import access
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 from teeka.admin import CappedCountPaginator
+from teeka.spreadsheets import SafeCSV, SafeXLSX
 
 from .. import duplicates, ids, validators
 from ..models import Registration, mobile_ends_with
@@ -33,12 +34,13 @@ from .forms import (
     ReasonForm,
     RegistrationChangeForm,
 )
+from .imports import PrivateImportMixin
 
 ACTION_TEMPLATE = "admin/teeka/action_form.html"
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
+class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = RegistrationChangeForm
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -122,7 +124,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     )
     actions = ("allot_to_session", "cancel_appointments", "resume_paused")
     resource_classes = (RegistrationImportResource,)
-    formats = (XLSX, CSV)
+    # Text cells and neutralised formulas on export (teeka.spreadsheets).
+    formats = (SafeXLSX, SafeCSV)
     change_list_template = "admin/registrations/registration/change_list.html"
 
     # Columns -----------------------------------------------------------------
@@ -263,6 +266,40 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             for reason in _skipped_reasons(result):
                 messages.warning(request, reason)
         return response
+
+    def process_result(self, result, request: HttpRequest) -> HttpResponse:
+        """After the official confirms: what was written, counted in the
+        database, or that nothing was and which rows changed since the preview
+        (a mobile's account filled up, the same ID registered meanwhile)."""
+        refused = _refused_rows(result)
+        if refused:
+            for reason in refused:
+                messages.error(request, reason)
+            messages.error(
+                request,
+                _(
+                    "Nothing was written: the rows above changed since the preview. "
+                    "Correct them in the file and import it again."
+                ),
+            )
+            return redirect("admin:registrations_registration_import")
+        self.generate_log_entries(result, request)
+        written = Registration.objects.filter(pk__in=_new_ids(result)).count()
+        skipped = len(_skipped_reasons(result))
+        message = ngettext(
+            "%(n)d person registered from the list",
+            "%(n)d people registered from the list",
+            written,
+        ) % {"n": written}
+        if skipped:
+            also = ngettext(
+                "%(n)d row skipped as already registered",
+                "%(n)d rows skipped as already registered",
+                skipped,
+            ) % {"n": skipped}
+            message = f"{message}; {also}"
+        messages.success(request, f"{message}.")
+        return redirect("admin:registrations_registration_changelist")
 
     def get_actions(self, request: HttpRequest) -> dict:
         from slots.models import Appointment
@@ -548,10 +585,33 @@ def _action_page(request: HttpRequest, queryset: QuerySet, form, action: str, ti
     return TemplateResponse(request, ACTION_TEMPLATE, context)
 
 
+def _refused_rows(result) -> list[str]:
+    """Why the confirmed import refused each row, by its spreadsheet row: the
+    header is row 1, so data row n is row n + 1, as in every other message."""
+    refused = [
+        (row.number + 1, " ".join(str(m) for m in row.error.messages))
+        for row in result.invalid_rows
+    ]
+    refused += [
+        (number + 1, "; ".join(str(e.error) for e in errors))
+        for number, errors in result.row_errors()
+    ]
+    messages = [
+        _("Row %(row)d: %(reason)s") % {"row": n, "reason": why} for n, why in sorted(refused)
+    ]
+    return messages + [str(error.error) for error in result.base_errors]
+
+
+def _new_ids(result) -> list[int]:
+    return [
+        row.object_id
+        for row in result.rows
+        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.object_id
+    ]
+
+
 def _skipped_reasons(result) -> list[str]:
     """Why each skipped row of a preview is skipped (its line is in the text)."""
-    from import_export.results import RowResult
-
     return [
         row.instance._duplicate_reason
         for row in result.rows
