@@ -26,6 +26,7 @@ from .. import duplicates, ids, validators
 from ..models import Registration, mobile_ends_with
 from ..resources import RegistrationExportResource, RegistrationImportResource
 from ..services import RegistrationRefused, register_person
+from ..signals import changed_by_official
 from .filters import AgeBandFilter, LocalityFilter
 from .forms import (
     AllotForm,
@@ -124,6 +125,7 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
     )
     actions = ("allot_to_session", "cancel_appointments", "resume_paused")
     resource_classes = (RegistrationImportResource,)
+    import_template_name = "admin/registrations/registration/import.html"
     # Text cells and neutralised formulas on export (teeka.spreadsheets).
     formats = (SafeXLSX, SafeCSV)
     change_list_template = "admin/registrations/registration/change_list.html"
@@ -266,6 +268,17 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
             for reason in _skipped_reasons(result):
                 messages.warning(request, reason)
         return response
+
+    def save_model(self, request: HttpRequest, obj: Registration, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            changed_by_official.send(
+                sender=Registration,
+                registration=obj,
+                user=request.user,
+                changed=[str(form.fields[name].label) for name in form.changed_data],
+                request=request,
+            )
 
     def process_result(self, result, request: HttpRequest) -> HttpResponse:
         """After the official confirms: what was written, counted in the

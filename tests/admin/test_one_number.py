@@ -91,8 +91,8 @@ def test_the_import_dedupes_across_spellings_and_refuses_a_landline(
     )
     client.force_login(raipur_official)
     content = _upload(client, text).content.decode()
-    assert "Line 2: this ID is already registered" in content
-    assert "Line 4: the same ID is on line 3" in content
+    assert "Row 2: this ID is already registered" in content
+    assert "Row 4: the same ID is on row 3" in content
     landline = _row(
         raipur_village,
         name="Landline",
