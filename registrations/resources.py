@@ -67,10 +67,19 @@ def id_type_of(typed: str) -> str | None:
 MASKED = "#masked:"
 
 
+def standard_header(header: object) -> str:
+    """The column a header names: "id_number / फ़ोटो पहचान संख्या" (the
+    template's) and " ID Number " both read as "id_number"."""
+    english = str(header or "").split(" / ")[0]
+    return "_".join(english.strip().lower().split())
+
+
 def mask_id_numbers(dataset: tablib.Dataset) -> tablib.Dataset:
-    """The same rows with each ID number replaced by what Teeka keeps of it
-    (or by why it was refused): what an import's preview stores."""
-    headers = list(dataset.headers or [])
+    """The same rows, headers in their standard form, with each ID number
+    replaced by what Teeka keeps of it (or by why it was refused): what an
+    import's preview stores."""
+    dataset.headers = [standard_header(h) for h in dataset.headers or []]
+    headers = list(dataset.headers)
     if "id_number" not in headers:
         return dataset
     column = headers.index("id_number")
