@@ -339,3 +339,15 @@ def test_an_official_of_another_district_sees_no_flags_of_raipur(client, bastar_
     flag = NormalFormFlag.objects.get(kind="id_spelling")
     client.post(url, {"checked_flag": flag.pk})
     assert NormalFormFlag.objects.get(pk=flag.pk).checked_at is None
+
+
+def test_the_account_search_reads_the_last_digits_in_any_script(
+    client, raipur_official, raipur_village
+):
+    account = factories.make_account("+919876512345")
+    factories.make_registration(locality=raipur_village, account=account)
+    client.force_login(raipur_official)
+    url = reverse("admin:registrations_account_changelist")
+    for term in ["२३४५", "९८७६५ १२३४५", "098765-12345"]:
+        found = client.get(url, {"q": term}).context["cl"].result_list
+        assert [a.pk for a in found] == [account.pk], term
