@@ -494,3 +494,15 @@ def _request_allocation(district_id: int) -> None:
     from .tasks import request_allocation
 
     request_allocation(district_id)
+
+
+def open_vial(*, session: Session, by: User) -> Session:
+    """A vaccinator opened a new vial at this session: counted, with the time,
+    so the check-in page can say what is left in it and until when, and the
+    dashboard what was wasted."""
+    with transaction.atomic():
+        locked = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
+        locked.vials_opened += 1
+        locked.last_vial_opened_at = timezone.now()
+        _save(locked, by=by, reason="Vial opened", fields=["vials_opened", "last_vial_opened_at"])
+    return locked
