@@ -192,6 +192,7 @@ PAGES: dict[str, tuple[Need, Need]] = {
     "admin:helpdesk_ticket_work": (((Subject.TICKETS, CHANGE),), ((Subject.TICKETS, CHANGE),)),
     "checkin:home": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:session": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
+    "checkin:open_vial": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:appointment": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:login": (OPEN, OPEN),
     "checkin:logout": (OPEN, OPEN),

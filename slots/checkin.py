@@ -13,16 +13,22 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from registrations.ids import clean_reference
 
 from .models import Appointment, Session
-from .services import AllotmentError, count_wrong_code, record_vaccination, turn_away
+from .services import (
+    AllotmentError,
+    count_wrong_code,
+    open_vial,
+    record_vaccination,
+    turn_away,
+)
 
 check_in_required = permission_required("slots.check_in", login_url="checkin:login")
 
@@ -161,9 +167,43 @@ def session_list(request: HttpRequest, session_id: int) -> HttpResponse:
         .select_related("registration")
         .order_by("registration__name")
     )
-    return render(
-        request, "slots/checkin/session.html", {"session": session, "appointments": appointments}
+    context = {"session": session, "appointments": appointments, "vials": _vials(session)}
+    return render(request, "slots/checkin/session.html", context)
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_POST
+def open_vial_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _todays_sessions(request).filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    session = open_vial(session=session, by=request.user)
+    messages.success(
+        request,
+        _("Vial %(n)d opened: use its doses by %(time)s.")
+        % {"n": session.vials_opened, "time": _clock(session.open_vial_expires_at())},
     )
+    return redirect("checkin:session", session.pk)
+
+
+def _clock(moment: datetime.datetime) -> str:
+    return formats.time_format(timezone.localtime(moment), "H:i")
+
+
+def _vials(session: Session) -> dict:
+    """What the vaccinator needs to use every dose: given, left in the open
+    vial, and until when."""
+    given = session.doses_given()
+    expires = session.open_vial_expires_at()
+    expired = expires is not None and timezone.now() >= expires
+    return {
+        "given": given,
+        "opened": session.doses_opened(),
+        "left": 0 if expired else max(session.doses_opened() - given, 0),
+        "expires": _clock(expires) if expires and not expired else "",
+        "per_vial": session.doses_per_vial(),
+    }
 
 
 @login_required(login_url="checkin:login")

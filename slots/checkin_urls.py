@@ -8,6 +8,7 @@ app_name = "checkin"
 urlpatterns = [
     path("", checkin.home, name="home"),
     path("session/<int:session_id>/", checkin.session_list, name="session"),
+    path("session/<int:session_id>/open-vial/", checkin.open_vial_view, name="open_vial"),
     path("appointment/<int:appointment_id>/", checkin.appointment_view, name="appointment"),
     path(
         "sign-in/",

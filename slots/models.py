@@ -1,5 +1,5 @@
 import secrets
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -79,6 +79,10 @@ class Session(models.Model):
     )
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Vials the vaccinator opened at this session (slots.services.open_vial):
+    # with the doses given, what is left in an open vial and what was wasted.
+    vials_opened = models.PositiveIntegerField(_("vials opened"), default=0)
+    last_vial_opened_at = models.DateTimeField(_("last vial opened at"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -123,6 +127,22 @@ class Session(models.Model):
 
     def seats_left(self) -> int:
         return self.capacity - self.booked
+
+    def doses_per_vial(self) -> int:
+        return settings.TEEKA_VIALS[self.vaccine]["doses"]
+
+    def doses_opened(self) -> int:
+        return self.vials_opened * self.doses_per_vial()
+
+    def doses_given(self) -> int:
+        return self.appointments.filter(status="attended").count()
+
+    def open_vial_expires_at(self):
+        """When the doses left in the last vial opened must be thrown away."""
+        if self.last_vial_opened_at is None:
+            return None
+        hours = settings.TEEKA_VIALS[self.vaccine]["open_hours"]
+        return self.last_vial_opened_at + timedelta(hours=hours)
 
 
 def new_verification_code() -> str:

@@ -101,10 +101,10 @@ def check_can_allot(
     an official may fill tomorrow's seat by hand."""
     if registration.status == Registration.Status.ALLOTTED:
         raise AlreadyAllotted()
-    if not override_wishes:
-        check_wishes(registration=registration, session=session)
     if registration.status not in (Registration.Status.WAITING, Registration.Status.PAUSED):
         raise NotEligible(_("This person is not waiting for a slot."))
+    if not override_wishes:
+        check_wishes(registration=registration, session=session)
     if registration.district_id != session.district_id:
         raise NotEligible(_("This session is in another district."))
     if not session.published or session.status != Session.Status.ACTIVE:
@@ -494,3 +494,15 @@ def _request_allocation(district_id: int) -> None:
     from .tasks import request_allocation
 
     request_allocation(district_id)
+
+
+def open_vial(*, session: Session, by: User) -> Session:
+    """A vaccinator opened a new vial at this session: counted, with the time,
+    so the check-in page can say what is left in it and until when, and the
+    dashboard what was wasted."""
+    with transaction.atomic():
+        locked = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
+        locked.vials_opened += 1
+        locked.last_vial_opened_at = timezone.now()
+        _save(locked, by=by, reason="Vial opened", fields=["vials_opened", "last_vial_opened_at"])
+    return locked

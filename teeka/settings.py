@@ -314,6 +314,14 @@ TEEKA_MAX_PEOPLE_PER_ACCOUNT = 4
 TEEKA_NOTICE_HOURS = env_int("TEEKA_NOTICE_HOURS", 24)
 # Days that must pass after dose 1 before dose 2, per vaccine.
 TEEKA_DOSE_INTERVAL_DAYS = {"COVISHIELD": 84, "COVAXIN": 28}
+# Doses in one vial, and hours an opened vial may be used (then the doses left
+# in it are wasted): the figures the vial labels and the state's guidance give.
+TEEKA_VIALS = {
+    "COVISHIELD": {"doses": 10, "open_hours": 4},
+    "COVAXIN": {"doses": 20, "open_hours": 4},
+}
+# The wastage the dashboard holds each session, district and day against (%).
+TEEKA_WASTAGE_TARGET_PERCENT = 1
 # Help desk: the SLA clock of a ticket, and how many tickets one mobile (a
 # day) and one network address (an hour) may raise.
 HELPDESK_FIRST_RESPONSE_HOURS = env_int("HELPDESK_FIRST_RESPONSE_HOURS", 4)
