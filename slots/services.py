@@ -101,10 +101,10 @@ def check_can_allot(
     an official may fill tomorrow's seat by hand."""
     if registration.status == Registration.Status.ALLOTTED:
         raise AlreadyAllotted()
-    if not override_wishes:
-        check_wishes(registration=registration, session=session)
     if registration.status not in (Registration.Status.WAITING, Registration.Status.PAUSED):
         raise NotEligible(_("This person is not waiting for a slot."))
+    if not override_wishes:
+        check_wishes(registration=registration, session=session)
     if registration.district_id != session.district_id:
         raise NotEligible(_("This session is in another district."))
     if not session.published or session.status != Session.Status.ACTIVE:
