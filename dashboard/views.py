@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from districts import access
 from districts.scoping import visible_district_ids
+from teeka import spreadsheets
 from teeka.replicas import replica_reads
 
 from . import charts, stats
@@ -97,7 +98,10 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     filters = FilterForm(request.GET or None, user=request.user).filters()
     data = _dataset(TABLES[table](user=request.user, filters=filters))
     # A byte-order mark lets spreadsheet programs read Hindi names in a CSV.
-    body = ("\ufeff" + data.export("csv")).encode() if fmt == "csv" else data.export("xlsx")
+    if fmt == "csv":
+        body = ("\ufeff" + spreadsheets.csv_text(data)).encode()
+    else:
+        body = spreadsheets.xlsx_bytes(data.title, [data.headers, *data])
     response = HttpResponse(body, content_type=EXPORTS[fmt])
     response["Content-Disposition"] = f'attachment; filename="teeka-{table}.{fmt}"'
     return response

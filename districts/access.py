@@ -168,6 +168,7 @@ PAGES: dict[str, tuple[Need, Need]] = {
     ),
     "admin:registrations_registration_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_process_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_template": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_export": (PEOPLE_EXPORT, PEOPLE_EXPORT),
     "admin:slots_session_plan": (((Subject.SESSIONS, ADD),), ((Subject.SESSIONS, ADD),)),
     "admin:slots_session_allocate": (
@@ -191,6 +192,9 @@ PAGES: dict[str, tuple[Need, Need]] = {
     "admin:helpdesk_ticket_work": (((Subject.TICKETS, CHANGE),), ((Subject.TICKETS, CHANGE),)),
     "checkin:home": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:session": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
+    "checkin:open_vial": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
+    "checkin:call_standby": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
+    "checkin:standby": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:appointment": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:login": (OPEN, OPEN),
     "checkin:logout": (OPEN, OPEN),

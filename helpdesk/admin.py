@@ -2,6 +2,8 @@
 oldest first, with the SLA clock, and the work done on one ticket (assign,
 reply, resolve, reopen, move a registration) through helpdesk.services."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -141,7 +143,7 @@ class TicketAdmin(MatrixAdmin, admin.ModelAdmin):
             gettext_lazy("From the citizen"),
             {
                 "fields": [
-                    "mobile",
+                    "masked_mobile",
                     "language",
                     "category",
                     "district",
@@ -236,6 +238,8 @@ class TicketAdmin(MatrixAdmin, admin.ModelAdmin):
             url = reverse("admin:registrations_registration_change", args=[registration.pk])
         except NoReverseMatch:
             return registration.display_reference
+        # The registration page notes a change saved there on this ticket.
+        url += "?" + urlencode({"ticket": ticket.display_reference})
         return format_html('<a href="{}">{}</a>', url, registration)
 
     @admin.action(description=gettext_lazy("Assign the selected tickets to me"))

@@ -271,3 +271,16 @@ def move_ticket_registration(*, ticket: Ticket, mobile: str, by: User, reason: s
         }
         _record(ticket, TicketEvent.Kind.MOVED, by, text)
     return ticket
+
+
+def note_registration_change(
+    *, ticket: Ticket, registration: Registration, by: User, changed: list[str]
+) -> None:
+    """A correction made from this ticket: recorded on the ticket, and the
+    registration's history says which ticket it came from."""
+    fields = ", ".join(changed) or "-"
+    _record(ticket, TicketEvent.Kind.CHANGED, by, text=fields)
+    latest = registration.history.order_by("-history_id").first()
+    if latest is not None:
+        latest.history_change_reason = f"Help-desk ticket {ticket.display_reference}"
+        latest.save(update_fields=["history_change_reason"])

@@ -269,6 +269,9 @@ class Registration(models.Model):
 
     def set_id_number(self, id_type: str, number: str) -> None:
         self.id_type = id_type
+        if isinstance(number, ids.KeyedId):  # masked when an import was read
+            self.id_hash, self.id_last4 = number.id_hash, number.last4
+            return
         self.id_hash = ids.hash_id_number(id_type, number)
         self.id_last4 = ids.id_last4(number)
 

@@ -7,6 +7,7 @@ same dedupe and eligibility rules apply. A row whose ID is already registered
 
 import datetime
 
+import tablib
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +54,69 @@ def _text(row: dict, column: str) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def id_type_of(typed: str) -> str | None:
+    words = {c: str(label).lower() for c, label in IdType.choices}
+    found = (c for c, label in words.items() if typed.upper() == c or typed.lower() == label)
+    return ID_TYPE_WORDS.get(typed.lower()) or next(found, None)
+
+
+# An ID cell once masked: MASKED + "<last 4>:<keyed hash>", or MASKED + "!"
+# + why the number was refused (the number itself is gone either way).
+MASKED = "#masked:"
+
+
+def standard_header(header: object) -> str:
+    """The column a header names: "id_number / फ़ोटो पहचान संख्या" (the
+    template's) and " ID Number " both read as "id_number"."""
+    english = str(header or "").split(" / ")[0]
+    return "_".join(english.strip().lower().split())
+
+
+def mask_id_numbers(dataset: tablib.Dataset) -> tablib.Dataset:
+    """The same rows, headers in their standard form, with each ID number
+    replaced by what Teeka keeps of it (or by why it was refused): what an
+    import's preview stores."""
+    dataset.headers = [standard_header(h) for h in dataset.headers or []]
+    headers = list(dataset.headers)
+    if "id_number" not in headers:
+        return dataset
+    column = headers.index("id_number")
+    masked = tablib.Dataset(headers=headers)
+    for values in dataset:
+        row = dict(zip(headers, values, strict=False))
+        cells = list(values)
+        cells[column] = _masked_cell(_text(row, "id_type"), _text(row, "id_number"))
+        masked.append(cells)
+    return masked
+
+
+def _masked_cell(typed_type: str, typed_number: str) -> str:
+    id_type = id_type_of(typed_type)
+    if id_type is None:
+        return f"{MASKED}!"  # the unknown ID type is what the row is told
+    try:
+        keyed = ids.KeyedId.of(id_type, validate_id_number(id_type, typed_number))
+    except ValidationError as error:
+        return f"{MASKED}!{' '.join(error.messages)}"
+    return f"{MASKED}{keyed.last4}:{keyed.id_hash}"
+
+
+def _last4_shown(cell: str) -> str:
+    if cell.startswith(MASKED):
+        last4, _sep, id_hash = cell[len(MASKED) :].partition(":")
+        return last4 if id_hash else ""
+    return ids.id_last4(cell)
+
+
+def _unmask(cell: str, problems: "RowProblems") -> ids.KeyedId | None:
+    body = cell[len(MASKED) :]
+    last4, _sep, id_hash = body.partition(":")
+    if body.startswith("!") or not id_hash:
+        problems.add("id_number", body[1:] or _("The ID number is missing."))
+        return None
+    return ids.KeyedId(id_hash, last4)
 
 
 class RowProblems:
@@ -126,7 +190,8 @@ class RegistrationImportResource(resources.ModelResource):
         return Registration(), True
 
     def import_instance(self, instance: Registration, row: dict, **kwargs) -> None:
-        # The header is line 1 of the file, so data row n is on line n + 1.
+        # The header is row 1 of the spreadsheet, so data row n is row n + 1:
+        # every message numbers rows so (the preview's table too).
         line = kwargs.get("row_number", 0) + 1
         instance._import_line = line
         problems = RowProblems()
@@ -219,16 +284,8 @@ class RegistrationImportResource(resources.ModelResource):
         if number:
             # The preview shows a refused row's cells as read: never the whole
             # number (django-import-export keeps this very dict for it).
-            row["id_number"] = "••••" + ids.id_last4(number)
-        typed = _text(row, "id_type")
-        id_type = ID_TYPE_WORDS.get(typed.lower()) or next(
-            (
-                c
-                for c, label in IdType.choices
-                if typed.upper() == c or typed.lower() == str(label).lower()
-            ),
-            None,
-        )
+            row["id_number"] = "••••" + _last4_shown(number)
+        id_type = id_type_of(_text(row, "id_type"))
         if id_type is None:
             problems.add(
                 "id_type",
@@ -236,6 +293,8 @@ class RegistrationImportResource(resources.ModelResource):
                 % {"types": ", ".join(IdType.values)},
             )
             return None, None
+        if number.startswith(MASKED):  # the admin's preview masked the file as it read it
+            return id_type, _unmask(number, problems)
         try:
             return id_type, validate_id_number(id_type, number)
         except ValidationError as error:
@@ -370,7 +429,8 @@ class RegistrationImportResource(resources.ModelResource):
             day = next((d for f in DATE_FORMATS if (d := _parse_date(str(value).strip(), f))), None)
         if day is None or day > timezone.localdate():
             problems.add(
-                "registered_on", _("The registration date must be a past date, like 2021-05-01.")
+                "registered_on",
+                _("The registration date must be a past date, day/month/year, like 01/05/2021."),
             )
             return None
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
@@ -378,14 +438,14 @@ class RegistrationImportResource(resources.ModelResource):
     def _duplicate_reason(self, instance: Registration, line: int) -> str | None:
         key = (instance.id_type, instance.id_hash)
         if key in self.seen_ids:
-            return _("Line %(line)d: the same ID is on line %(first)d of this file; skipped.") % {
+            return _("Row %(line)d: the same ID is on row %(first)d of this file; skipped.") % {
                 "line": line,
                 "first": self.seen_ids[key],
             }
         existing = Registration.objects.filter(id_type=key[0], id_hash=key[1]).first()
         if existing is not None:
             return _(
-                "Line %(line)d: this ID is already registered as %(ref)s (%(status)s); skipped."
+                "Row %(line)d: this ID is already registered as %(ref)s (%(status)s); skipped."
             ) % {
                 "line": line,
                 "ref": existing.display_reference,

@@ -13,16 +13,24 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from registrations.ids import clean_reference
 
-from .models import Appointment, Session
-from .services import AllotmentError, record_vaccination, turn_away
+from .models import Appointment, Session, StandbyCall
+from .services import (
+    AllotmentError,
+    call_standby,
+    check_in_standby,
+    count_wrong_code,
+    open_vial,
+    record_vaccination,
+    turn_away,
+)
 
 check_in_required = permission_required("slots.check_in", login_url="checkin:login")
 
@@ -40,10 +48,21 @@ class FindForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
+    """The code from the person's SMS or slip; after
+    Appointment.CHECKIN_MAX_WRONG_CODES wrong ones, no code is taken any more
+    and the vaccinator checks the photo ID and says why instead."""
+
     code = forms.CharField(
         label=gettext_lazy("4-digit code from the person's SMS or slip"),
         max_length=4,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    id_seen = forms.BooleanField(required=False)
+    without_code_reason = forms.CharField(
+        label=gettext_lazy("Why check in without the code (kept on record)"),
+        max_length=200,
+        required=False,
     )
     outcome = forms.ChoiceField(
         label=gettext_lazy("Outcome"),
@@ -61,15 +80,32 @@ class CheckInForm(forms.Form):
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
         self.appointment = appointment
+        self.wrong_code = False
+        if appointment.code_locked():
+            del self.fields["code"]
+            self.fields["id_seen"].label = _(
+                "I have seen the person's photo ID, and it is %(id)s"
+            ) % {"id": appointment.registration.masked_id()}
+        else:
+            del self.fields["id_seen"]
+            del self.fields["without_code_reason"]
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()
+        if not code:
+            raise forms.ValidationError(_("Type the 4-digit code from the person's SMS or slip."))
         if not constant_time_compare(code, self.appointment.code):
+            self.wrong_code = True
             raise forms.ValidationError(_("The code does not match. Ask the person to check it."))
         return code
 
     def clean(self) -> dict:
         data = super().clean()
+        if "id_seen" in self.fields:
+            if not data.get("id_seen"):
+                self.add_error("id_seen", _("Check the person's photo ID first."))
+            if not data.get("without_code_reason", "").strip():
+                self.add_error("without_code_reason", _("Say why, for the record."))
         if data.get("outcome") == "vaccinated" and not data.get("batch_number", "").strip():
             self.add_error("batch_number", _("Write the batch number from the vial."))
         if data.get("outcome") == "turned_away" and not data.get("reason", "").strip():
@@ -96,37 +132,47 @@ def _todays_sessions(request: HttpRequest) -> QuerySet:
 def home(request: HttpRequest) -> HttpResponse:
     form = FindForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        appointment = _find(request, form.cleaned_data["reference"])
+        reference = form.cleaned_data["reference"]
+        appointment = _find(request, reference)
         if appointment is not None:
             return redirect("checkin:appointment", appointment.pk)
+        call = _standby_call(request, reference)
+        if call is not None:
+            return redirect("checkin:standby", call.pk)
+        # The same words whether the reference is booked at another centre or
+        # nowhere: a vaccinator learns nothing of other centres' people.
+        messages.error(request, _("Not at your centre today."))
     context = {"form": form, "sessions": _todays_sessions(request)}
     return render(request, "slots/checkin/home.html", context)
 
 
 def _find(request: HttpRequest, reference: str) -> Appointment | None:
     today = timezone.localdate()
-    booked = Appointment.objects.filter(
-        registration__reference=reference,
-        status=Appointment.Status.BOOKED,
-        session__date__gte=today - datetime.timedelta(days=1),
-    ).select_related("session__centre")
     appointment = (
-        booked.filter(session__centre__staff=request.user).order_by("session__date").first()
+        Appointment.objects.filter(
+            registration__reference=reference,
+            status=Appointment.Status.BOOKED,
+            session__date__gte=today - datetime.timedelta(days=1),
+            session__centre__staff=request.user,
+        )
+        .order_by("session__date")
+        .first()
     )
-    if appointment is None:
-        elsewhere = booked.first()
-        if elsewhere is not None:
-            messages.error(
-                request,
-                _("This appointment is at %(centre)s on %(date)s, not at your centre.")
-                % {
-                    "centre": elsewhere.session.centre,
-                    "date": elsewhere.session.date.strftime("%d-%m-%Y"),
-                },
-            )
-        else:
-            messages.error(request, _("No open appointment for this reference."))
     return appointment
+
+
+def _standby_call(request: HttpRequest, reference: str) -> StandbyCall | None:
+    """Someone texted to come as standby today, at one of this vaccinator's centres."""
+    return (
+        StandbyCall.objects.filter(
+            registration__reference=reference,
+            appointment__isnull=True,
+            session__date=timezone.localdate(),
+            session__centre__staff=request.user,
+        )
+        .select_related("registration", "session__centre")
+        .first()
+    )
 
 
 @login_required(login_url="checkin:login")
@@ -140,9 +186,104 @@ def session_list(request: HttpRequest, session_id: int) -> HttpResponse:
         .select_related("registration")
         .order_by("registration__name")
     )
-    return render(
-        request, "slots/checkin/session.html", {"session": session, "appointments": appointments}
+    context = {"session": session, "appointments": appointments, "vials": _vials(session)}
+    return render(request, "slots/checkin/session.html", context)
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_POST
+def open_vial_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _todays_sessions(request).filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    session = open_vial(session=session, by=request.user)
+    messages.success(
+        request,
+        _("Vial %(n)d opened: use its doses by %(time)s.")
+        % {"n": session.vials_opened, "time": _clock(session.open_vial_expires_at())},
     )
+    return redirect("checkin:session", session.pk)
+
+
+def _clock(moment: datetime.datetime) -> str:
+    return formats.time_format(timezone.localtime(moment), "H:i")
+
+
+def _vials(session: Session) -> dict:
+    """What the vaccinator needs to use every dose: given, left in the open
+    vial, and until when."""
+    given = session.doses_given()
+    expires = session.open_vial_expires_at()
+    expired = expires is not None and timezone.now() >= expires
+    return {
+        "given": given,
+        "opened": session.doses_opened(),
+        "left": 0 if expired else max(session.doses_opened() - given, 0),
+        "expires": _clock(expires) if expires and not expired else "",
+        "per_vial": session.doses_per_vial(),
+    }
+
+
+class StandbyCallForm(forms.Form):
+    doses = forms.IntegerField(label=gettext_lazy("Doses to offer"), min_value=1, max_value=50)
+
+
+class StandbyCheckInForm(forms.Form):
+    id_seen = forms.BooleanField(label=gettext_lazy("I have seen the person's photo ID"))
+    batch_number = forms.CharField(label=gettext_lazy("Batch number"), max_length=40)
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_POST
+def call_standby_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _todays_sessions(request).filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    form = StandbyCallForm(request.POST)
+    if form.is_valid():
+        texted = call_standby(session=session, doses=form.cleaned_data["doses"], by=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d person texted to come within the hour.",
+                "%(n)d people texted to come within the hour.",
+                texted,
+            )
+            % {"n": texted},
+        )
+    else:
+        messages.error(request, _("Say how many doses to offer, from 1 to 50."))
+    return redirect("checkin:session", session.pk)
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_http_methods(["GET", "POST"])
+def standby_view(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = (
+        StandbyCall.objects.filter(pk=call_id, session__centre__staff=request.user)
+        .select_related("registration", "session__centre")
+        .first()
+    )
+    if call is None:
+        raise Http404
+    form = StandbyCheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_in_standby(
+                call=call, by=request.user, batch_number=form.cleaned_data["batch_number"].strip()
+            )
+        except AllotmentError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Standby dose recorded for %(name)s.") % {"name": call.registration.name}
+            )
+        return redirect("checkin:session", call.session_id)
+    context = {"call": call, "person": call.registration, "form": form}
+    return render(request, "slots/checkin/standby.html", context)
 
 
 @login_required(login_url="checkin:login")
@@ -153,13 +294,12 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     if appointment is None:
         raise Http404
     form = CheckInForm(request.POST or None, appointment=appointment)
-    if (
-        request.method == "POST"
-        and appointment.status == Appointment.Status.BOOKED
-        and form.is_valid()
-    ):
-        if _record(request, appointment, form.cleaned_data):
-            return redirect("checkin:home")
+    if request.method == "POST" and appointment.status == Appointment.Status.BOOKED:
+        if form.is_valid():
+            if _record(request, appointment, form.cleaned_data):
+                return redirect("checkin:home")
+        elif form.wrong_code:
+            form = _after_wrong_code(request, appointment, form)
     return render(
         request,
         "slots/checkin/appointment.html",
@@ -167,11 +307,30 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     )
 
 
+def _after_wrong_code(
+    request: HttpRequest, appointment: Appointment, form: CheckInForm
+) -> CheckInForm:
+    """Counts the wrong code; at the limit, the form that asks for the photo ID instead."""
+    if count_wrong_code(appointment=appointment) < Appointment.CHECKIN_MAX_WRONG_CODES:
+        return form
+    messages.error(
+        request,
+        _(
+            "Too many wrong codes: the code is locked for this appointment. "
+            "Check the person's photo ID instead."
+        ),
+    )
+    return CheckInForm(appointment=appointment, initial={"outcome": form.data.get("outcome")})
+
+
 def _record(request: HttpRequest, appointment: Appointment, data: dict) -> bool:
     try:
         if data["outcome"] == "vaccinated":
             record_vaccination(
-                appointment=appointment, by=request.user, batch_number=data["batch_number"].strip()
+                appointment=appointment,
+                by=request.user,
+                batch_number=data["batch_number"].strip(),
+                without_code_reason=data.get("without_code_reason", "").strip(),
             )
             messages.success(
                 request,

@@ -1,5 +1,5 @@
 import secrets
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -79,6 +79,19 @@ class Session(models.Model):
     )
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Vials the vaccinator opened at this session (slots.services.open_vial):
+    # with the doses given, what is left in an open vial and what was wasted.
+    vials_opened = models.PositiveIntegerField(_("vials opened"), default=0)
+    last_vial_opened_at = models.DateTimeField(_("last vial opened at"), null=True, blank=True)
+    # Standby (slots.services.call_standby): doses offered to waiting people
+    # nearby so they are not wasted, and how many more people than doses a
+    # call texts, since not everyone can come within the hour.
+    standby_doses = models.PositiveIntegerField(_("doses offered to standby"), default=0)
+    standby_margin = models.PositiveSmallIntegerField(
+        _("standby margin"),
+        default=2,
+        help_text=_("How many more people than doses a standby call texts."),
+    )
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -124,12 +137,30 @@ class Session(models.Model):
     def seats_left(self) -> int:
         return self.capacity - self.booked
 
+    def doses_per_vial(self) -> int:
+        return settings.TEEKA_VIALS[self.vaccine]["doses"]
+
+    def doses_opened(self) -> int:
+        return self.vials_opened * self.doses_per_vial()
+
+    def doses_given(self) -> int:
+        return self.appointments.filter(status="attended").count()
+
+    def open_vial_expires_at(self):
+        """When the doses left in the last vial opened must be thrown away."""
+        if self.last_vial_opened_at is None:
+            return None
+        hours = settings.TEEKA_VIALS[self.vaccine]["open_hours"]
+        return self.last_vial_opened_at + timedelta(hours=hours)
+
 
 def new_verification_code() -> str:
     return f"{secrets.randbelow(10000):04d}"
 
 
 class Appointment(models.Model):
+    CHECKIN_MAX_WRONG_CODES = 5
+
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
         ATTENDED = "attended", _("Vaccinated")
@@ -174,8 +205,19 @@ class Appointment(models.Model):
     batch_number = models.CharField(_("batch number"), max_length=40, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # The 4-digit code guards the check-in; after CHECKIN_MAX_WRONG_CODES wrong
+    # ones it is no longer accepted, and the vaccinator checks the photo ID.
+    # Database defaults too: the allocator inserts appointments in raw SQL.
+    wrong_codes = models.PositiveSmallIntegerField(_("wrong codes typed"), default=0, db_default=0)
+    checked_in_without_code = models.CharField(
+        _("checked in without the code, because"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "wrong_codes"])
 
     class Meta:
         verbose_name = _("appointment")
@@ -199,6 +241,9 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration.reference} D{self.dose} {self.session.date:%d-%m-%Y}"
+
+    def code_locked(self) -> bool:
+        return self.wrong_codes >= self.CHECKIN_MAX_WRONG_CODES
 
 
 class AllocationRun(models.Model):
@@ -251,3 +296,69 @@ class SkippedSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} {self.session_id}"
+
+
+class Reminder(models.Model):
+    """The SMS sent the day before a slot, asking the person to confirm or give
+    the seat up, and their one reply (slots.reminders)."""
+
+    class Reply(models.TextChoices):
+        NONE = "", _("no reply yet")
+        CONFIRMED = "yes", _("will come")
+        DECLINED = "no", _("gave the seat up")
+
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="reminder",
+        verbose_name=_("appointment"),
+    )
+    # The number the reminder went to, as E.164: a reply is found by its sender.
+    mobile = models.CharField(_("mobile"), max_length=16)
+    sent_at = models.DateTimeField(_("reminded at"), default=timezone.now)
+    reply = models.CharField(_("reply"), max_length=3, choices=Reply.choices, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [models.Index(fields=["mobile", "sent_at"], name="reminder_mobile_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.reply or '-'}"
+
+
+class StandbyCall(models.Model):
+    """A waiting person texted to come for a dose that would otherwise be
+    wasted; `appointment` once they came and were vaccinated as standby."""
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="standby_calls", verbose_name=_("session")
+    )
+    registration = models.ForeignKey(
+        "registrations.Registration",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("registration"),
+    )
+    called_at = models.DateTimeField(_("texted at"), default=timezone.now)
+    come_by = models.DateTimeField(_("asked to come by"))
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="standby_call",
+        verbose_name=_("appointment"),
+    )
+
+    class Meta:
+        verbose_name = _("standby call")
+        verbose_name_plural = _("standby calls")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "registration"], name="standby_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.registration_id}"

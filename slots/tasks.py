@@ -9,7 +9,7 @@ from django.db import transaction
 
 from districts.models import District
 
-from . import services
+from . import reminders, services
 from .allocation import allocate_district
 
 
@@ -36,6 +36,11 @@ def allocate_all_districts() -> int:
 @shared_task
 def mark_no_shows() -> int:
     return services.mark_no_shows()
+
+
+@shared_task
+def send_reminders() -> int:
+    return reminders.send_reminders()
 
 
 def request_allocation(district_id: int) -> None:

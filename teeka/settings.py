@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -103,7 +104,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their own long caching.
+    "teeka.middleware.PrivateByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -224,6 +228,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The caller's address as every other per-address limit sees it, behind
+# TEEKA_PROXY_COUNT proxies: REMOTE_ADDR there is nginx, and one bad actor
+# could lock every official out.
+AXES_CLIENT_IP_CALLABLE = "teeka.clients.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # Staff sessions end after this long without a request.
 STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 30 * 60)
@@ -272,6 +280,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.tasks.refresh_summaries",
         "schedule": timedelta(minutes=env_int("DASHBOARD_REFRESH_MINUTES", 5)),
     },
+    # The day-before reminders, as the quiet hours end: a seat given up by
+    # 09:00 is still TEEKA_NOTICE_HOURS (24) ahead of a 09:00 session, so the
+    # next person in the queue gets it instead of a dose going to waste.
+    "send-reminders": {
+        "task": "slots.tasks.send_reminders",
+        "schedule": crontab(hour=env_int("REMINDER_HOUR", 7), minute=0),
+    },
 }
 
 # Email reaches staff only (help-desk escalations). The default prints it.
@@ -286,6 +301,10 @@ SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms-outbox.jsonl"))
 # Messages wait outside these hours (local time): nobody gets an SMS at night.
 SMS_QUIET_START_HOUR = env_int("SMS_QUIET_START_HOUR", 21)
 SMS_QUIET_END_HOUR = env_int("SMS_QUIET_END_HOUR", 7)
+# Replies to reminders reach POST /sms/inbound/ signed by the gateway with this
+# key (HMAC-SHA256 of the body, hex, in X-Teeka-Signature). Unset in
+# production: every inbound message is refused.
+SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET") or ("dev-only-inbound" if DEBUG else None)
 
 # The mission's own knobs.
 TEEKA_STATE_NAME = _("Chhattisgarh")
@@ -295,6 +314,14 @@ TEEKA_MAX_PEOPLE_PER_ACCOUNT = 4
 TEEKA_NOTICE_HOURS = env_int("TEEKA_NOTICE_HOURS", 24)
 # Days that must pass after dose 1 before dose 2, per vaccine.
 TEEKA_DOSE_INTERVAL_DAYS = {"COVISHIELD": 84, "COVAXIN": 28}
+# Doses in one vial, and hours an opened vial may be used (then the doses left
+# in it are wasted): the figures the vial labels and the state's guidance give.
+TEEKA_VIALS = {
+    "COVISHIELD": {"doses": 10, "open_hours": 4},
+    "COVAXIN": {"doses": 20, "open_hours": 4},
+}
+# The wastage the dashboard holds each session, district and day against (%).
+TEEKA_WASTAGE_TARGET_PERCENT = 1
 # Help desk: the SLA clock of a ticket, and how many tickets one mobile (a
 # day) and one network address (an hour) may raise.
 HELPDESK_FIRST_RESPONSE_HOURS = env_int("HELPDESK_FIRST_RESPONSE_HOURS", 4)
@@ -389,4 +416,36 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}
+
+# Officials' files (issue 14). Exports: every cell that would start a formula
+# stays text (teeka.spreadsheets; the library's own escape as well). Imports:
+# an uploaded paper list is read in memory, its ID column masked at once, and
+# the masked copy waits for confirmation in the cache for a short while under
+# a key only the server knows (registrations.admin.imports).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "teeka.spreadsheets.PreviewStorage"
+TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# Uploads stay in memory: Django would write a bigger one to a temporary file
+# (with whole ID numbers in it). A file over this size is not received at all.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+# Content-Security-Policy (django-csp 4), on every page, the admin included:
+# scripts and styles only from our own static files (no inline ones; the
+# pages keep theirs in static/), nothing framed, forms posted only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        # The admin's widgets draw a few icons as data: URLs.
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
 }
