@@ -17,6 +17,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from teeka.db import retry_on_conflict
+
 from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
 
@@ -27,6 +29,13 @@ class RegistrationRefused(Exception):  # noqa: N818 - the name in the agreed con
     def __init__(self, message: str = ""):
         super().__init__(message or self.message)
         self.message = message or self.message
+
+
+class Busy(RegistrationRefused):  # noqa: N818
+    def __init__(self) -> None:
+        super().__init__(
+            _("Many changes are being made to this at the same moment. Please try again.")
+        )
 
 
 class AlreadyRegistered(RegistrationRefused):
@@ -182,6 +191,7 @@ def register_person(
     raise AccountFull()
 
 
+@retry_on_conflict(give_up=Busy)
 def withdraw_registration(*, registration: Registration, by: User | None, reason: str) -> None:
     """Takes a person out of the queue for good; a booked appointment is
     cancelled in the same transaction, so its seat goes back to the session and
@@ -190,8 +200,8 @@ def withdraw_registration(*, registration: Registration, by: User | None, reason
     from slots.services import cancel_appointment
 
     with transaction.atomic():
-        # Appointment, then session, then registration: the order the
-        # allocator locks in too (sessions before registrations).
+        # The one lock order (slots.services): cancelling takes the session,
+        # the person, then the appointment; the person's row again after.
         for appointment in registration.appointments.filter(status=Appointment.Status.BOOKED):
             cancel_appointment(appointment=appointment, by=by, reason=reason)
         locked = Registration.objects.select_for_update().get(pk=registration.pk)

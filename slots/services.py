@@ -1,11 +1,22 @@
 """Everything that books, frees or closes a seat.
 
-The locking recipe (one for all): a durable transaction; lock the session row,
-then the registration row (the allocator locks sessions, then registrations,
-too, so the two never deadlock); re-check under the lock; write. The database
-constraints (never_overbooked, one_active_appointment_per_dose) are the last
-line if a caller ever skips the recipe. Freeing a seat needs no session lock:
-`booked - 1` in one UPDATE is safe whatever else runs.
+The locking recipe, one for every path (the allocator, officials, citizens,
+the help desk and the nightly no-shows):
+
+    sessions, then registrations, then appointments;
+    several rows of one kind in id order.
+
+A durable transaction; read what is needed unlocked (an appointment's session
+and person never change); lock in that order; re-check under the locks;
+write. Freeing a seat is no exception: `booked - 1` locks the session row,
+so cancelling locks the session first too. The allocator locks a district's
+open sessions, then sets the people's status (their rows), then inserts the
+appointments. A deadlock or serialization failure that still happens (a path
+outside this module, the database's own choice) rolls the transaction back,
+and the service runs it again, a bounded number of times
+(teeka.db.retry_on_conflict); the person sees a message, never an error page.
+The database constraints (never_overbooked, one_active_appointment_per_dose)
+are the last line if a caller ever skips the recipe.
 """
 
 import datetime
@@ -18,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registrations.models import QUEUE_ORDER, Registration
+from teeka.db import retry_on_conflict
 
 from . import notices
 from .allocation import (
@@ -27,6 +39,8 @@ from .allocation import (
     person_from_registration,
 )
 from .models import Appointment, Session
+
+# Only the services' own transactions are retried; see teeka.db.
 
 
 class AllotmentError(Exception):
@@ -50,6 +64,13 @@ class AlreadyAllotted(AllotmentError):  # noqa: N818
     message = _("This person already has a slot for this dose.")
 
 
+class Busy(AllotmentError):  # noqa: N818
+    message = _("Many changes are being made to this at the same moment. Please try again.")
+
+
+retried = retry_on_conflict(give_up=Busy)
+
+
 def _save(obj: models.Model, *, by: User | None, reason: str, fields: list[str]) -> None:
     """Saves with a history row that says who and why."""
     obj._history_user = by
@@ -57,6 +78,7 @@ def _save(obj: models.Model, *, by: User | None, reason: str, fields: list[str])
     obj.save(update_fields=fields)
 
 
+@retried
 def allot(
     *, registration: Registration, session: Session, by: User | None, reason: str = ""
 ) -> Appointment:
@@ -145,7 +167,11 @@ def _release(
     to: str = Appointment.Status.CANCELLED,
 ) -> bool:
     """Frees the seat and puts the person back at their place in the queue.
-    False if the appointment was no longer booked (a second click, a race)."""
+    False if the appointment was no longer booked (a second click, a race).
+    Locks in the one order: the session (a no-op if the caller holds it),
+    the registration, then the appointment."""
+    Session.objects.select_for_update().filter(pk=appointment.session_id).values_list("pk").get()
+    registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != Appointment.Status.BOOKED:
         return False
@@ -154,13 +180,13 @@ def _release(
     appointment.cancel_reason = reason[:200]
     _save(appointment, by=by, reason=reason, fields=["status", "cancelled_at", "cancel_reason"])
     Session.objects.filter(pk=appointment.session_id).update(booked=F("booked") - 1)
-    registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
     if registration.status == Registration.Status.ALLOTTED:
         registration.status = Registration.Status.WAITING
         _save(registration, by=by, reason=reason, fields=["status"])
     return True
 
 
+@retried
 def cancel_appointment(*, appointment: Appointment, by: User | None, reason: str) -> None:
     """The seat goes back at once; the person keeps their original queue place."""
     with transaction.atomic():
@@ -187,10 +213,14 @@ def _tell_cancelled(appointment_id: int, reason: str) -> None:
     )
 
 
+@retried
 def record_vaccination(*, appointment: Appointment, by: User, batch_number: str) -> None:
     """Dose given. After dose 1 the person waits again, for dose 2, which the
     allocator gives once the vaccine's interval has passed."""
     with transaction.atomic():
+        # The registration, then the appointment: the one order (the seat
+        # stays taken, so the session is not touched).
+        registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
         appointment = (
             Appointment.objects.select_for_update(of=("self",))
             .select_related("session")
@@ -202,7 +232,6 @@ def record_vaccination(*, appointment: Appointment, by: User, batch_number: str)
         appointment.attended_at = timezone.now()
         appointment.batch_number = batch_number
         _save(appointment, by=by, reason="", fields=["status", "attended_at", "batch_number"])
-        registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
         registration.doses_received = appointment.dose
         registration.last_dose_date = timezone.localdate()
         registration.last_vaccine = appointment.session.vaccine
@@ -215,17 +244,30 @@ def record_vaccination(*, appointment: Appointment, by: User, batch_number: str)
 def cancel_session(*, session: Session, by: User, reason: str) -> AllocationSummary:
     """Closes a session and re-allots its people at once (same rules, their
     queue place kept); each is told by SMS, with the reason."""
+    booked = _close_session(session=session, by=by, reason=reason)
+    if booked is None:
+        return AllocationSummary(district_id=session.district_id)
+    return _reallot(district_id=session.district_id, released=booked, reason=reason)
+
+
+@retried
+def _close_session(*, session: Session, by: User, reason: str) -> list[Appointment] | None:
+    """The session cancelled and its seats freed; None if it already was."""
     with transaction.atomic(durable=True):
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Session.Status.CANCELLED:
-            return AllocationSummary(district_id=session.district_id)
+            return None
         session.status = Session.Status.CANCELLED
         session.cancel_reason = reason[:200]
         _save(session, by=by, reason=reason, fields=["status", "cancel_reason"])
-        booked = list(session.appointments.filter(status=Appointment.Status.BOOKED))
+        booked = list(
+            session.appointments.filter(status=Appointment.Status.BOOKED).order_by(
+                "registration_id"
+            )
+        )
         for appointment in booked:
             _release(appointment=appointment, by=by, reason=reason)
-    return _reallot(district_id=session.district_id, released=booked, reason=reason)
+    return booked
 
 
 def _reallot(*, district_id: int, released: list[Appointment], reason: str) -> AllocationSummary:
@@ -256,6 +298,7 @@ def _reallot(*, district_id: int, released: list[Appointment], reason: str) -> A
     return summary
 
 
+@retried
 def change_capacity(*, session: Session, capacity: int, by: User) -> None:
     """Refuses to go below the seats already booked: people keep their slot
     unless an official cancels it on purpose (or asks reduce_capacity to
@@ -279,19 +322,39 @@ def reduce_capacity(*, session: Session, capacity: int, by: User, reason: str) -
     choice. The people who lose their seat are those allotted last (and, of
     those allotted together, those later in the queue); they are re-allotted
     at once by the engine (same rules, their original queue place) and told
-    by SMS why. The summary counts them: allotted (moved) and still_waiting."""
+    by SMS why. The summary counts them: allotted (moved) and still_waiting.
+    Never below the seats that cannot move (people already vaccinated, or
+    whose day has passed): that is refused with a message saying how many."""
     if capacity < 0:
         raise AllotmentError(_("The capacity cannot be negative."))
+    district_id, losing = _cut_capacity(session=session, capacity=capacity, by=by, reason=reason)
+    session.capacity = capacity
+    return _reallot(district_id=district_id, released=losing, reason=reason)
+
+
+@retried
+def _cut_capacity(
+    *, session: Session, capacity: int, by: User, reason: str
+) -> tuple[int, list[Appointment]]:
     with transaction.atomic(durable=True):
         locked = Session.objects.select_for_update().get(pk=session.pk)
+        movable = locked.appointments.filter(status=Appointment.Status.BOOKED).count()
+        fixed = locked.booked - movable
+        if capacity < fixed:
+            raise AllotmentError(
+                _(
+                    "%(fixed)d people of this session have already been vaccinated (or their "
+                    "day has passed), so the capacity cannot go below %(fixed)d."
+                )
+                % {"fixed": fixed}
+            )
         losing = _booked_last(locked, count=locked.booked - capacity)
-        for appointment in losing:
+        for appointment in sorted(losing, key=lambda a: a.registration_id):
             _release(appointment=appointment, by=by, reason=reason)
         if losing:  # so the history row shows the seats as they now are
             locked.refresh_from_db(fields=["booked"])
         _set_capacity(locked, capacity, by=by, reason=reason)
-    session.capacity = capacity
-    return _reallot(district_id=locked.district_id, released=losing, reason=reason)
+    return locked.district_id, losing
 
 
 def _booked_last(session: Session, *, count: int) -> list[Appointment]:
@@ -321,18 +384,34 @@ def mark_no_shows(*, today: datetime.date | None = None, batch: int = 5000) -> i
     today = today or timezone.localdate()
     total = 0
     while True:
-        with transaction.atomic():
-            claimed = list(
-                Appointment.objects.filter(
-                    status=Appointment.Status.BOOKED, session__date__lt=today
-                )
-                .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", "registration_id")[:batch]
-            )
-            if not claimed:
-                return total
-            _mark_no_show([pk for pk, _ in claimed], [reg for _, reg in claimed])
-        total += len(claimed)
+        claimed = _claim_no_shows(today=today, batch=batch)
+        if claimed is None:
+            return total
+        total += claimed
+
+
+@retried
+def _claim_no_shows(*, today: datetime.date, batch: int) -> int | None:
+    """One batch, in the one lock order: the people (in id order), then
+    their appointments, re-checked under the lock. None when none are left."""
+    overdue = Appointment.objects.filter(status=Appointment.Status.BOOKED, session__date__lt=today)
+    with transaction.atomic(durable=True):
+        people = list(overdue.values_list("registration_id", flat=True)[:batch])
+        if not people:
+            return None
+        locked = list(
+            Registration.objects.filter(pk__in=people)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        claimed = list(
+            overdue.filter(registration_id__in=locked)
+            .select_for_update(of=("self",))
+            .values_list("pk", "registration_id")
+        )
+        _mark_no_show([pk for pk, _ in claimed], [reg for _, reg in claimed])
+    return len(claimed)
 
 
 def _mark_no_show(appointment_ids: list[int], registration_ids: list[int]) -> None:
