@@ -258,3 +258,12 @@ def send_now(message: OutboundSms) -> bool:
 def undelivered_count() -> int:
     """Messages that expired without reaching their reader."""
     return OutboundSms.objects.filter(status=OutboundSms.Status.EXPIRED).count()
+
+
+def overdue_count(*, now: datetime.datetime | None = None) -> int:
+    """Messages due over RETRY_CAP ago and still waiting: the gateway (or
+    every sender) has been failing at least that long."""
+    late = (now or timezone.now()) - RETRY_CAP
+    return OutboundSms.objects.filter(
+        status=OutboundSms.Status.PENDING, send_after__lt=late
+    ).count()
