@@ -14,6 +14,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from teeka.redis_breaker import BreakerConnection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TEEKA_VAR_DIR", BASE_DIR / "var"))
 
@@ -164,11 +166,12 @@ if REDIS_URL:
                 "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT,
                 "SOCKET_TIMEOUT": REDIS_TIMEOUT,
                 "IGNORE_EXCEPTIONS": True,
+                # After a failure, skip Redis for a few seconds (one log line)
+                # rather than wait out a timeout on every call.
+                "CONNECTION_POOL_KWARGS": {"connection_class": BreakerConnection},
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    DJANGO_REDIS_LOGGER = "teeka.redis"
     # Sessions are read from Redis, so a citizen's page costs no database
     # query for them, and written through to the database, so a Redis restart,
     # flush or outage signs nobody out (writes happen at sign-in and about
@@ -264,6 +267,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # caught up from the database (slots.tasks.catch_up_allocations).
     "socket_timeout": max(REDIS_TIMEOUT, 0.5),
     "socket_connect_timeout": max(REDIS_TIMEOUT, 0.5),
+    # One attempt to connect for a publish (kombu's default retries for
+    # seconds); a worker's own reconnecting is not limited by this.
+    "max_retries": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
