@@ -5,7 +5,8 @@ reports; senders (teeka.tasks) hand what is due to the gateway.
 
 What the outbox promises:
 - Nothing is given up while it can still help: a failed message is tried
-  again, waiting 1, 2, 4, 8, then 15 minutes at most between tries, until it
+  again, waiting 1, 2, 4, 8, then 15 minutes at most between tries (a sign-in
+  code every 30 seconds), until it
   expires (EXPIRY: a sign-in code after its 5 minutes, a slot notice when its
   session starts, anything else after a day). Expired messages stay in the
   table, listed for officials and counted on the dashboard and /healthz.
@@ -43,6 +44,7 @@ PRIORITY_OF_KIND = {"sign_in_code": Priority.AT_ONCE, "allotted": Priority.ALLOT
 # How long a message is of use when its writer gives no expiry.
 DEFAULT_LIFETIME = datetime.timedelta(days=1)
 RETRY_CAP = datetime.timedelta(minutes=15)
+CODE_RETRY = datetime.timedelta(seconds=30)
 LEASE = datetime.timedelta(minutes=2)
 BATCH = 500
 # What a sent or expired sign-in code keeps of its text: codes are never
@@ -206,7 +208,12 @@ def _put_back(messages: list[Claimed], *, until: datetime.datetime) -> None:
 def _retry_later(failed: list[tuple[Claimed, str]], *, now: datetime.datetime) -> None:
     for message, error in failed:
         logger.warning("SMS %s failed (attempt %s): %s", message.id, message.attempts, error)
-        retry_at = next_sending_time(now + retry_delay(message.attempts))
+        if message.priority == Priority.AT_ONCE:
+            # A code lives 5 minutes and its reader is waiting: every 30 s,
+            # night or day.
+            retry_at = now + CODE_RETRY
+        else:
+            retry_at = next_sending_time(now + retry_delay(message.attempts))
         if message.expires_at is not None:
             # Seen again when it expires, so it is counted then, not later.
             retry_at = min(retry_at, max(message.expires_at, now))
