@@ -4,10 +4,11 @@ Counting a million registrations on every page view would take seconds, so
 `summaries.refresh()` (the Celery task `refresh_summaries`, every few minutes)
 rebuilds these small tables in one transaction and the pages only sum them.
 
-People are counted where they live (the registration's block or town):
-registrations on the day they were made, appointments on the day of their
-session. Seats are not summarised: the coming week's sessions are few and are
-read live, so they are always current.
+People are counted where they live (the registration's block or town) on
+the day they registered; appointments and doses where they were given (the
+centre's block or town) on the day of their session. Seats are not
+summarised: the coming week's sessions are few and are read live, so they
+are always current.
 """
 
 from django.db import models
@@ -32,7 +33,8 @@ class Counts(models.Model):
     registered = models.PositiveIntegerField(default=0)
     waiting = models.PositiveIntegerField(default=0)
     allotted = models.PositiveIntegerField(default=0)
-    # Appointments whose session fell on that day, by what became of them.
+    # Appointments whose session fell on that day at a centre of this place,
+    # by what became of them; `appointments` leaves the cancelled out.
     dose1 = models.PositiveIntegerField(default=0)
     dose2 = models.PositiveIntegerField(default=0)
     no_show = models.PositiveIntegerField(default=0)

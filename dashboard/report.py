@@ -110,7 +110,12 @@ def places_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
     names = [(_("Block or town") if by_area else _("District"))]
     table = Table(
         slug="places",
-        caption=_("By block and town") if by_area else _("By district"),
+        caption=_(
+            "By block and town: people where they live; doses, no-shows and cancellations "
+            "where the centre is"
+        )
+        if by_area
+        else _("By district"),
         headers=[*names, *(label for _m, label in PEOPLE + SEATS), _("Share of seats used")],
         percent_columns=frozenset({len(PEOPLE) + len(SEATS) + 1}),
     )

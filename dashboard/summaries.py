@@ -27,8 +27,13 @@ APPOINTMENT_MEASURES = {
     "dose2": Count("pk", filter=Q(status=Visit.ATTENDED, dose=2)),
     "no_show": Count("pk", filter=Q(status=Visit.NO_SHOW)),
     "cancelled": Count("pk", filter=Q(status=Visit.CANCELLED)),
-    "appointments": Count("pk"),
+    # Allotted and not cancelled: what the public page calls appointments.
+    "appointments": Count("pk", filter=~Q(status=Visit.CANCELLED)),
 }
+# An appointment counts where it was given: the district, block or town of
+# the session's centre (a person may be vaccinated outside their home block);
+# the priority group and gender are the person's.
+APPOINTMENT_PLACE = {"district_id": "session__district_id", "area_id": "session__centre__area_id"}
 AREA_KEYS = ("district_id", "area_id")
 GROUP_KEYS = ("district_id", "priority", "gender")
 
@@ -44,9 +49,9 @@ def _registration_counts(keys: tuple[str, ...]) -> Iterable[dict]:
 
 
 def _appointment_counts(keys: tuple[str, ...]) -> Iterable[dict]:
-    person = {key: F(f"registration__{key}") for key in keys}
+    where = {key: F(APPOINTMENT_PLACE.get(key, f"registration__{key}")) for key in keys}
     return (
-        Appointment.objects.values(day=F("session__date"), **person)
+        Appointment.objects.values(day=F("session__date"), **where)
         .annotate(**APPOINTMENT_MEASURES)
         .order_by()
     )

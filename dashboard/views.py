@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from districts.scoping import visible_district_ids
 from teeka import outbox
+from teeka.replicas import replica_reads
 
 from . import charts, stats
 from .forms import FilterForm
@@ -54,6 +55,7 @@ def _charts(days: Table) -> dict[str, charts.Chart]:
 
 @require_GET
 @staff_dashboard
+@replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None, user=request.user)
     filters = form.filters()
@@ -90,6 +92,7 @@ def _dataset(table: Table) -> tablib.Dataset:
 
 @require_GET
 @staff_dashboard
+@replica_reads
 def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     if table not in TABLES or fmt not in EXPORTS:
         raise Http404
@@ -103,5 +106,6 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
 
 
 @require_GET
+@replica_reads
 def public_stats(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/stats.html", {"stats": stats.public_stats()})

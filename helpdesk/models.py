@@ -31,8 +31,23 @@ def clean_ticket_reference(typed: str) -> str | None:
     return ids.clean_reference(text)
 
 
-def hours_from(moment: datetime.datetime, hours: int) -> datetime.datetime:
-    return moment + datetime.timedelta(hours=hours)
+def working_hours_from(moment: datetime.datetime, hours: int) -> datetime.datetime:
+    """The moment `hours` of the help desk's working time after `moment`.
+
+    The working day is settings.HELPDESK_WORKING_HOURS in India time, every
+    day; time outside it does not count, so a ticket raised at night starts
+    its clock when the desk opens."""
+    opens, closes = (datetime.timedelta(minutes=m) for m in settings.HELPDESK_WORKING_HOURS)
+    left = datetime.timedelta(hours=hours)
+    local = timezone.localtime(moment)
+    day = local.date()
+    while True:
+        midnight = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+        start, end = max(local, midnight + opens), midnight + closes
+        if start + left <= end:
+            return start + left
+        left -= max(end - start, datetime.timedelta(0))
+        day += datetime.timedelta(days=1)
 
 
 class Category(models.TextChoices):
@@ -144,8 +159,8 @@ class Ticket(models.Model):
         return mask_mobile(str(self.mobile))
 
     def start_clock(self, now: datetime.datetime) -> None:
-        self.respond_by = hours_from(now, settings.HELPDESK_FIRST_RESPONSE_HOURS)
-        self.resolve_by = hours_from(now, settings.HELPDESK_RESOLUTION_HOURS)
+        self.respond_by = working_hours_from(now, settings.HELPDESK_FIRST_RESPONSE_HOURS)
+        self.resolve_by = working_hours_from(now, settings.HELPDESK_RESOLUTION_HOURS)
 
     def is_resolved(self) -> bool:
         return self.status == self.Status.RESOLVED
@@ -202,4 +217,4 @@ class TicketEvent(models.Model):
         verbose_name_plural = _("ticket events")
 
     def __str__(self) -> str:
-        return f"{self.ticket} {self.kind}"
+        return f"{self.ticket}: {self.get_kind_display()}"

@@ -40,7 +40,7 @@ def _sms(ticket: Ticket, kind: str, dedupe: str | None = None, **context) -> Non
         kind=kind,
         context={
             "ticket": ticket.display_reference,
-            "hours": settings.HELPDESK_FIRST_RESPONSE_HOURS,
+            "respond_by": timezone.localtime(ticket.respond_by),
             "helpline": settings.TEEKA_HELPLINE,
             **context,
         },

@@ -63,7 +63,12 @@ def _ticket_for_citizen(request: HttpRequest, display_reference: str) -> Ticket:
 
 @require_GET
 def help_home(request: HttpRequest) -> HttpResponse:
-    context = {"first_response_hours": settings.HELPDESK_FIRST_RESPONSE_HOURS}
+    opens, closes = (f"{m // 60:02}:{m % 60:02}" for m in settings.HELPDESK_WORKING_HOURS)
+    context = {
+        "first_response_hours": settings.HELPDESK_FIRST_RESPONSE_HOURS,
+        "opens": opens,
+        "closes": closes,
+    }
     return render(request, "helpdesk/help.html", context)
 
 

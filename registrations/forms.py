@@ -1,8 +1,10 @@
 import copy
+import datetime
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -239,5 +241,55 @@ class PersonForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
-        label=_("Yes, take this person out of the queue for good"), required=True
+        label=_("Yes, take this person out of the queue for good"),
+        required=True,
+        error_messages={"required": _("Tick the box to confirm.")},
     )
+
+
+class CancelChoice(models.TextChoices):
+    ANOTHER_DATE = "another_date", _("Another date")
+    PAUSE = "pause", _("Pause")
+    WITHDRAW = "withdraw", _("Withdraw")
+
+
+# Each choice in plain words, under its name.
+CANCEL_CHOICE_HELP = {
+    CancelChoice.ANOTHER_DATE: _(
+        "I cannot come that day. Keep my place in the queue and give me a slot on another "
+        "date. This session will not be offered to me again."
+    ),
+    CancelChoice.PAUSE: _(
+        "Keep my place in the queue, but give me no slot until I press Resume on this page "
+        "(or ask the helpline)."
+    ),
+    CancelChoice.WITHDRAW: _("Take this person out of the queue for good."),
+}
+
+
+class CancelForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("What would you like?"),
+        choices=CancelChoice.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one of the three.")},
+    )
+    not_before = forms.DateField(
+        label=_("No slot before (optional)"),
+        required=False,
+        help_text=_("Only for another date: the first day you can come."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Type the date as day-month-year, for example 25-12-2026.")},
+    )
+
+    def choices_with_help(self) -> list[tuple]:
+        return [(radio, CANCEL_CHOICE_HELP[radio.data["value"]]) for radio in self["choice"]]
+
+    def clean_not_before(self) -> datetime.date | None:
+        day = self.cleaned_data["not_before"]
+        today = timezone.localdate()
+        if day is not None and day <= today:
+            raise ValidationError(_("Choose a day after today, or leave it empty."))
+        if day is not None and day > today + datetime.timedelta(days=365):
+            raise ValidationError(_("Choose a day within a year, or pause instead."))
+        return day

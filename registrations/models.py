@@ -90,6 +90,8 @@ class Registration(models.Model):
         # Waiting for the next dose (doses_received says which).
         WAITING = "waiting", _("Waiting for a slot")
         ALLOTTED = "allotted", _("Slot allotted")
+        # Keeps the queue place; not allotted until the person resumes.
+        PAUSED = "paused", _("Paused")
         COMPLETED = "completed", _("Fully vaccinated")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         DUPLICATE = "duplicate", _("Duplicate")
@@ -97,7 +99,7 @@ class Registration(models.Model):
     # The foreign keys below have no index of their own where an index in
     # Meta starts with the same column: every index is written again each
     # time a person's status changes (a million times a run), so none is
-    # kept twice. See Meta.indexes and the README's "Allotment" section.
+    # kept twice. See Meta.indexes and docs/performance.md, "Allotting".
     account = models.ForeignKey(
         Account,
         on_delete=models.PROTECT,
@@ -147,6 +149,9 @@ class Registration(models.Model):
     # no-shows sent them to the back.
     queue_at = models.DateTimeField(default=timezone.now)
     no_show_count = models.PositiveSmallIntegerField(default=0)
+    # The person's own "no slot before this day" (set when they cancel for
+    # another date); the sessions they gave up are slots.SkippedSession rows.
+    not_before = models.DateField(_("no slot before"), null=True, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from teeka.db import retry_on_conflict
+from teeka.outbox import queue_sms
 
 from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
@@ -195,7 +196,8 @@ def register_person(
 def withdraw_registration(*, registration: Registration, by: User | None, reason: str) -> None:
     """Takes a person out of the queue for good; a booked appointment is
     cancelled in the same transaction, so its seat goes back to the session and
-    the allocator, which runs after commit, cannot hand the person a new one."""
+    the allocator, which runs after commit, cannot hand the person a new one.
+    The person is told once, that they are out (not that they keep a place)."""
     from slots.models import Appointment
     from slots.services import cancel_appointment
 
@@ -203,15 +205,36 @@ def withdraw_registration(*, registration: Registration, by: User | None, reason
         # The one lock order (slots.services): cancelling takes the session,
         # the person, then the appointment; the person's row again after.
         for appointment in registration.appointments.filter(status=Appointment.Status.BOOKED):
-            cancel_appointment(appointment=appointment, by=by, reason=reason)
-        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+            cancel_appointment(appointment=appointment, by=by, reason=reason, tell=False)
+        locked = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=registration.pk)
+        )
         if locked.status != Registration.Status.WITHDRAWN:
             # The seat on the account goes free for someone else.
             locked.status, locked.seat = Registration.Status.WITHDRAWN, None
             locked._history_user = by
             locked._change_reason = reason[:100]
             locked.save(update_fields=["status", "seat"])
+            _tell_withdrawn(locked)
     registration.status, registration.seat = Registration.Status.WITHDRAWN, None
+
+
+def _tell_withdrawn(registration: Registration) -> None:
+    if registration.account is None:
+        return
+    queue_sms(
+        to=str(registration.account.mobile),
+        kind="withdrawn",
+        context={
+            "name": registration.name,
+            "reference": registration.display_reference,
+            "helpline": settings.TEEKA_HELPLINE,
+        },
+        language=registration.account.language,
+        dedupe_key=f"withdrawn:{registration.pk}",
+    )
 
 
 # Where a person stands --------------------------------------------------------

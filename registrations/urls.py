@@ -14,5 +14,6 @@ urlpatterns = [
     path("my/<str:reference>/", views.person, name="person"),
     path("my/<str:reference>/slip/", views.slip, name="slip"),
     path("my/<str:reference>/cancel/", views.cancel, name="cancel"),
+    path("my/<str:reference>/resume/", views.resume, name="resume"),
     path("my/<str:reference>/withdraw/", views.withdraw, name="withdraw"),
 ]

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from slots import services as slot_services
 from slots.models import Appointment
 from teeka.clients import client_ip
 
 from . import otp, services
-from .forms import CodeForm, MobileForm, PersonForm, WithdrawForm
+from .forms import CancelChoice, CancelForm, CodeForm, MobileForm, PersonForm, WithdrawForm
 from .models import Account, Registration, mask_mobile
 from .slip import qr_svg
 
@@ -254,25 +255,52 @@ def slip(request: HttpRequest, reference: str) -> HttpResponse:
 @citizen_required
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, reference: str) -> HttpResponse:
-    from slots.services import AllotmentError, cancel_appointment
-
+    """Cancelling asks what the person wants: another date, a pause, or out
+    for good (the withdraw page, which confirms first)."""
     registration = _registration_for_citizen(request, reference)
     appointment = _booked_appointment(registration)
     if appointment is None:
         messages.error(request, _("There is no appointment to cancel."))
         return redirect("registrations:person", reference=reference)
-    if request.method == "POST":
-        try:
-            cancel_appointment(appointment=appointment, by=None, reason="Cancelled by the citizen")
-        except AllotmentError as error:
-            messages.error(request, error.message)
-        else:
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        choice = form.cleaned_data["choice"]
+        if choice == CancelChoice.WITHDRAW:
+            return redirect("registrations:withdraw", reference=reference)
+        if choice == CancelChoice.PAUSE:
+            slot_services.pause_registration(registration=registration, by=None)
             messages.success(
-                request, _("The appointment is cancelled. You are back at your place in the queue.")
+                request,
+                _(
+                    "The appointment is cancelled and the registration is paused. You keep "
+                    "your place in the queue; press Resume when you want a slot."
+                ),
+            )
+        else:
+            slot_services.cancel_for_another_date(
+                appointment=appointment, by=None, not_before=form.cleaned_data["not_before"]
+            )
+            messages.success(
+                request,
+                _(
+                    "The appointment is cancelled. You keep your place in the queue; your "
+                    "next slot will be on another date, and we will send it by SMS."
+                ),
             )
         return redirect("registrations:person", reference=reference)
-    context = {"person": registration, "appointment": appointment}
+    context = {"person": registration, "appointment": appointment, "form": form}
     return render(request, "registrations/cancel.html", context)
+
+
+@citizen_required
+@require_POST
+def resume(request: HttpRequest, reference: str) -> HttpResponse:
+    registration = _registration_for_citizen(request, reference)
+    if slot_services.resume_registration(registration=registration, by=None):
+        messages.success(
+            request, _("Resumed: you are waiting for a slot again, at your place in the queue.")
+        )
+    return redirect("registrations:person", reference=reference)
 
 
 @citizen_required

@@ -41,7 +41,7 @@ from teeka.models import OutboundSms
 from teeka.outbox import PRIORITY_OF_KIND, next_sending_time
 
 from . import notices
-from .models import AllocationRequest, AllocationRun, Appointment, Session
+from .models import AllocationRequest, AllocationRun, Appointment, Session, SkippedSession
 
 # First key of the two-key advisory lock; the second is the district code.
 LOCK_CLASS = 0x7EE4A
@@ -101,6 +101,10 @@ class Person:
     reference: str = ""
     mobile: str | None = None
     language: str = ""
+    # The person's own wishes, kept since they cancelled for another date: no
+    # session before this day, and never these sessions again.
+    not_before: datetime.date | None = None
+    skipped: frozenset[int] | set[int] = frozenset()
 
     def places(self) -> list[tuple]:
         """Where to look, nearest first; never outside the district."""
@@ -114,13 +118,18 @@ class Person:
             return False
         if session.dose != self.dose:
             return False
+        if self.not_before is not None and session.date < self.not_before:
+            return False
+        if self.skipped and session.id in self.skipped:
+            return False
         if self.dose == 2:
             return session.vaccine == self.vaccine and session.date >= self.earliest
         return True
 
 
 def person_from_registration(registration: Registration) -> Person | None:
-    """The allocator's view of one registration; None if no dose is due."""
+    """The allocator's view of one registration, without the person's own
+    wishes (see slots.services.check_wishes); None if no dose is due."""
     return _new_person(
         id=registration.pk,
         queue_key=tuple(getattr(registration, f) for f in QUEUE_ORDER),
@@ -181,8 +190,26 @@ class SeatFinder:
             if session is not None:
                 session.seats -= 1
                 return session
-            self.none_left.add(memo)
+            if person.not_before is None and not person.skipped:
+                # Only a person without wishes of their own speaks for the
+                # others like them (a person with wishes fits fewer seats).
+                self.none_left.add(memo)
         return None
+
+    def add_wishes(self, people: list["Person"]) -> None:
+        """Gives each person the open sessions they gave up: one query for
+        the batch, over the few rows of these sessions."""
+        if not people or not self.sessions:
+            return
+        rows = SkippedSession.objects.filter(
+            session_id__in=[s.id for s in self.sessions]
+        ).values_list("registration_id", "session_id")
+        skipped: dict[int, set[int]] = defaultdict(set)
+        for registration_id, session_id in rows:
+            skipped[registration_id].add(session_id)
+        if skipped:
+            for person in people:
+                person.skipped = skipped.get(person.id, person.skipped)
 
 
 def _first_fit(sessions: list[OpenSession], person: Person) -> OpenSession | None:
@@ -316,6 +343,7 @@ _PERSON_FIELDS = (
     "name",
     "mobile",
     "account__language",
+    "not_before",
 )
 
 
@@ -337,6 +365,7 @@ def _person(row: tuple) -> Person | None:
         name,
         mobile,
         language,
+        not_before,
     ) = row[_AFTER_QUEUE_KEY:]
     person = _new_person(
         id=row[0],
@@ -353,6 +382,7 @@ def _person(row: tuple) -> Person | None:
         person.name, person.reference = name, row[_REFERENCE]
         person.mobile = mobile or None
         person.language = language or ""
+        person.not_before = not_before
     return person
 
 
@@ -440,6 +470,7 @@ class _Run:
                 only_ids=only_ids,
                 lock=False,
             )
+            finder.add_wishes(batch.people)
             self.summary.allotted += len(_assign(finder, batch.people))
             if not batch.complete:
                 break
@@ -459,6 +490,9 @@ class _Run:
                     open_sessions(district_id=self.district_id, now=self.now, lock=True)
                 )
                 batch = self._next(after, only_ids, _read_size(finder, batch_size))
+                # Read after the people: whoever is waiting again after a
+                # cancel has their skipped session committed with it.
+                finder.add_wishes(batch.people)
                 pairs = _assign(finder, batch.people)
                 write_batch(pairs, now=self.now, kind=self.kind, reason=self.reason)
                 done += 1

@@ -38,7 +38,11 @@ class WeekPlanForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=[0, 1, 2, 3, 4, 5],
     )
-    vaccine = forms.ChoiceField(label=_("Vaccine"), choices=Vaccine.choices)
+    vaccine = forms.ChoiceField(
+        label=_("Vaccine"),
+        choices=Vaccine.choices,
+        help_text=_("For every centre, unless another is chosen for it below."),
+    )
     dose = forms.TypedChoiceField(
         label=_("Dose"), choices=[(1, _("Dose 1")), (2, _("Dose 2"))], coerce=int
     )
@@ -46,7 +50,12 @@ class WeekPlanForm(forms.Form):
     max_age = forms.IntegerField(
         label=_("Maximum age"), min_value=18, max_value=120, required=False
     )
-    capacity = forms.IntegerField(label=_("Capacity per day"), min_value=1, max_value=5000)
+    capacity = forms.IntegerField(
+        label=_("Capacity per day"),
+        min_value=1,
+        max_value=5000,
+        help_text=_("For every centre, unless another is given for it below."),
+    )
     start_time = forms.TimeField(
         label=_("From (time)"),
         initial=datetime.time(9, 0),
@@ -64,6 +73,34 @@ class WeekPlanForm(forms.Form):
     def __init__(self, *args, centres, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["centres"].queryset = centres
+        # Each centre may differ from the plan's capacity and vaccine: a PHC
+        # and a district hospital do not vaccinate as many in a day.
+        self.centre_list = list(centres)
+        for centre in self.centre_list:
+            self.fields[f"capacity_{centre.pk}"] = forms.IntegerField(
+                label=_("Capacity at %(centre)s") % {"centre": centre.name},
+                min_value=1,
+                max_value=5000,
+                required=False,
+            )
+            self.fields[f"vaccine_{centre.pk}"] = forms.ChoiceField(
+                label=_("Vaccine at %(centre)s") % {"centre": centre.name},
+                choices=[("", _("as above")), *Vaccine.choices],
+                required=False,
+            )
+
+    def common_fields(self) -> list[forms.BoundField]:
+        """The plan's own fields, without the centres and their own values."""
+        per_centre = ("centres", "capacity_", "vaccine_")
+        return [self[name] for name in self.fields if not name.startswith(per_centre)]
+
+    def centre_rows(self) -> list[tuple]:
+        """For each centre: its tick box, its capacity and its vaccine."""
+        boxes = {str(box.data["value"]): box for box in self["centres"]}
+        return [
+            (boxes[str(c.pk)], self[f"capacity_{c.pk}"], self[f"vaccine_{c.pk}"])
+            for c in self.centre_list
+        ]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -99,11 +136,11 @@ class WeekPlanForm(forms.Form):
                 centre=centre,
                 district_id=centre.district_id,
                 date=day,
-                vaccine=data["vaccine"],
+                vaccine=data[f"vaccine_{centre.pk}"] or data["vaccine"],
                 dose=data["dose"],
                 min_age=data["min_age"],
                 max_age=data["max_age"],
-                capacity=data["capacity"],
+                capacity=data[f"capacity_{centre.pk}"] or data["capacity"],
                 start_time=data["start_time"],
                 end_time=data["end_time"],
                 published=data["publish"],

@@ -98,6 +98,16 @@ class Session(models.Model):
             models.CheckConstraint(
                 condition=Q(end_time__gt=F("start_time")), name="session_ends_after_start"
             ),
+            # A week plan sent twice must not make twin sessions whose seats
+            # the allocator would fill twice over.
+            models.UniqueConstraint(
+                fields=["centre", "date", "start_time", "dose"],
+                condition=Q(status="active"),
+                name="one_active_session_per_slot",
+                violation_error_message=_(
+                    "This centre already has a session of this dose starting then on that day."
+                ),
+            ),
         ]
         indexes = [
             models.Index(
@@ -135,7 +145,7 @@ class Appointment(models.Model):
         verbose_name=_("registration"),
     )
     # Indexed by appointment_session_status, which starts with it: every index
-    # here is written by every allotment (see the README's "Allotment").
+    # here is written by every allotment (see docs/performance.md, "Allotting").
     session = models.ForeignKey(
         Session,
         on_delete=models.PROTECT,
@@ -234,3 +244,31 @@ class AllocationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.requested_at:%d-%m-%Y %H:%M}"
+
+
+class SkippedSession(models.Model):
+    """A session a person cancelled to have another date: it is never offered
+    to them again, by the allocator or (without an official's override) by
+    hand. Few rows, read once per allocation batch for the open sessions."""
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="+", verbose_name=_("session")
+    )
+    registration = models.ForeignKey(
+        "registrations.Registration",
+        on_delete=models.CASCADE,
+        related_name="skipped_sessions",
+        verbose_name=_("registration"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("session a person gave up")
+        verbose_name_plural = _("sessions people gave up")
+        constraints = [
+            # Starts with the session: the allocator reads by open session.
+            models.UniqueConstraint(fields=["session", "registration"], name="skip_session_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.session_id}"

@@ -28,8 +28,10 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registrations.ids import format_reference
 from registrations.models import QUEUE_ORDER, Registration
 from teeka.db import retry_on_conflict
+from teeka.outbox import queue_sms
 
 from . import notices
 from .allocation import (
@@ -38,7 +40,7 @@ from .allocation import (
     allocate_district,
     person_from_registration,
 )
-from .models import Appointment, Session
+from .models import Appointment, Session, SkippedSession
 
 # Only the services' own transactions are retried; see teeka.db.
 
@@ -64,6 +66,13 @@ class AlreadyAllotted(AllotmentError):  # noqa: N818
     message = _("This person already has a slot for this dose.")
 
 
+class AgainstWishes(AllotmentError):  # noqa: N818
+    """The person asked not to be given this (paused, gave the session up, or
+    no slot before a day): an official may override it, knowingly."""
+
+    message = _("This person asked not to be given this session.")
+
+
 class Busy(AllotmentError):  # noqa: N818
     message = _("Many changes are being made to this at the same moment. Please try again.")
 
@@ -80,9 +89,16 @@ def _save(obj: models.Model, *, by: User | None, reason: str, fields: list[str])
 
 @retried
 def allot(
-    *, registration: Registration, session: Session, by: User | None, reason: str = ""
+    *,
+    registration: Registration,
+    session: Session,
+    by: User | None,
+    reason: str = "",
+    override_wishes: bool = False,
 ) -> Appointment:
-    """Books one seat for one person: the one way, for officials and tests alike."""
+    """Books one seat for one person: the one way, for officials and tests
+    alike. The person's own wishes (check_wishes) hold unless an official
+    overrides them on purpose."""
     with transaction.atomic(durable=True):
         session = (
             Session.objects.select_for_update(of=("self",))
@@ -94,18 +110,22 @@ def allot(
             .select_related("account")
             .get(pk=registration.pk)
         )
-        check_can_allot(registration=registration, session=session)
+        check_can_allot(registration=registration, session=session, override_wishes=override_wishes)
         appointment = _book(registration=registration, session=session, by=by, reason=reason)
         notices.tell(appointment=appointment, kind="allotted", dedupe=f"allotted:{appointment.pk}")
     return appointment
 
 
-def check_can_allot(*, registration: Registration, session: Session) -> None:
+def check_can_allot(
+    *, registration: Registration, session: Session, override_wishes: bool = False
+) -> None:
     """The allocator's rules for one person and one session, except notice:
     an official may fill tomorrow's seat by hand."""
     if registration.status == Registration.Status.ALLOTTED:
         raise AlreadyAllotted()
-    if registration.status != Registration.Status.WAITING:
+    if not override_wishes:
+        check_wishes(registration=registration, session=session)
+    if registration.status not in (Registration.Status.WAITING, Registration.Status.PAUSED):
         raise NotEligible(_("This person is not waiting for a slot."))
     if registration.district_id != session.district_id:
         raise NotEligible(_("This session is in another district."))
@@ -118,6 +138,19 @@ def check_can_allot(*, registration: Registration, session: Session) -> None:
         raise NotEligible(_("This person's age, dose or vaccine does not match this session."))
     if session.booked >= session.capacity:
         raise SessionFull()
+
+
+def check_wishes(*, registration: Registration, session: Session) -> None:
+    """Raises AgainstWishes if the person asked not to have `session`."""
+    if registration.status == Registration.Status.PAUSED:
+        raise AgainstWishes(_("This person has paused their registration."))
+    if registration.not_before and session.date < registration.not_before:
+        raise AgainstWishes(
+            _("This person asked for no slot before %(day)s.")
+            % {"day": notices.format_day(registration.not_before)}
+        )
+    if SkippedSession.objects.filter(registration=registration, session=session).exists():
+        raise AgainstWishes(_("This person cancelled this session to have another date."))
 
 
 def _as_open(session: Session) -> OpenSession:
@@ -165,34 +198,127 @@ def _release(
     by: User | None,
     reason: str,
     to: str = Appointment.Status.CANCELLED,
-) -> bool:
-    """Frees the seat and puts the person back at their place in the queue.
-    False if the appointment was no longer booked (a second click, a race).
-    Locks in the one order: the session (a no-op if the caller holds it),
-    the registration, then the appointment."""
+    then: str = Registration.Status.WAITING,
+) -> Registration | None:
+    """Frees the seat and puts the person back at their place in the queue
+    (waiting, or `then`); returns them. None if the appointment was no longer
+    booked (a second click, a race). Locks in the one order: the session (a
+    no-op if the caller holds it), the registration, then the appointment."""
     Session.objects.select_for_update().filter(pk=appointment.session_id).values_list("pk").get()
     registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != Appointment.Status.BOOKED:
-        return False
+        return None
     appointment.status = to
     appointment.cancelled_at = timezone.now()
     appointment.cancel_reason = reason[:200]
     _save(appointment, by=by, reason=reason, fields=["status", "cancelled_at", "cancel_reason"])
     Session.objects.filter(pk=appointment.session_id).update(booked=F("booked") - 1)
     if registration.status == Registration.Status.ALLOTTED:
-        registration.status = Registration.Status.WAITING
+        registration.status = then
         _save(registration, by=by, reason=reason, fields=["status"])
+    return registration
+
+
+@retried
+def cancel_appointment(
+    *, appointment: Appointment, by: User | None, reason: str, tell: bool = True
+) -> None:
+    """The seat goes back at once; the person keeps their original queue place
+    and is told by SMS, unless the caller tells them itself (`tell`)."""
+    with transaction.atomic():
+        if _release(appointment=appointment, by=by, reason=reason):
+            if tell:
+                _tell_cancelled(appointment.pk, reason)
+            _request_allocation(appointment.session.district_id)
+
+
+# A citizen's own choices ------------------------------------------------------
+# Cancelling is never held against a person: they keep their queue place
+# however often they cancel (no count, no back of the queue).
+
+
+@retried
+def cancel_for_another_date(
+    *, appointment: Appointment, by: User | None, not_before: datetime.date | None = None
+) -> bool:
+    """The person cannot come that day: the seat goes back at once, they keep
+    their queue place, and the allocator never offers them this session again
+    (nor any before `not_before`, if given). False if it was no longer booked."""
+    reason = "Cancelled by the citizen for another date"
+    with transaction.atomic():
+        registration = _release(appointment=appointment, by=by, reason=reason)
+        if registration is None:
+            return False
+        SkippedSession.objects.get_or_create(
+            registration_id=registration.pk, session_id=appointment.session_id
+        )
+        if registration.not_before != not_before:
+            registration.not_before = not_before
+            _save(registration, by=by, reason=reason, fields=["not_before"])
+        _tell_citizen(appointment.pk, "cancelled_another_date")
+        _request_allocation(registration.district_id)
     return True
 
 
 @retried
-def cancel_appointment(*, appointment: Appointment, by: User | None, reason: str) -> None:
-    """The seat goes back at once; the person keeps their original queue place."""
+def pause_registration(*, registration: Registration, by: User | None) -> None:
+    """Keeps the queue place but allots nothing until resume_registration();
+    a booked appointment is cancelled and its seat goes back at once."""
+    reason = "Paused by the citizen" if by is None else "Paused"
     with transaction.atomic():
-        if _release(appointment=appointment, by=by, reason=reason):
-            _tell_cancelled(appointment.pk, reason)
-            _request_allocation(appointment.session.district_id)
+        booked = list(registration.appointments.filter(status=Appointment.Status.BOOKED))
+        for appointment in booked:
+            if _release(
+                appointment=appointment, by=by, reason=reason, then=Registration.Status.PAUSED
+            ):
+                _tell_citizen(appointment.pk, "paused")
+        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+        if locked.status == Registration.Status.WAITING:
+            locked.status = Registration.Status.PAUSED
+            _save(locked, by=by, reason=reason, fields=["status"])
+        if booked:
+            _request_allocation(locked.district_id)
+    registration.status = locked.status
+
+
+@retried
+def resume_registration(*, registration: Registration, by: User | None) -> bool:
+    """Back to waiting, at the same queue place; False if it was not paused."""
+    with transaction.atomic():
+        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+        if locked.status != Registration.Status.PAUSED:
+            return False
+        locked.status = Registration.Status.WAITING
+        _save(locked, by=by, reason="Resumed", fields=["status"])
+        _request_allocation(locked.district_id)
+    registration.status = locked.status
+    return True
+
+
+def _tell_citizen(appointment_id: int, kind: str) -> None:
+    """The SMS for a citizen's own choice, all in their language: no reason
+    is quoted (the reason recorded is for officials, in English)."""
+    appointment = Appointment.objects.select_related(
+        "registration__account", "session__centre"
+    ).get(pk=appointment_id)
+    registration = appointment.registration
+    if registration.account is None:
+        return
+    context = {
+        "name": registration.name,
+        "reference": format_reference(registration.reference),
+        "centre": appointment.session.centre.name,
+        "date": notices.format_day(appointment.session.date),
+        "helpline": settings.TEEKA_HELPLINE,
+    }
+    queue_sms(
+        to=str(registration.account.mobile),
+        kind=kind,
+        context=context,
+        language=registration.account.language,
+        dedupe_key=f"{kind}:{appointment_id}",
+    )
 
 
 def turn_away(*, appointment: Appointment, by: User, reason: str) -> None:

@@ -53,6 +53,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_hours(name: str, default: str) -> tuple[int, int]:
+    """A daily window "HH:MM-HH:MM" as minutes after midnight (24:00 ends the day)."""
+    value = env_str(name, default)
+    try:
+        start, end = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in value.split("-")))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 08:00-20:00, not {value!r}") from None
+    if not 0 <= start < end <= 24 * 60:
+        raise ImproperlyConfigured(f"{name} must open before it closes, within a day: {value!r}")
+    return start, end
+
+
 def required_secret(name: str, dev_default: str) -> str:
     """A secret that production must set; only a DEBUG run may fall back."""
     value = env_str(name)
@@ -197,6 +209,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("hi", _("Hindi"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our Hindi date and time formats replace Django's (see teeka/formats/hi).
+FORMAT_MODULE_PATH = ["teeka.formats"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Asia/Kolkata"
 USE_I18N = True
@@ -334,6 +348,9 @@ TEEKA_DOSE_INTERVAL_DAYS = {"COVISHIELD": 84, "COVAXIN": 28}
 # day) and one network address (an hour) may raise.
 HELPDESK_FIRST_RESPONSE_HOURS = env_int("HELPDESK_FIRST_RESPONSE_HOURS", 4)
 HELPDESK_RESOLUTION_HOURS = env_int("HELPDESK_RESOLUTION_HOURS", 48)
+# The SLA clock only runs while the help desk works (India time, every day):
+# a ticket raised at 23:00 is not late before anyone could answer it.
+HELPDESK_WORKING_HOURS = env_hours("HELPDESK_WORKING_HOURS", "08:00-20:00")
 HELPDESK_TICKETS_PER_MOBILE_PER_DAY = env_int("HELPDESK_TICKETS_PER_MOBILE_PER_DAY", 3)
 HELPDESK_TICKETS_PER_IP_PER_HOUR = env_int("HELPDESK_TICKETS_PER_IP_PER_HOUR", 10)
 # Those counters live in Redis: with Redis away, tickets are taken unlimited
@@ -359,6 +376,57 @@ TEEKA_OTP_IP_TRIES = env_int("TEEKA_OTP_IP_TRIES", 60)
 TEEKA_PROXY_COUNT = env_int("TEEKA_PROXY_COUNT", 0)
 # A citizen's session ends after this long without a page view.
 TEEKA_CITIZEN_IDLE_SECONDS = env_int("TEEKA_CITIZEN_IDLE_SECONDS", 30 * 60)
+
+# --- Beyond one machine (deploy/, docs/operations.md) ------------------------
+# Read replica: the dashboard, /stats/, exports and day lists read from
+# REPLICA_DATABASE_URL while its replay lag is under
+# TEEKA_REPLICA_MAX_LAG_SECONDS; everything else stays on the primary
+# (teeka/replicas.py says which reads and why).
+REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL")
+TEEKA_REPLICA_MAX_LAG_SECONDS = env_int("TEEKA_REPLICA_MAX_LAG_SECONDS", 30)
+# How long a web process trusts its last look at the replica's lag.
+TEEKA_REPLICA_CHECK_SECONDS = env_int("TEEKA_REPLICA_CHECK_SECONDS", 5)
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    # A replica that does not answer is given up on quickly: the primary serves.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    MIDDLEWARE = [*MIDDLEWARE, "teeka.replicas.PinToPrimaryMiddleware"]
+DATABASE_ROUTERS = ["teeka.replicas.ReplicaRouter"]
+
+# Redis through Sentinel: with REDIS_SENTINELS (host:port, comma-separated)
+# set, REDIS_URL names the master by its Sentinel name (redis://teeka/0), and
+# the cache and the Celery broker ask the Sentinels where the master is now,
+# so they follow a failover.
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _, port in (item.rpartition(":") for item in env_list("REDIS_SENTINELS", []))
+]
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "teeka")
+if REDIS_URL and REDIS_SENTINELS:
+    DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=REDIS_SENTINELS
+    )
+    _redis_db = REDIS_URL.rstrip("/").rpartition("/")[2]
+    CELERY_BROKER_URL = ";".join(f"sentinel://{h}:{p}/{_redis_db}" for h, p in REDIS_SENTINELS)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+        "master_name": REDIS_SENTINEL_MASTER,
+    }
+
+# Prometheus: request metrics from django-prometheus, and Teeka's own at
+# /metrics (teeka/metrics.py), for requests bearing TEEKA_METRICS_TOKEN.
+INSTALLED_APPS = [*INSTALLED_APPS, "django_prometheus"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+TEEKA_METRICS_TOKEN = env_str("TEEKA_METRICS_TOKEN")
+# --- end of beyond one machine -------------------------------------------------
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import metrics, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("checkin/", include("slots.checkin_urls")),
@@ -15,3 +16,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("help/", include("helpdesk.urls")),
 ]
+
+# The 500 page is rendered without the database or the request's context
+# processors (either may be what failed); the 404 page is an ordinary page.
+handler500 = "teeka.views.server_error"

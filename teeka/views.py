@@ -4,6 +4,10 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.templatetags.static import static
+from django.utils import translation
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -33,13 +37,18 @@ def _redis_ok() -> bool | None:
     if not settings.REDIS_URL:
         return None
     import redis
+    from redis.sentinel import Sentinel
 
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_timeout=settings.REDIS_TIMEOUT,
-            socket_connect_timeout=settings.REDIS_TIMEOUT,
-        )
+        timeouts = {
+            "socket_timeout": settings.REDIS_TIMEOUT,
+            "socket_connect_timeout": settings.REDIS_TIMEOUT,
+        }
+        if settings.REDIS_SENTINELS:  # the master the Sentinels name now
+            sentinel = Sentinel(settings.REDIS_SENTINELS, **timeouts)
+            client = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **timeouts)
+        else:
+            client = redis.Redis.from_url(settings.REDIS_URL, **timeouts)
         return bool(client.ping())
     except redis.RedisError:
         logger.warning("healthz: redis check failed", exc_info=True)
@@ -70,3 +79,65 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if checks["database"]:
         body["sms"] = _sms_state()
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# Error pages -------------------------------------------------------------------
+# The 500 and 503 pages are rendered from settings alone: no database, no
+# session, no context processors (any of them may be what failed). The page is
+# in the visitor's language, from the language cookie or the browser, with one
+# line in the other language for whoever cannot read it.
+
+RETRY_AFTER_SECONDS = 60
+
+
+def _visitor_language(request: HttpRequest | None) -> str:
+    if request is None:
+        return settings.LANGUAGE_CODE
+    try:
+        return translation.get_language_from_request(request)
+    except Exception:  # a malformed header must not break the error page
+        logger.exception("error page: could not read the visitor's language")
+        return settings.LANGUAGE_CODE
+
+
+def _stylesheet() -> str | None:
+    # The manifest storage raises for a file it does not list (collectstatic
+    # not run): the page then goes without styles rather than fail.
+    try:
+        return static("teeka/site.css")
+    except ValueError:
+        return None
+
+
+def render_error_page(request: HttpRequest | None, *, status: int) -> HttpResponse:
+    """The 500 or 503 page (templates/500.html, 503.html) for `request`."""
+    language = _visitor_language(request)
+    context = {
+        "STATE_NAME": settings.TEEKA_STATE_NAME,
+        "HELPLINE": settings.TEEKA_HELPLINE,
+        "stylesheet": _stylesheet(),
+        "status": status,
+    }
+    other = "en" if language.startswith("hi") else "hi"
+    with translation.override(other):
+        line = loader.render_to_string("teeka/_error_in_other_language.html", context)
+    with translation.override(language):
+        body = loader.render_to_string(
+            f"{status}.html", {**context, "other_language": SafeString(line)}
+        )
+    response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    response["Content-Language"] = language
+    if status == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500."""
+    return render_error_page(request, status=500)
+
+
+def service_unavailable(request: HttpRequest | None = None) -> HttpResponse:
+    """The 503 page, for a part that cannot serve while a service it needs
+    (the database, Redis) is down; it asks the browser to retry in a minute."""
+    return render_error_page(request, status=503)

@@ -59,8 +59,15 @@ class ReasonForm(forms.Form):
 
 class AllotForm(ReasonForm):
     session = forms.ModelChoiceField(label=_("Session"), queryset=None)
+    override_wishes = forms.BooleanField(
+        label=_(
+            "Allot even where the person asked not to (paused, gave this session up, or "
+            "no slot before a later day)"
+        ),
+        required=False,
+    )
 
-    field_order = ["session", "reason"]
+    field_order = ["session", "reason", "override_wishes"]
 
     def __init__(self, *args, sessions, **kwargs):
         super().__init__(*args, **kwargs)

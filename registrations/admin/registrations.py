@@ -118,7 +118,7 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             },
         ),
     )
-    actions = ("allot_to_session", "cancel_appointments")
+    actions = ("allot_to_session", "cancel_appointments", "resume_paused")
     resource_classes = (RegistrationImportResource,)
     formats = (XLSX, CSV)
     change_list_template = "admin/registrations/registration/change_list.html"
@@ -379,7 +379,7 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             request.POST if "apply" in request.POST else None,
             sessions=open_sessions_for(request.user),
         )
-        if not form.is_valid():
+        if not form.is_valid() or _against_wishes(form, queryset):
             return _action_page(
                 request, queryset, form, "allot_to_session", _("Allot to a session")
             )
@@ -391,6 +391,7 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
                     session=session,
                     by=request.user,
                     reason=reason or _("Allotted by an official"),
+                    override_wishes=form.cleaned_data["override_wishes"],
                 )
             except AllotmentError as error:
                 self.message_user(
@@ -403,6 +404,28 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
                     % {"ref": registration.display_reference, "session": session},
                 )
         return None
+
+    @admin.action(
+        description=gettext_lazy("Resume the selected paused people"), permissions=["change"]
+    )
+    def resume_paused(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """For a person who paused and asks the help desk to go on: back to
+        waiting at their own place in the queue."""
+        from slots.services import resume_registration
+
+        resumed = sum(
+            resume_registration(registration=registration, by=request.user)
+            for registration in queryset.filter(status=Registration.Status.PAUSED)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d person resumed: waiting again at their place in the queue.",
+                "%(n)d people resumed: waiting again at their place in the queue.",
+                resumed,
+            )
+            % {"n": resumed},
+        )
 
     @admin.action(description=gettext_lazy("Cancel the selected people's appointments"))
     def cancel_appointments(self, request: HttpRequest, queryset: QuerySet):
@@ -436,6 +459,24 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             % {"n": cancelled},
         )
         return None
+
+
+def _against_wishes(form: AllotForm, queryset: QuerySet) -> bool:
+    """Warns, on the form, of the people who asked not to have this session,
+    unless the official has ticked to override: True if it warned."""
+    from slots.services import AgainstWishes, check_wishes
+
+    if form.cleaned_data["override_wishes"]:
+        return False
+    warnings = []
+    for registration in queryset:
+        try:
+            check_wishes(registration=registration, session=form.cleaned_data["session"])
+        except AgainstWishes as wish:
+            warnings.append(f"{registration.display_reference}: {wish.message}")
+    for warning in warnings:
+        form.add_error("override_wishes", warning)
+    return bool(warnings)
 
 
 def _action_page(request: HttpRequest, queryset: QuerySet, form, action: str, title: str):

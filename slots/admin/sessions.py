@@ -2,7 +2,7 @@ import io
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,6 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from districts.models import District
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
+from teeka.replicas import replica_reads
 
 from ..forms import CancelSessionForm, CapacityForm, RunAllocationForm, WeekPlanForm
 from ..models import Appointment, Centre, Session
@@ -171,11 +172,13 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
             ),
             path("<int:object_id>/cancel/", view(self.cancel_view), name="slots_session_cancel"),
             path(
-                "<int:object_id>/day-list/", view(self.day_list_view), name="slots_session_day_list"
+                "<int:object_id>/day-list/",
+                view(replica_reads(self.day_list_view)),
+                name="slots_session_day_list",
             ),
             path(
                 "<int:object_id>/day-list.xlsx",
-                view(self.day_list_xlsx),
+                view(replica_reads(self.day_list_xlsx)),
                 name="slots_session_day_list_xlsx",
             ),
         ] + super().get_urls()
@@ -199,22 +202,33 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         centres = scope(Centre.objects.filter(active=True), request.user).order_by("name")
         form = WeekPlanForm(request.POST or None, centres=centres)
         if request.method == "POST" and form.is_valid():
-            created = self._create_planned(form)
-            n = len(created)
-            message = ngettext("%(n)d session created.", "%(n)d sessions created.", n)
-            messages.success(request, message % {"n": n})
+            created, existing = self._create_planned(form)
+            message = ngettext("%(n)d session created", "%(n)d sessions created", created)
+            message %= {"n": created}
+            if existing:
+                already = ngettext(
+                    "%(n)d already existed and was left as it was",
+                    "%(n)d already existed and were left as they were",
+                    existing,
+                )
+                message = f"{message}; {already % {'n': existing}}"
+            messages.success(request, f"{message}.")
             return redirect("admin:slots_session_changelist")
         return self._page(request, "plan.html", _("Plan sessions for a week"), form=form)
 
-    def _create_planned(self, form: WeekPlanForm) -> list[Session]:
-        sessions = form.sessions()
-        with transaction.atomic():
-            created = bulk_create_with_history(
-                sessions, Session, batch_size=500, default_change_reason="week plan"
-            )
-            for district_id in {s.district_id for s in sessions if s.published}:
-                _request_allocation(district_id)
-        return created
+    def _create_planned(self, form: WeekPlanForm) -> tuple[int, int]:
+        """(created, already there): a plan sent twice, or overlapping an
+        earlier one, makes each session once (the database's
+        one_active_session_per_slot decides; a plan sent at the same moment
+        by someone else is retried once and then found existing)."""
+        planned = form.sessions()
+        try:
+            created = _create_new_sessions(planned)
+        except IntegrityError:
+            # The same plan sent by someone else at this moment: theirs are
+            # there now, and count as existing.
+            created = _create_new_sessions(planned)
+        return created, len(planned) - created
 
     def capacity_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         from ..services import AllotmentError
@@ -378,6 +392,25 @@ def _day_list_workbook(session: Session) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _create_new_sessions(planned: list[Session]) -> int:
+    """Saves those of the planned sessions that no active session already
+    holds (same centre, day, start and dose); returns how many."""
+    slot = ("centre_id", "date", "start_time", "dose")
+    taken = set(
+        Session.objects.filter(
+            centre_id__in={s.centre_id for s in planned},
+            date__in={s.date for s in planned},
+            status=Session.Status.ACTIVE,
+        ).values_list(*slot)
+    )
+    new = [s for s in planned if tuple(getattr(s, f) for f in slot) not in taken]
+    with transaction.atomic():
+        bulk_create_with_history(new, Session, batch_size=500, default_change_reason="week plan")
+        for district_id in {s.district_id for s in new if s.published}:
+            _request_allocation(district_id)
+    return len(new)
 
 
 def _request_allocation(district_id: int) -> None:

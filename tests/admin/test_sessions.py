@@ -4,6 +4,7 @@ cancel a session, whose people the engine re-allots."""
 import datetime
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -71,6 +72,97 @@ def test_a_week_plan_refuses_another_districts_centre(client, raipur_official, b
     )
     assert "centres" in response.context["form"].errors
     assert not Session.objects.filter(centre=centre).exists()
+
+
+def _plan(client, centres, day, **overrides):
+    data = {
+        "centres": [c.pk for c in centres],
+        "first_day": day,
+        "last_day": day + datetime.timedelta(days=6),
+        "weekdays": [0, 2, 4],
+        "vaccine": "COVISHIELD",
+        "dose": 1,
+        "min_age": 18,
+        "capacity": 100,
+        "start_time": "09:00",
+        "end_time": "17:00",
+        "publish": "on",
+        **overrides,
+    }
+    return client.post(reverse("admin:slots_session_plan"), data, follow=True)
+
+
+def _next_monday() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=7 - timezone.localdate().weekday())
+
+
+def _active_sessions_sql() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM slots_session WHERE status = 'active'")
+        return cursor.fetchone()[0]
+
+
+def test_a_week_plan_sent_twice_creates_each_session_once(client, raipur_official, raipur_village):
+    first = factories.make_centre(locality=raipur_village, name="PHC One")
+    second = factories.make_centre(locality=raipur_village, name="PHC Two")
+    client.force_login(raipur_official)
+    monday = _next_monday()
+    page = _plan(client, [first, second], monday).content.decode()
+    assert "6 sessions created." in page
+    page = _plan(client, [first, second], monday).content.decode()
+    assert "0 sessions created; 6 already existed and were left as they were." in page
+    assert _active_sessions_sql() == 6
+    # A plan that overlaps the first one adds only the new days.
+    page = _plan(client, [first, second], monday, weekdays=[0, 1]).content.decode()
+    assert "2 sessions created; 2 already existed" in page
+    assert _active_sessions_sql() == 8
+
+
+def test_the_database_refuses_a_twin_session(raipur_village):
+    centre = factories.make_centre(locality=raipur_village)
+    session = factories.make_session(centre=centre, days_ahead=3)
+    twin = {
+        f.attname: getattr(session, f.attname)
+        for f in Session._meta.concrete_fields
+        if f.attname != "id"
+    }
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Session.objects.create(**twin)
+    # A cancelled session does not hold its slot: a new one may take it.
+    Session.objects.filter(pk=session.pk).update(status="cancelled")
+    Session.objects.create(**twin)
+
+
+def test_capacity_and_vaccine_can_differ_per_centre(client, raipur_official, raipur_village):
+    phc = factories.make_centre(locality=raipur_village, name="PHC")
+    hospital = factories.make_centre(locality=raipur_village, name="District Hospital")
+    client.force_login(raipur_official)
+    response = _plan(
+        client,
+        [phc, hospital],
+        _next_monday(),
+        weekdays=[0],
+        **{f"capacity_{hospital.pk}": 400, f"vaccine_{hospital.pk}": "COVAXIN"},
+    )
+    assert response.status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT centre_id, capacity, vaccine FROM slots_session WHERE centre_id IN (%s, %s)",
+            [phc.pk, hospital.pk],
+        )
+        rows = set(cursor.fetchall())
+    assert rows == {(phc.pk, 100, "COVISHIELD"), (hospital.pk, 400, "COVAXIN")}
+
+
+def test_the_plan_page_lists_each_centre_with_its_own_capacity_and_vaccine(
+    client, raipur_official, raipur_village
+):
+    centre = factories.make_centre(locality=raipur_village, name="PHC Kharora")
+    client.force_login(raipur_official)
+    page = client.get(reverse("admin:slots_session_plan")).content.decode()
+    assert f'name="capacity_{centre.pk}"' in page and f'name="vaccine_{centre.pk}"' in page
+    assert f'<label for="id_capacity_{centre.pk}"' not in page or "visually-hidden" in page
+    assert "PHC Kharora" in page
 
 
 def test_capacity_cannot_go_below_what_is_booked(client, raipur_official, raipur_village):

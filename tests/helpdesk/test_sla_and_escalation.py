@@ -20,6 +20,13 @@ def at(hours: float, minutes: int = 0) -> datetime.datetime:
     return RAISED + datetime.timedelta(hours=hours, minutes=minutes)
 
 
+@pytest.fixture(autouse=True)
+def _round_the_clock(settings):
+    """These tests count hours around the clock; the working day has its own
+    tests in test_working_hours.py."""
+    settings.HELPDESK_WORKING_HOURS = (0, 24 * 60)
+
+
 @pytest.fixture
 def clock(monkeypatch):
     """timezone.now() fixed at `clock.now`; tests move it forward."""

@@ -205,7 +205,9 @@ def test_the_slip_has_reference_masked_id_code_and_a_qr_code(client, allotted):
 def test_cancelling_returns_the_seat_and_the_queue_place(client, allotted):
     person, session, appointment = allotted
     queue_at = person.queue_at
-    client.post(reverse("registrations:cancel", args=[person.reference]))
+    client.post(
+        reverse("registrations:cancel", args=[person.reference]), {"choice": "another_date"}
+    )
     session.refresh_from_db()
     person.refresh_from_db()
     appointment.refresh_from_db()

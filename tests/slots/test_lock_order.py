@@ -42,18 +42,18 @@ def slow_writes(monkeypatch):
     monkeypatch.setattr(services, "_save", slow)
 
 
-def _old_release(*, appointment, by, reason, to=Appointment.Status.CANCELLED) -> bool:
+def _old_release(*, appointment, by, reason, to=Appointment.Status.CANCELLED, then="waiting"):
     """The release as it was: the appointment first, then the session."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != Appointment.Status.BOOKED:
-        return False
+        return None
     appointment.status, appointment.cancel_reason = to, reason
     services._save(appointment, by=by, reason=reason, fields=["status", "cancel_reason"])
     Session.objects.filter(pk=appointment.session_id).update(booked=F("booked") - 1)
     registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
-    registration.status = Registration.Status.WAITING
+    registration.status = then
     services._save(registration, by=by, reason=reason, fields=["status"])
-    return True
+    return registration
 
 
 def _race(places, raipur_official) -> list:
