@@ -16,10 +16,11 @@ What the outbox promises:
   each hand-over to the gateway (each chunk of at most a bulk call or the
   gateway's parallel calls, some 20 ms of sending), not once per run. A
   sign-in code is the exception: the person asked for it a moment ago.
-- Several senders share the work: each claims a batch with SKIP LOCKED and
-  moves its send_after on by a lease, so a sender that dies mid-batch leaves
-  its messages due again after LEASE. A crash between the gateway's answer
-  and the commit sends those messages again: an SMS twice is better than none.
+- Several senders share the work: each locks a batch with SKIP LOCKED in a
+  transaction held while the gateway answers (a backend must time out), so a
+  sender that dies mid-batch leaves its messages due again at once. A crash
+  between the gateway's answer and the commit sends those messages again: an
+  SMS twice is better than none.
 """
 
 import datetime
@@ -45,7 +46,6 @@ PRIORITY_OF_KIND = {"sign_in_code": Priority.AT_ONCE, "allotted": Priority.ALLOT
 DEFAULT_LIFETIME = datetime.timedelta(days=1)
 RETRY_CAP = datetime.timedelta(minutes=15)
 CODE_RETRY = datetime.timedelta(seconds=30)
-LEASE = datetime.timedelta(minutes=2)
 BATCH = 500
 # What a sent or expired sign-in code keeps of its text: codes are never
 # kept as typed (registrations.otp stores a keyed hash).
@@ -133,33 +133,46 @@ class Claimed:
     to: str
     text: str
     priority: int
+    # This try's number.
     attempts: int
     expires_at: datetime.datetime | None
 
 
-def claim(*, now: datetime.datetime, limit: int = BATCH, ids: list[int] | None = None) -> list:
-    """Takes up to `limit` due messages, most urgent first, for this sender
-    alone (until LEASE passes). At night only sign-in codes are due."""
+def _lock_due(*, now: datetime.datetime, limit: int, ids: list[int] | None) -> list[Claimed]:
+    """Locks up to `limit` due messages, most urgent first, that no other
+    sender holds. At night only sign-in codes are due."""
+    due = OutboundSms.objects.filter(status=OutboundSms.Status.PENDING, send_after__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    if in_quiet_hours(now):
+        due = due.filter(priority=Priority.AT_ONCE)
+    rows = (
+        due.order_by("priority", "send_after", "pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", "to", "text", "priority", "attempts", "expires_at")[:limit]
+    )
+    return [
+        Claimed(pk, to, text, priority, attempts + 1, expires)
+        for pk, to, text, priority, attempts, expires in rows
+    ]
+
+
+def send_batch(
+    *, clock: Callable[[], datetime.datetime], limit: int = BATCH, ids: list[int] | None = None
+) -> int | None:
+    """Sends one batch of due messages in one transaction, which holds their
+    row locks while the gateway answers (so the other senders skip them, and
+    a sender that dies leaves them due again); how many went out, or None if
+    nothing was due."""
     with transaction.atomic():
-        due = OutboundSms.objects.filter(status=OutboundSms.Status.PENDING, send_after__lte=now)
-        if ids is not None:
-            due = due.filter(pk__in=ids)
-        if in_quiet_hours(now):
-            due = due.filter(priority=Priority.AT_ONCE)
-        rows = list(
-            due.order_by("priority", "send_after", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", "to", "text", "priority", "attempts", "expires_at")[:limit]
-        )
-        if rows:
-            OutboundSms.objects.filter(pk__in=[row[0] for row in rows]).update(
-                send_after=now + LEASE, attempts=F("attempts") + 1
-            )
-    return [Claimed(*row[:4], row[4] + 1, row[5]) for row in rows]
+        batch = _lock_due(now=clock(), limit=limit, ids=ids)
+        if not batch:
+            return None
+        return deliver(batch, clock=clock)
 
 
 def deliver(messages: list[Claimed], *, clock: Callable[[], datetime.datetime]) -> int:
-    """Hands claimed messages to the gateway, chunk by chunk, and records what
+    """Hands locked messages to the gateway, chunk by chunk, and records what
     happened to each; returns how many went out."""
     backend = get_backend()
     sent = 0
@@ -167,11 +180,10 @@ def deliver(messages: list[Claimed], *, clock: Callable[[], datetime.datetime]) 
         chunk = messages[start : start + backend.chunk_size]
         now = clock()
         expired = [m for m in chunk if m.expires_at is not None and m.expires_at <= now]
-        live = [m for m in chunk if m not in expired]
+        live = [m for m in chunk if m.expires_at is None or m.expires_at > now]
         _mark_expired(expired)
         if in_quiet_hours(now):
-            night = [m for m in live if m.priority != Priority.AT_ONCE]
-            _put_back(night, until=next_sending_time(now))
+            _put_back([m for m in live if m.priority != Priority.AT_ONCE], next_sending_time(now))
             live = [m for m in live if m.priority == Priority.AT_ONCE]
         errors = backend.send_many([(m.to, m.text) for m in live]) if live else []
         ok = [m.id for m, error in zip(live, errors, strict=True) if error is None]
@@ -184,7 +196,9 @@ def deliver(messages: list[Claimed], *, clock: Callable[[], datetime.datetime]) 
 def _mark_sent(ids: list[int], *, at: datetime.datetime) -> None:
     if not ids:
         return
-    OutboundSms.objects.filter(pk__in=ids).update(status=OutboundSms.Status.SENT, sent_at=at)
+    OutboundSms.objects.filter(pk__in=ids).update(
+        status=OutboundSms.Status.SENT, sent_at=at, attempts=F("attempts") + 1
+    )
     OutboundSms.objects.filter(pk__in=ids, kind="sign_in_code").update(text=REDACTED)
 
 
@@ -197,12 +211,10 @@ def _mark_expired(messages: list[Claimed]) -> None:
     OutboundSms.objects.filter(pk__in=ids, kind="sign_in_code").update(text=REDACTED)
 
 
-def _put_back(messages: list[Claimed], *, until: datetime.datetime) -> None:
-    """Unclaimed without counting a try: it is night."""
+def _put_back(messages: list[Claimed], until: datetime.datetime) -> None:
+    """Left for the morning without counting a try: it is night."""
     if messages:
-        OutboundSms.objects.filter(pk__in=[m.id for m in messages]).update(
-            send_after=until, attempts=F("attempts") - 1
-        )
+        OutboundSms.objects.filter(pk__in=[m.id for m in messages]).update(send_after=until)
 
 
 def _retry_later(failed: list[tuple[Claimed, str]], *, now: datetime.datetime) -> None:
@@ -218,7 +230,7 @@ def _retry_later(failed: list[tuple[Claimed, str]], *, now: datetime.datetime) -
             # Seen again when it expires, so it is counted then, not later.
             retry_at = min(retry_at, max(message.expires_at, now))
         OutboundSms.objects.filter(pk=message.id).update(
-            send_after=retry_at, last_error=str(error)[:200]
+            send_after=retry_at, last_error=str(error)[:200], attempts=message.attempts
         )
 
 
@@ -228,10 +240,11 @@ def send_due(*, now: datetime.datetime | None = None, limit: int | None = None) 
     clock = (lambda: now) if now is not None else timezone.now
     sent = 0
     while limit is None or sent < limit:
-        batch = claim(now=clock(), limit=BATCH if limit is None else min(BATCH, limit - sent))
-        if not batch:
+        size = BATCH if limit is None else min(BATCH, limit - sent)
+        done = send_batch(clock=clock, limit=size)
+        if done is None:
             break
-        sent += deliver(batch, clock=clock)
+        sent += done
     return sent
 
 
@@ -242,9 +255,9 @@ def send_for(*, seconds: float, poll: float | None) -> int:
     deadline = time.monotonic() + seconds
     sent = 0
     while time.monotonic() < deadline:
-        batch = claim(now=timezone.now())
-        if batch:
-            sent += deliver(batch, clock=timezone.now)
+        done = send_batch(clock=timezone.now)
+        if done is not None:
+            sent += done
         elif poll is None:
             break
         else:
@@ -255,11 +268,11 @@ def send_for(*, seconds: float, poll: float | None) -> int:
 def send_now(message: OutboundSms) -> bool:
     """Sends one message at once (a sign-in code, in the request that asked
     for it); False if the gateway failed, and then a sender tries again."""
-    batch = claim(now=timezone.now(), limit=1, ids=[message.pk])
-    if not batch:  # a sender took it first
+    done = send_batch(clock=timezone.now, limit=1, ids=[message.pk])
+    if done is None:  # a sender has it, or had it
         message.refresh_from_db(fields=["status"])
         return message.status == OutboundSms.Status.SENT
-    return deliver(batch, clock=timezone.now) == 1
+    return done == 1
 
 
 def undelivered_count() -> int:

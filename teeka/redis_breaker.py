@@ -15,6 +15,7 @@ import time
 from redis.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.sentinel import SentinelManagedConnection
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ def reset() -> None:
     _open_until = 0.0
 
 
-class BreakerConnection(Connection):
-    """redis-py's connection, failing fast while the breaker is open."""
+class BreakerMixin:
+    """Fails fast while the breaker is open; trips it on a failed call."""
 
     def _guard(self) -> None:
         if is_open():
@@ -70,3 +71,11 @@ class BreakerConnection(Connection):
         except (RedisConnectionError, RedisTimeoutError) as error:
             trip(error)
             raise
+
+
+class BreakerConnection(BreakerMixin, Connection):
+    pass
+
+
+class SentinelBreakerConnection(BreakerMixin, SentinelManagedConnection):
+    """The same for a master found through Sentinel (REDIS_SENTINELS)."""

@@ -13,8 +13,9 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
-from teeka.redis_breaker import BreakerConnection
+from teeka.redis_breaker import BreakerConnection, SentinelBreakerConnection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TEEKA_VAR_DIR", BASE_DIR / "var"))
@@ -289,7 +290,8 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Sending SMS waits on the gateway, not the CPU: its own queue, so senders
-# never hold back an allocation (a worker takes both: -Q celery,sms).
+# never hold back an allocation; a worker takes both queues unless -Q says.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("sms"))
 CELERY_TASK_ROUTES = {"teeka.tasks.*": {"queue": "sms"}}
 CELERY_BEAT_SCHEDULE = {
     "allocate-every-district": {
@@ -408,7 +410,9 @@ REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "teeka")
 if REDIS_URL and REDIS_SENTINELS:
     DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
     CACHES["default"].setdefault("OPTIONS", {}).update(
-        CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=REDIS_SENTINELS
+        CLIENT_CLASS="django_redis.client.SentinelClient",
+        SENTINELS=REDIS_SENTINELS,
+        CONNECTION_POOL_KWARGS={"connection_class": SentinelBreakerConnection},
     )
     _redis_db = REDIS_URL.rstrip("/").rpartition("/")[2]
     CELERY_BROKER_URL = ";".join(f"sentinel://{h}:{p}/{_redis_db}" for h, p in REDIS_SENTINELS)
