@@ -51,7 +51,7 @@ class OutboundSms(models.Model):
         indexes = [
             # The senders' walk: most urgent first, then oldest due.
             models.Index(
-                fields=["priority", "send_after"],
+                fields=["priority", "send_after", "id"],
                 condition=models.Q(status="pending"),
                 name="sms_pending_by_priority",
             ),

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             model_name="outboundsms",
             index=models.Index(
                 condition=models.Q(("status", "pending")),
-                fields=["priority", "send_after"],
+                fields=["priority", "send_after", "id"],
                 name="sms_pending_by_priority",
             ),
         ),
