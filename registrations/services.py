@@ -234,6 +234,12 @@ def _tell_withdrawn(registration: Registration) -> None:
         },
         language=registration.account.language,
         dedupe_key=f"withdrawn:{registration.pk}",
+        # After any slot SMS about this person that still waits.
+        follows=[
+            f"{kind}:{pk}"
+            for pk in registration.appointments.values_list("pk", flat=True)
+            for kind in ("allotted", "reallotted")
+        ],
     )
 
 

@@ -87,7 +87,15 @@ def tell(*, appointment, kind: str, reason: str = "", dedupe: str | None = None)
     session = appointment.session
     # Of no use once the session has begun.
     starts = timezone.make_aware(datetime.datetime.combine(session.date, session.start_time))
-    queue_text(to=str(account.mobile), kind=kind, text=text, dedupe_key=dedupe, expires_at=starts)
+    queue_text(
+        to=str(account.mobile),
+        kind=kind,
+        text=text,
+        dedupe_key=dedupe,
+        expires_at=starts,
+        # A cancellation goes after the allotment it cancels, if that waits.
+        follows=[] if kind == "allotted" else [f"allotted:{appointment.pk}"],
+    )
 
 
 def format_day(day: datetime.date) -> str:

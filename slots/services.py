@@ -31,7 +31,8 @@ from django.utils.translation import gettext_lazy as _
 from registrations.ids import format_reference
 from registrations.models import QUEUE_ORDER, Registration
 from teeka.db import retry_on_conflict
-from teeka.outbox import queue_sms
+from teeka.models import OutboundSms
+from teeka.outbox import queue_sms, send_first
 
 from . import notices
 from .allocation import (
@@ -318,6 +319,7 @@ def _tell_citizen(appointment_id: int, kind: str) -> None:
         context=context,
         language=registration.account.language,
         dedupe_key=f"{kind}:{appointment_id}",
+        follows=[f"allotted:{appointment_id}"],
     )
 
 
@@ -405,6 +407,11 @@ def _reallot(*, district_id: int, released: list[Appointment], reason: str) -> A
     displaced = {a.registration_id: a.pk for a in released}
     if not displaced:
         return AllocationSummary(district_id=district_id)
+    # Their first slot's SMS, if it still waits, goes before the new one's.
+    send_first(
+        dedupe_keys=[f"allotted:{pk}" for pk in displaced.values()],
+        priority=OutboundSms.Priority.CHANGE,
+    )
     summary = allocate_district(
         district_id=district_id,
         wait=True,

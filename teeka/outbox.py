@@ -6,12 +6,15 @@ reports; senders (teeka.tasks) hand what is due to the gateway.
 What the outbox promises:
 - Nothing is given up while it can still help: a failed message is tried
   again, waiting 1, 2, 4, 8, then 15 minutes at most between tries (a sign-in
-  code every 30 seconds), until it
-  expires (EXPIRY: a sign-in code after its 5 minutes, a slot notice when its
-  session starts, anything else after a day). Expired messages stay in the
-  table, listed for officials and counted on the dashboard and /healthz.
+  code every 30 seconds), until it expires: a sign-in code after its 5
+  minutes, a slot notice when its session starts, a help-desk message after a
+  day, a confirmation of a person's own choice after three. Expired messages
+  stay in the table, listed for officials and counted on the dashboard and
+  /healthz.
 - Most urgent first (OutboundSms.Priority): sign-in codes, then changes
-  (cancellations, new slots, the help desk), then allotments.
+  (cancellations, new slots, the help desk), then allotments; but a message
+  about an earlier one (the cancellation of an allotment) never overtakes it
+  (send_first).
 - Nobody gets an SMS at night: quiet hours are checked again just before
   each hand-over to the gateway (each chunk of at most a bulk call or the
   gateway's parallel calls, some 20 ms of sending), not once per run. A
@@ -26,7 +29,7 @@ What the outbox promises:
 import datetime
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -42,8 +45,11 @@ logger = logging.getLogger(__name__)
 
 Priority = OutboundSms.Priority
 PRIORITY_OF_KIND = {"sign_in_code": Priority.AT_ONCE, "allotted": Priority.ALLOTMENT}
-# How long a message is of use when its writer gives no expiry.
-DEFAULT_LIFETIME = datetime.timedelta(days=1)
+# How long a message is of use when its writer gives no expiry: a help-desk
+# message a day; a confirmation of a person's own choice (paused, withdrawn)
+# a few days.
+HELPDESK_LIFETIME = datetime.timedelta(days=1)
+DEFAULT_LIFETIME = datetime.timedelta(days=3)
 RETRY_CAP = datetime.timedelta(minutes=15)
 CODE_RETRY = datetime.timedelta(seconds=30)
 BATCH = 500
@@ -82,11 +88,14 @@ def queue_sms(
     language: str,
     dedupe_key: str | None = None,
     expires_at: datetime.datetime | None = None,
+    follows: Sequence[str] = (),
 ) -> OutboundSms | None:
     """Adds a message to the outbox; with a dedupe_key, a second call is a no-op
     and returns None."""
     text = render_sms(kind, context, language)
-    return queue_text(to=to, kind=kind, text=text, dedupe_key=dedupe_key, expires_at=expires_at)
+    return queue_text(
+        to=to, kind=kind, text=text, dedupe_key=dedupe_key, expires_at=expires_at, follows=follows
+    )
 
 
 def queue_text(
@@ -96,11 +105,15 @@ def queue_text(
     text: str,
     dedupe_key: str | None = None,
     expires_at: datetime.datetime | None = None,
+    follows: Sequence[str] = (),
 ) -> OutboundSms | None:
     """queue_sms() for a message already rendered (slots.notices fills its
-    templates itself, the same way for one person and for a batch)."""
+    templates itself, the same way for one person and for a batch).
+    `follows`: the dedupe keys of earlier messages this one refers to (the
+    allotment a cancellation cancels); they keep going out first."""
     now = timezone.now()
     priority = PRIORITY_OF_KIND.get(kind, Priority.CHANGE)
+    send_first(dedupe_keys=follows, priority=priority)
     message = OutboundSms(
         to=to,
         kind=kind,
@@ -108,7 +121,7 @@ def queue_text(
         dedupe_key=dedupe_key,
         priority=priority,
         send_after=now if priority == Priority.AT_ONCE else next_sending_time(now),
-        expires_at=expires_at or now + DEFAULT_LIFETIME,
+        expires_at=expires_at or now + _lifetime(kind),
     )
     if dedupe_key is None:
         message.save()
@@ -119,6 +132,22 @@ def queue_text(
     except IntegrityError:
         return None
     return message
+
+
+def send_first(*, dedupe_keys: Sequence[str], priority: int) -> None:
+    """Lifts waiting messages to `priority`, so a later, more urgent message
+    about the same thing (a cancellation) never reaches the person before
+    them: within a priority, messages go in the order they were written."""
+    if dedupe_keys:
+        OutboundSms.objects.filter(
+            dedupe_key__in=list(dedupe_keys),
+            status=OutboundSms.Status.PENDING,
+            priority__gt=priority,
+        ).update(priority=priority)
+
+
+def _lifetime(kind: str) -> datetime.timedelta:
+    return HELPDESK_LIFETIME if kind.startswith("helpdesk_") else DEFAULT_LIFETIME
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:

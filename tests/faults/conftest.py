@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from kombu import pools
 
 from teeka import redis_breaker
 from teeka.celery import app
@@ -66,7 +67,9 @@ class OwnRedis:
 
 
 def _use_broker(url: str) -> None:
-    app.pool.force_close_all()
+    """Celery's broker, with fresh connection pools (kombu keeps them
+    process-wide, keyed by connection)."""
+    pools.reset()
     app.conf.broker_url = url
     app._pool = None
     app.amqp._producer_pool = None
