@@ -9,8 +9,9 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: run worker test lint messages venv bench
 
+# An existing virtualenv is kept (venv refuses one that is a link to a shared one).
 $(BIN)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@

@@ -56,6 +56,11 @@ if os.environ.get("TEEKA_BENCH_SERVER"):
     from django.conf import settings
 
     settings.ROOT_URLCONF = "benchmarks.registration"
+    if os.environ.get("TEEKA_BENCH_DJANGO_POOL"):
+        # Django's own pool (psycopg 3 only): each worker process keeps a few
+        # connections and lends one to each request; CONN_MAX_AGE must be 0.
+        settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+        settings.DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 2}}
 
     import django
     from django import forms
@@ -207,17 +212,18 @@ def sign_in(port: int, mobiles: Counter, sms: SmsFile) -> Browser:
 
 
 def person(serial: Counter, places: list[tuple[int, int, int]]) -> dict:
-    from registrations.validators import verhoeff_digit
+    from stdnum import verhoeff
 
     n = serial.next()
-    body = f"3{n:010d}"
+    # Never a palindrome (which Aadhaar refuses): the body ends in 1, starts with 3.
+    body = f"3{n:09d}1"
     district, area, locality = places[n % len(places)]
     return {
         "name": f"Bench Person {n}",
         "gender": "F",
         "birth_year": "1980",
         "id_type": "AADHAAR",
-        "id_number": body + verhoeff_digit(body),
+        "id_number": body + verhoeff.calc_check_digit(body),
         "occupation": "5",
         "priority": "5",
         "district": district,
@@ -321,8 +327,22 @@ def server_env(tmp: Path, args) -> dict:
     }
 
 
+def server_database_env(args) -> dict:
+    """How the server reaches the database: directly (as set-up does), or as
+    --server-database-url says (a pooler in front), with --conn-max-age, or
+    through Django's own pool (--django-pool, psycopg 3 from --pythonpath)."""
+    env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)}
+    if args.server_database_url:
+        env["DATABASE_URL"] = args.server_database_url
+    if args.django_pool:
+        env["TEEKA_BENCH_DJANGO_POOL"] = "1"
+    if args.pythonpath:
+        env["PYTHONPATH"] = f"{args.pythonpath}:{ROOT}"
+    return env
+
+
 def prepare_database(env: dict, db: str) -> list[tuple[int, int, int]]:
-    psql(f"DROP DATABASE IF EXISTS {db}")
+    psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
     psql(f"CREATE DATABASE {db}")
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "--noinput"], ["load_geography"], ["collectstatic", "--noinput"]):
@@ -360,7 +380,7 @@ def start_server(env: dict, args) -> subprocess.Popen:
             "--log-level",
             "warning",
         ],
-        env={**env, "TEEKA_BENCH_SERVER": "1"},
+        env={**env, **server_database_env(args), "TEEKA_BENCH_SERVER": "1"},
         cwd=ROOT,
     )
     for _ in range(100):
@@ -391,6 +411,13 @@ def main() -> None:
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--accounts-per-client", type=int, default=80)
+    # Connection pooling (docs/performance.md): a pooler's address for the
+    # server (set-up still goes straight to PostgreSQL), how long Django keeps
+    # a connection, or Django's own pool with psycopg 3 found on --pythonpath.
+    parser.add_argument("--server-database-url")
+    parser.add_argument("--conn-max-age", type=int, default=60)
+    parser.add_argument("--django-pool", action="store_true")
+    parser.add_argument("--pythonpath")
     args = parser.parse_args()
     _client_django()
 
@@ -404,7 +431,9 @@ def main() -> None:
                 f"{args.clients} clients, {args.seconds:.0f} s each in {args.rounds} rounds,"
                 " gunicorn "
                 f"{args.workers} {args.worker_class} workers x {args.threads} threads, "
-                f"PostgreSQL {args.db}"
+                f"PostgreSQL {args.db}",
+                f"via {args.server_database_url or 'direct'}, CONN_MAX_AGE {args.conn_max_age}"
+                + (", Django's pool" if args.django_pool else ""),
             )
             started = time.perf_counter()
             pools = [[] for _ in range(args.clients)]

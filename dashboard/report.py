@@ -133,8 +133,10 @@ def _days(filters: Filters, found: dict) -> list[datetime.date]:
     """Every day of the range, those with nothing included, so gaps show; by
     default up to today (the future holds only bookings, no doses yet)."""
     first = filters.date_from or min(found, default=None)
+    if first is None:  # nothing summarised yet (before the first refresh), no range asked
+        return []
     last = filters.date_to or min(max(found, default=first), timezone.localdate())
-    if first is None or last is None or first > last:
+    if first > last:
         return []
     return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
 

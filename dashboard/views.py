@@ -11,8 +11,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from districts import access
 from districts.scoping import visible_district_ids
-from teeka import outbox
+from teeka import outbox, spreadsheets
 from teeka.replicas import replica_reads
 
 from . import charts, stats
@@ -27,7 +28,9 @@ EXPORTS = {
 
 
 def _may_see_dashboard(user: AbstractBaseUser) -> bool:
-    """State-wide roles, and staff bound to at least one district."""
+    """Roles the matrix gives the counts, statewide or in at least one district."""
+    if not access.allows(user, access.Subject.COUNTS, access.VIEW):
+        return False
     ids = visible_district_ids(user)
     return ids is None or (user.is_staff and bool(ids))
 
@@ -99,7 +102,10 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     filters = FilterForm(request.GET or None, user=request.user).filters()
     data = _dataset(TABLES[table](user=request.user, filters=filters))
     # A byte-order mark lets spreadsheet programs read Hindi names in a CSV.
-    body = ("\ufeff" + data.export("csv")).encode() if fmt == "csv" else data.export("xlsx")
+    if fmt == "csv":
+        body = ("\ufeff" + spreadsheets.csv_text(data)).encode()
+    else:
+        body = spreadsheets.xlsx_bytes(data.title, [data.headers, *data])
     response = HttpResponse(body, content_type=EXPORTS[fmt])
     response["Content-Disposition"] = f'attachment; filename="teeka-{table}.{fmt}"'
     return response

@@ -1,12 +1,15 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from teeka.admin import BigTableAdmin
 
 from .models import Area, District, Locality, OfficialProfile
-from .scoped_admin import ScopedAdmin, ScopedRelatedFilter
+from .scoped_admin import MatrixAdmin, ScopedAdmin, ScopedRelatedFilter
 
 
 @admin.register(District)
@@ -57,7 +60,7 @@ class OfficialProfileAdmin(ScopedAdmin, admin.ModelAdmin):
         return ", ".join(str(d) for d in obj.districts.all())
 
 
-class OfficialProfileInline(admin.StackedInline):
+class OfficialProfileInline(MatrixAdmin, admin.StackedInline):
     model = OfficialProfile
     filter_horizontal = ("districts",)
     can_delete = False
@@ -81,3 +84,23 @@ class StaffUserAdmin(ScopedAdmin, UserAdmin):
     @admin.display(description=_("roles"))
     def role_names(self, obj) -> str:
         return ", ".join(g.name for g in obj.groups.all())
+
+
+# The role groups and django-axes' sign-in records are the state
+# administrators' (Subject.STAFF): the same matrix decides for them.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(MatrixAdmin, GroupAdmin):
+    pass
+
+
+for _model, _admin_class in (
+    (AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (AccessLog, axes_admin.AccessLogAdmin),
+    (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(_admin_class.__name__, (MatrixAdmin, _admin_class), {}))

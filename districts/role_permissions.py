@@ -1,7 +1,7 @@
-"""Which permissions each staff role holds, and a function that makes the
-groups match exactly. The roles migration and `manage.py sync_roles` (after a
-new model lands) both call sync_role_groups(), so running it twice changes
-nothing.
+"""The role groups' permissions, derived from the role matrix
+(districts.access), and a function that makes the groups match exactly. The
+roles migration and `manage.py sync_roles` (after a new model lands) both call
+sync_role_groups(), so running it twice changes nothing.
 
 Which *districts* a person sees is not a permission: OfficialProfile says that,
 and districts.scoping applies it.
@@ -13,68 +13,20 @@ from django.apps.registry import Apps
 from django.contrib.auth.management import create_permissions
 
 from . import roles
+from .access import CUSTOM_PERMISSIONS as MATRIX_PERMISSIONS
+from .access import role_codenames
 
-VIEW = ("view",)
-READ_WRITE = ("view", "add", "change")
-
-# Permission codenames Django does not create by itself: (app, model, codename, name).
+# Permission codenames Django does not create by itself: (app, model, codename,
+# name); those whose name is None are declared in a model's Meta.permissions.
 CUSTOM_PERMISSIONS = [
-    ("slots", "appointment", "check_in", "Can check people in at their centre"),
-    ("registrations", "registration", "import_registration", "Can import registrations"),
-    ("registrations", "registration", "export_registration", "Can export registrations"),
+    (app, model, codename, name)
+    for app, model, codename, name, _subject, _action in MATRIX_PERMISSIONS
+    if name is not None
 ]
 
-# role -> {(app, model): actions}, plus custom codenames per role below.
-ROLE_MODEL_ACTIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
-    roles.DISTRICT_OFFICIAL: {
-        ("districts", "district"): VIEW,
-        ("districts", "area"): VIEW,
-        ("districts", "locality"): VIEW,
-        ("slots", "centre"): READ_WRITE,
-        ("slots", "session"): READ_WRITE,
-        ("slots", "appointment"): READ_WRITE,
-        ("registrations", "registration"): READ_WRITE,
-        ("registrations", "account"): VIEW,
-    },
-    roles.HELP_DESK: {
-        ("districts", "district"): VIEW,
-        ("districts", "area"): VIEW,
-        ("districts", "locality"): VIEW,
-        ("slots", "centre"): VIEW,
-        ("slots", "session"): VIEW,
-        ("slots", "appointment"): VIEW,
-        ("registrations", "registration"): READ_WRITE,
-        ("registrations", "account"): VIEW,
-        # The ticket queue (helpdesk/admin.py): answer and close, never add or delete.
-        ("helpdesk", "ticket"): ("view", "change"),
-        ("helpdesk", "ticketevent"): VIEW,
-    },
-    # Counts only: geography, centres and sessions, never people.
-    roles.HEALTH_DEPARTMENT: {
-        ("districts", "district"): VIEW,
-        ("districts", "area"): VIEW,
-        ("districts", "locality"): VIEW,
-        ("slots", "centre"): VIEW,
-        ("slots", "session"): VIEW,
-    },
-    # The check-in page only; which centres is Centre.staff.
-    roles.VACCINATOR: {},
-}
-
-ROLE_CUSTOM: dict[str, tuple[tuple[str, str], ...]] = {
-    roles.DISTRICT_OFFICIAL: (
-        ("registrations", "import_registration"),
-        ("registrations", "export_registration"),
-    ),
-    roles.VACCINATOR: (("slots", "check_in"),),
-    # Declared in helpdesk.models.Ticket.Meta.permissions.
-    roles.HELP_DESK: (("helpdesk", "move_registration"),),
-}
-
 # The apps whose permissions these roles are defined over: on these a group
-# holds exactly what is listed here. Permissions of other apps (the
-# dashboard's, third-party apps') are left alone. The help desk's ticket
-# permissions are listed here, so syncing never strips them.
+# holds exactly what the role matrix (districts.access) gives it. Permissions
+# of other apps (the dashboard's, third-party apps') are left alone.
 MANAGED_APPS = ("districts", "registrations", "slots", "teeka", "helpdesk")
 
 ALL_ROLES = [
@@ -85,16 +37,7 @@ ALL_ROLES = [
     roles.HELP_DESK,
 ]
 
-
-def role_codenames(role: str) -> set[tuple[str, str]]:
-    """(app_label, codename) pairs the role should hold; the state
-    administrator's "everything" is computed from the database instead."""
-    pairs = {
-        (app, f"{action}_{model}")
-        for (app, model), actions in ROLE_MODEL_ACTIONS.get(role, {}).items()
-        for action in actions
-    }
-    return pairs | set(ROLE_CUSTOM.get(role, ()))
+__all__ = ["ALL_ROLES", "MANAGED_APPS", "role_codenames", "sync_role_groups"]
 
 
 def _ensure_custom_permissions(apps: Apps) -> None:

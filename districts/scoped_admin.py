@@ -8,11 +8,13 @@ and exports (django-import-export builds them from the changelist too).
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.text import capfirst
 
+from . import access
 from .models import Area
 from .roles import VACCINATOR
 from .scoping import visible_district_ids
@@ -97,7 +99,69 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
         return [(row.pk, _choice_label(row)) for row in choices]
 
 
-class ScopedAdmin:
+# The query parameters a declared list filter on a field path reads (Django's
+# field filters: exact value, empty or not, a date range, "is empty").
+FILTER_SUFFIXES = ("", "__exact", "__isnull", "__gte", "__lt", "__isempty", "__in")
+DATE_HIERARCHY_SUFFIXES = ("__year", "__month", "__day", "__gte", "__lt")
+
+
+class MatrixAdmin:
+    """Mixin for ModelAdmin: every permission method asks the role matrix
+    (districts.access) as well as Django's permissions, and only the declared
+    filters are accepted as lookups from the query string."""
+
+    def _matrix_allows(self, request: HttpRequest, action: str) -> bool:
+        opts = self.model._meta
+        return access.model_allows(request.user, opts.app_label, opts.model_name, action)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._matrix_allows(request, access.VIEW) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._matrix_allows(request, access.VIEW) and super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return self._matrix_allows(request, access.ADD) and super().has_add_permission(
+            request, *args
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._matrix_allows(request, access.CHANGE) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._matrix_allows(request, access.DELETE) and super().has_delete_permission(
+            request, obj
+        )
+
+    def declared_lookups(self, request: HttpRequest) -> set[str]:
+        """The query parameters this admin's own filters read, and no other:
+        no lookup on a mobile, an ID hash or a code can be made up in the URL."""
+        allowed = set()
+        for item in self.get_list_filter(request):
+            if isinstance(item, type):  # a SimpleListFilter: its own parameter
+                allowed.add(item.parameter_name)
+                continue
+            path = item[0] if isinstance(item, tuple | list) else item
+            field = get_fields_from_path(self.model, path)[-1]
+            paths = [path]
+            if field.is_relation:
+                paths.append(f"{path}__{field.target_field.name}")
+            allowed.update(p + suffix for p in paths for suffix in FILTER_SUFFIXES)
+        if self.date_hierarchy:
+            allowed.update(self.date_hierarchy + s for s in DATE_HIERARCHY_SUFFIXES)
+        return allowed
+
+    def lookup_allowed(self, lookup: str, value, request: HttpRequest | None = None) -> bool:
+        if request is None or lookup not in self.declared_lookups(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
+class ScopedAdmin(MatrixAdmin):
     """Mixin for ModelAdmin: `scope_path` is the lookup from the model to its
     District, or None for rows only statewide roles may see."""
 

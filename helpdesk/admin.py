@@ -2,6 +2,8 @@
 oldest first, with the SLA clock, and the work done on one ticket (assign,
 reply, resolve, reopen, move a registration) through helpdesk.services."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,8 +16,10 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from districts import access
+from districts.scoped_admin import MatrixAdmin
 from districts.scoping import scope, visible_district_ids
-from registrations.validators import normalise_mobile
+from registrations.validators import normalise_mobile, validate_mobile
 
 from . import services
 from .models import Ticket, TicketEvent, clean_ticket_reference
@@ -59,7 +63,7 @@ class QueueFilter(admin.SimpleListFilter):
         }.get(self.value() or self.default, lambda: queryset)()
 
 
-class TicketEventInline(admin.TabularInline):
+class TicketEventInline(MatrixAdmin, admin.TabularInline):
     model = TicketEvent
     fields = ["at", "kind", "by", "text"]
     readonly_fields = fields
@@ -87,10 +91,7 @@ class MoveForm(forms.Form):
     reason = forms.CharField(max_length=200)
 
     def clean_mobile(self) -> str:
-        mobile = normalise_mobile(self.cleaned_data["mobile"])
-        if mobile is None:
-            raise forms.ValidationError(_("Type a 10-digit mobile number."))
-        return mobile
+        return validate_mobile(self.cleaned_data["mobile"])
 
 
 # What an operator typed into a piece of work that was refused, kept for the
@@ -114,7 +115,7 @@ def _first_error(form: forms.Form) -> str:
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(MatrixAdmin, admin.ModelAdmin):
     change_form_template = "helpdesk/admin/ticket_change_form.html"
     # The clock first: on a narrow screen it is what must not scroll away.
     list_display = [
@@ -237,6 +238,8 @@ class TicketAdmin(admin.ModelAdmin):
             url = reverse("admin:registrations_registration_change", args=[registration.pk])
         except NoReverseMatch:
             return registration.display_reference
+        # The registration page notes a change saved there on this ticket.
+        url += "?" + urlencode({"ticket": ticket.display_reference})
         return format_html('<a href="{}">{}</a>', url, registration)
 
     @admin.action(description=gettext_lazy("Assign the selected tickets to me"))
@@ -253,10 +256,15 @@ class TicketAdmin(admin.ModelAdmin):
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "can_work": ticket is not None and self.has_change_permission(request, ticket),
-            "can_move": request.user.has_perm("helpdesk.move_registration"),
+            "can_move": self.may_move(request),
             "typed": _typed_for(request, ticket),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def may_move(self, request: HttpRequest) -> bool:
+        return access.allows(
+            request.user, access.Subject.TICKETS, access.MOVE
+        ) and request.user.has_perm("helpdesk.move_registration")
 
     def get_urls(self):
         work = self.admin_site.admin_view(self.work_view)
@@ -308,7 +316,7 @@ class TicketAdmin(admin.ModelAdmin):
         return _("The ticket is open again, with a fresh clock.")
 
     def _move(self, request: HttpRequest, ticket: Ticket) -> str:
-        if not request.user.has_perm("helpdesk.move_registration"):
+        if not self.may_move(request):
             raise PermissionDenied
         form = MoveForm(request.POST)
         if not form.is_valid():

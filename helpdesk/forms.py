@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from districts.models import District
 from registrations import ids
 from registrations.models import Registration
-from registrations.validators import normalise_mobile
+from registrations.validators import validate_mobile
 
 from .models import Category, clean_ticket_reference
 
@@ -19,13 +19,7 @@ class MobileField(forms.CharField):
         )
 
     def clean(self, value: str) -> str:
-        mobile = normalise_mobile(super().clean(value))
-        if mobile is None:
-            raise forms.ValidationError(
-                _("Please type a 10-digit mobile number starting with 6, 7, 8 or 9."),
-                code="mobile",
-            )
-        return mobile
+        return validate_mobile(super().clean(value))
 
 
 class TicketForm(forms.Form):

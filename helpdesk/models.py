@@ -195,6 +195,7 @@ class TicketEvent(models.Model):
         REOPENED = "reopened", _("Opened again")
         ESCALATED = "escalated", _("Passed on to the state team")
         MOVED = "moved", _("Registration moved to the rightful mobile")
+        CHANGED = "changed", _("Registration corrected")
 
     PUBLIC = [Kind.RAISED, Kind.REPLY, Kind.RESOLVED, Kind.REOPENED, Kind.ESCALATED, Kind.MOVED]
 

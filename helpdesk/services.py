@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from districts.models import District
 from districts.roles import STATE_ADMIN
 from registrations.models import Account, Registration
+from registrations.validators import mask_aadhaar_numbers
 from teeka.outbox import queue_sms
 
 from .models import Ticket, TicketEvent
@@ -51,7 +52,7 @@ def _sms(ticket: Ticket, kind: str, dedupe: str | None = None, **context) -> Non
 
 def _record(ticket: Ticket, kind: str, by: User | None, text: str = "", at=None) -> TicketEvent:
     return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, by=by, text=text, at=at or timezone.now()
+        ticket=ticket, kind=kind, by=by, text=mask_aadhaar_numbers(text), at=at or timezone.now()
     )
 
 
@@ -73,7 +74,8 @@ def raise_ticket(
     ticket = Ticket(
         mobile=mobile,
         category=category,
-        description=description,
+        # A citizen often writes their Aadhaar number into "what happened".
+        description=mask_aadhaar_numbers(description),
         language=language,
         registration=registration,
         district=district,
@@ -104,7 +106,7 @@ def assign_to_self(*, ticket: Ticket, by: User) -> Ticket:
 
 def reply(*, ticket: Ticket, by: User, text: str) -> Ticket:
     """Answers the citizen by SMS; the first reply stops the first-answer clock."""
-    text = text.strip()
+    text = mask_aadhaar_numbers(text.strip())
     if not text:
         raise HelpdeskError(_("Write the reply first."))
     with transaction.atomic():
@@ -130,7 +132,7 @@ def resolve(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
         ticket.resolved_at = now
         ticket.save(update_fields=["status", "resolved_at"])
         _record(ticket, TicketEvent.Kind.RESOLVED, by, note.strip(), at=now)
-        _sms(ticket, "helpdesk_resolved", note=note.strip())
+        _sms(ticket, "helpdesk_resolved", note=mask_aadhaar_numbers(note.strip()))
     return ticket
 
 
@@ -225,7 +227,7 @@ def move_registration_to_mobile(
         raise HelpdeskError(_("Say why the registration is being moved."))
     try:
         with transaction.atomic():
-            return _move(registration, mobile, by, reason.strip())
+            return _move(registration, mobile, by, mask_aadhaar_numbers(reason.strip()))
     except IntegrityError:
         raise HelpdeskError(
             _("That mobile number already has this person (same name and year of birth).")
@@ -269,3 +271,16 @@ def move_ticket_registration(*, ticket: Ticket, mobile: str, by: User, reason: s
         }
         _record(ticket, TicketEvent.Kind.MOVED, by, text)
     return ticket
+
+
+def note_registration_change(
+    *, ticket: Ticket, registration: Registration, by: User, changed: list[str]
+) -> None:
+    """A correction made from this ticket: recorded on the ticket, and the
+    registration's history says which ticket it came from."""
+    fields = ", ".join(changed) or "-"
+    _record(ticket, TicketEvent.Kind.CHANGED, by, text=fields)
+    latest = registration.history.order_by("-history_id").first()
+    if latest is not None:
+        latest.history_change_reason = f"Help-desk ticket {ticket.display_reference}"
+        latest.save(update_fields=["history_change_reason"])

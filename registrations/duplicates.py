@@ -11,9 +11,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Registration
+from .models import NormalFormFlag, Registration
 
 LIVE = ~Q(status__in=[Registration.Status.WITHDRAWN, Registration.Status.DUPLICATE])
 
@@ -28,6 +29,8 @@ class DuplicateRefused(Exception):  # noqa: N818 (a refusal, like RegistrationRe
 class DuplicateGroup:
     why: str
     registrations: list[Registration]
+    # The stored-number flag behind the group, which an official can mark checked.
+    flag: NormalFormFlag | None = None
 
 
 def _rows(queryset: QuerySet, condition: Q) -> QuerySet:
@@ -73,6 +76,58 @@ def same_mobile_groups(queryset: QuerySet, *, limit: int = 50) -> list[Duplicate
         DuplicateGroup(_("Same mobile"), list(_rows(queryset, Q(account_id=key["account_id"]))))
         for key in keys
     ]
+
+
+def normal_form_groups(queryset: QuerySet, *, limit: int = 50) -> list[DuplicateGroup]:
+    """Rows stored before every spelling of a number was one number
+    (registrations.stored_numbers), each with the rows it may duplicate."""
+    flags = visible_flags(queryset).select_related("registration").order_by("pk")[:limit]
+    return [DuplicateGroup(_flag_reason(flag), _flag_rows(queryset, flag), flag) for flag in flags]
+
+
+def visible_flags(queryset: QuerySet) -> QuerySet:
+    """Unchecked flags about the rows of `queryset` (an official's districts)."""
+    about = Q(registration__in=queryset.filter(LIVE)) | Q(account__registrations__in=queryset)
+    return NormalFormFlag.objects.filter(about, checked_at=None).distinct()
+
+
+def _flag_rows(queryset: QuerySet, flag: NormalFormFlag) -> list[Registration]:
+    if flag.kind == NormalFormFlag.Kind.ID_SPELLING:
+        # Its ID cannot be hashed again: the same ID type, last 4 and year of
+        # birth are what is left to compare.
+        found = flag.registration
+        condition = Q(pk=found.pk) | Q(
+            id_type=found.id_type, id_last4=found.id_last4, birth_year=found.birth_year
+        )
+    else:
+        condition = Q(account_id__in=[flag.account_id, flag.other_account_id])
+    return list(_rows(queryset, condition))
+
+
+def _flag_reason(flag: NormalFormFlag) -> str:
+    if flag.kind == NormalFormFlag.Kind.ID_SPELLING:
+        return _(
+            "The ID number of %(ref)s was typed in Devanagari or other digits before these "
+            "were read as one: the same ID typed again in English digits would not have been "
+            "caught. Compare it with the others of the same ID type, last 4 and year of birth, "
+            "or ask to see the card."
+        ) % {"ref": flag.registration.display_reference}
+    if flag.kind == NormalFormFlag.Kind.MOBILE_CLASH:
+        return _(
+            "Two accounts have one mobile number, one of them typed in other digits. They "
+            "were not merged: move the people to the right account through the help desk."
+        )
+    return _(
+        "The account's mobile (%(mobile)s) is not a mobile number, so SMS cannot reach these "
+        "people: move them to their mobile through the help desk."
+    ) % {"mobile": flag.detail}
+
+
+def mark_checked(*, flag: NormalFormFlag, by: User) -> None:
+    """An official has looked at a stored-number flag; it leaves the list."""
+    NormalFormFlag.objects.filter(pk=flag.pk, checked_at=None).update(
+        checked_at=timezone.now(), checked_by=by
+    )
 
 
 def mark_duplicate(

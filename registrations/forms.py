@@ -1,5 +1,6 @@
 import copy
 import datetime
+import re
 
 from django import forms
 from django.conf import settings
@@ -12,7 +13,7 @@ from districts.models import Area, District, Locality
 
 from .models import Gender, IdType, PriorityGroup
 from .services import PersonDetails, derive_priority
-from .validators import normalise_mobile, validate_id_number, validate_pincode
+from .validators import normalise_code, validate_id_number, validate_mobile, validate_pincode
 
 
 class MobileForm(forms.Form):
@@ -26,28 +27,21 @@ class MobileForm(forms.Form):
     )
 
     def clean_mobile(self) -> str:
-        mobile = normalise_mobile(self.cleaned_data["mobile"])
-        if mobile is None:
-            raise ValidationError(
-                _("Please type a 10-digit mobile number starting with 6, 7, 8 or 9.")
-            )
-        return mobile
+        return validate_mobile(self.cleaned_data["mobile"])
 
 
 class CodeForm(forms.Form):
+    # Typed in any script's digits, with a space or dash in the middle: read
+    # as its 6 ASCII digits (no pattern attribute, which would refuse ०-९).
     code = forms.CharField(
         label=_("6-digit code from the SMS"),
-        max_length=6,
-        min_length=6,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
-        ),
-        error_messages={"min_length": _("The code has 6 digits.")},
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip()
-        if not code.isdigit():
+        code = normalise_code(self.cleaned_data["code"])
+        if not re.fullmatch(r"[0-9]{6}", code):
             raise ValidationError(_("The code has 6 digits."))
         return code
 
@@ -128,6 +122,27 @@ def _cascade_field(label, empty_label, invalid) -> PlaceField:
     )
 
 
+RETYPE_ID_MESSAGE = _(
+    "For your safety the ID number is not shown again on this page: please type it again."
+)
+
+
+class _UnshownBoundField(forms.BoundField):
+    def value(self):
+        # The page that sends a form back with a problem never carries the
+        # whole ID number (not in the page, the browser's history or a proxy).
+        if self.form.is_bound and self.form.errors:
+            return None
+        return super().value()
+
+
+class IdNumberField(forms.CharField):
+    """An ID number field that a refused form leaves empty."""
+
+    def get_bound_field(self, form, field_name) -> forms.BoundField:
+        return _UnshownBoundField(form, self, field_name)
+
+
 class PersonForm(forms.Form):
     """One person; district, block or town and village or ward form a cascade
     whose choices narrow as the earlier ones are picked."""
@@ -140,7 +155,7 @@ class PersonForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     id_type = SharedChoiceField(label=_("Photo ID"), choices=IdType.choices)
-    id_number = forms.CharField(
+    id_number = IdNumberField(
         label=_("ID number"),
         max_length=30,
         help_text=_("We keep only the last 4 characters; the full number is never shown again."),
@@ -179,6 +194,7 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._retype_noted = False
         # Choices are callables: built only when the form is drawn, so a valid
         # submission (validated against the querysets) never pays for them.
         self.fields["district"].choices = lambda: [("", _("Choose district")), *district_choices()]
@@ -196,6 +212,32 @@ class PersonForm(forms.Form):
     def _picked(self, name: str) -> str | None:
         value = self.data.get(name) if self.is_bound else self.initial.get(name)
         return str(value) if value and str(value).isdigit() else None
+
+    def full_clean(self) -> None:
+        self._cleaning = True
+        try:
+            super().full_clean()
+        finally:
+            self._cleaning = False
+        self._note_retype()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        if not getattr(self, "_cleaning", False):
+            self._note_retype()  # a refusal after is_valid() (the database said no)
+
+    def _note_retype(self) -> None:
+        """Any refusal empties the ID number (IdNumberField): say so once, by
+        it. Added after cleaning, so the number typed is still checked and a
+        problem with it is told now, not after it is typed again."""
+        if self._retype_noted or not self._errors or not self.data.get("id_number", "").strip():
+            return
+        self._retype_noted = True
+        if "id_number" not in self._errors:
+            self._errors["id_number"] = self.error_class(
+                renderer=self.renderer, field_id=self["id_number"].auto_id
+            )
+        self._errors["id_number"].append(ValidationError(RETYPE_ID_MESSAGE))
 
     def clean_birth_year(self) -> int:
         year = self.cleaned_data["birth_year"]

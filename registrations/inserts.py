@@ -11,7 +11,7 @@ stays with the database: the unique constraints (dedupe, seats), the check
 that an account's person has a seat (none free: the account is full) and the
 composite foreign keys (the village lies in the block or town, that in the
 district). The caller turns a violation into the person's message. The
-statement is prepared once per database connection (see _PREPARED).
+statement is prepared once per database connection (see _prepare).
 
 The SQL is built from the models' fields, so a field added to Registration is
 written (and kept in its history) without touching this file. It sends no
@@ -24,7 +24,9 @@ data-modifying CTEs) take the ORM path, which checks the places with a query.
 """
 
 import functools
+import hashlib
 import re
+import weakref
 
 from django.db import connection, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -85,8 +87,12 @@ RETURNING id, seat
 # time for each registration (pgbench, 4 clients: 2,900 a second planned each
 # time, 5,200 prepared). A prepared statement outlives a rolled-back
 # transaction and dies with the connection. It needs the connection to itself
-# (Django's persistent connections, or a pooler in session mode).
-_PREPARED = "teeka_insert_registration"
+# (Django's persistent connections, or a pooler in session mode). Its name
+# carries a digest of its text, so a server session that outlives a release
+# (behind a pooler) never runs the old text for the new code.
+_PREPARED = "teeka_insert_registration_"
+# Weak: a connection that is closed and dropped leaves with its statement.
+_prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
 @functools.cache
@@ -112,6 +118,11 @@ def _statement() -> tuple[str, list]:
     return sql, [f for f in fields if f.name != "seat"]
 
 
+@functools.cache
+def _statement_name() -> str:
+    return _PREPARED + hashlib.sha256(_statement()[0].encode()).hexdigest()[:16]
+
+
 def _history_user_id(registration: Registration) -> int | None:
     """Who made the change, as simple_history decides it: the instance's
     _history_user, else the signed-in user of the current request."""
@@ -133,7 +144,7 @@ def _insert_in_one_statement(
     params += [timezone.now(), reason, _history_user_id(registration)]
     with db.cursor() as cursor:
         _prepare(db, cursor, sql)
-        execute = f"EXECUTE {_PREPARED} ({', '.join(['%s'] * len(params))})"
+        execute = f"EXECUTE {_statement_name()} ({', '.join(['%s'] * len(params))})"
         if db.in_atomic_block:
             # Inside the caller's transaction, a savepoint keeps it usable when
             # the database refuses the row; on its own, one statement is atomic.
@@ -146,14 +157,22 @@ def _insert_in_one_statement(
 
 
 def _prepare(db: BaseDatabaseWrapper, cursor, sql: str) -> None:
-    """PREPAREs the statement on this connection unless it already was: the
-    wrapper remembers the connection object it prepared it on (a new
-    connection is a new object)."""
-    if getattr(db, "_teeka_prepared_on", None) is db.connection:
+    """PREPAREs the statement on this connection unless it already was. The
+    set remembers driver connections, not Django's wrapper: a pool (Django's
+    own, on psycopg 3) hands the wrapper one of several connections in turn,
+    each keeping what was prepared on it."""
+    if db.connection in _prepared_on:
         return
-    numbered = iter(range(1, sql.count("%s") + 1))
-    cursor.execute(f"PREPARE {_PREPARED} AS " + re.sub("%s", lambda _: f"${next(numbered)}", sql))
-    db._teeka_prepared_on = db.connection
+    # Behind PgBouncer in session mode a new connection may be given a server
+    # session that has it already (deploy/pgbouncer keeps prepared statements
+    # between clients): ask, once per connection, rather than fail.
+    name = _statement_name()
+    cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
+    if cursor.fetchone() is None:
+        numbered = iter(range(1, sql.count("%s") + 1))
+        sql = re.sub("%s", lambda _: f"${next(numbered)}", sql)
+        cursor.execute(f"PREPARE {name} AS {sql}")
+    _prepared_on.add(db.connection)
 
 
 # Other databases --------------------------------------------------------------

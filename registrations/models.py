@@ -269,6 +269,9 @@ class Registration(models.Model):
 
     def set_id_number(self, id_type: str, number: str) -> None:
         self.id_type = id_type
+        if isinstance(number, ids.KeyedId):  # masked when an import was read
+            self.id_hash, self.id_last4 = number.id_hash, number.last4
+            return
         self.id_hash = ids.hash_id_number(id_type, number)
         self.id_last4 = ids.id_last4(number)
 
@@ -293,3 +296,60 @@ class SignInCode(models.Model):
 
     def __str__(self) -> str:
         return mask_mobile(self.mobile)
+
+
+class NormalFormFlag(models.Model):
+    """Something stored before every number had one normal form, for an
+    official to check: found by `manage.py repair_stored_numbers` (and the
+    migration that runs it once). Shown in the possible duplicates."""
+
+    class Kind(models.TextChoices):
+        # The keyed hash was taken of a non-ASCII spelling; the number is not
+        # stored, so it cannot be hashed again, and the same ID typed in
+        # ASCII digits would register a second time.
+        ID_SPELLING = "id_spelling", _("ID number typed in other digits")
+        # The account's mobile, read in ASCII digits, is another account's:
+        # two accounts of one number are never merged silently.
+        MOBILE_CLASH = "mobile_clash", _("Mobile is another account's, typed in other digits")
+        NOT_A_MOBILE = "not_mobile", _("Mobile is not a mobile number")
+
+    kind = models.CharField(_("what"), max_length=12, choices=Kind.choices)
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    other_account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # What was stored, masked as shown elsewhere (the last 4 as they were).
+    detail = models.CharField(max_length=100, blank=True)
+    found_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("stored number to check")
+        verbose_name_plural = _("stored numbers to check")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "registration"],
+                condition=models.Q(registration__isnull=False),
+                name="normal_form_flag_registration",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "account"],
+                condition=models.Q(account__isnull=False),
+                name="normal_form_flag_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

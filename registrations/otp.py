@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from teeka.outbox import queue_text, render_sms, send_now
 
 from .models import Account, SignInCode
+from .validators import normalise_code, normalise_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +111,20 @@ def _take_send(row: SignInCode, now: datetime.datetime) -> None:
     row.sends_in_window += 1
 
 
+def _normal_mobile(mobile: str) -> str:
+    """The number the limits are kept on: every spelling of one mobile is one
+    row of counters (the forms pass it normalised already)."""
+    normal = normalise_mobile(mobile)
+    if normal is None:
+        raise OtpRefused(_("Please type a 10-digit mobile number starting with 6, 7, 8 or 9."))
+    return normal
+
+
 def send_code(*, mobile: str, ip: str) -> bool:
     """Sends a fresh code to `mobile` (E.164); the previous code stops working.
     False if the gateway did not take it just now: it is tried again while
     the code lasts, and the caller tells the person it may come late."""
+    mobile = _normal_mobile(mobile)
     _count_ip("send", ip, settings.TEEKA_OTP_IP_SENDS)
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
@@ -158,7 +169,7 @@ def _check(row: SignInCode, code: str, now: datetime.datetime) -> OtpRefused | N
         return OtpRefused(
             _("This code has expired: codes work for 5 minutes. Please ask for a new code.")
         )
-    if not hmac.compare_digest(row.code_hash, _hash(row.mobile, code.strip())):
+    if not hmac.compare_digest(row.code_hash, _hash(row.mobile, normalise_code(code))):
         return _wrong_code(row, now)
     return None
 
@@ -175,6 +186,7 @@ def _sign_in(row: SignInCode, now: datetime.datetime) -> Account:
 
 def verify_code(*, mobile: str, code: str, ip: str) -> Account:
     """The account of `mobile` (made on first sign-in) if `code` is its code."""
+    mobile = _normal_mobile(mobile)
     _count_ip("try", ip, settings.TEEKA_OTP_IP_TRIES)
     now = timezone.now()
     # The wrong-try counter must be saved even when the answer is a refusal,

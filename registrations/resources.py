@@ -7,19 +7,21 @@ same dedupe and eligibility rules apply. A row whose ID is already registered
 
 import datetime
 
+import tablib
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
+from districts.lookup import LocalityIndex, closest_localities
 from districts.models import Area, District, Locality
 from districts.scoping import visible_district_ids
 
 from . import ids
 from .models import Account, IdType, PriorityGroup, Registration, mask_mobile
 from .services import PersonDetails, RegistrationRefused, derive_priority, register_person
-from .validators import normalise_mobile, validate_id_number, validate_pincode
+from .validators import validate_id_number, validate_mobile, validate_pincode
 
 GENDER_WORDS = {
     "f": "F",
@@ -52,6 +54,60 @@ def _text(row: dict, column: str) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def id_type_of(typed: str) -> str | None:
+    words = {c: str(label).lower() for c, label in IdType.choices}
+    found = (c for c, label in words.items() if typed.upper() == c or typed.lower() == label)
+    return ID_TYPE_WORDS.get(typed.lower()) or next(found, None)
+
+
+# An ID cell once masked: MASKED + "<last 4>:<keyed hash>", or MASKED + "!"
+# + why the number was refused (the number itself is gone either way).
+MASKED = "#masked:"
+
+
+def mask_id_numbers(dataset: tablib.Dataset) -> tablib.Dataset:
+    """The same rows with each ID number replaced by what Teeka keeps of it
+    (or by why it was refused): what an import's preview stores."""
+    headers = list(dataset.headers or [])
+    if "id_number" not in headers:
+        return dataset
+    column = headers.index("id_number")
+    masked = tablib.Dataset(headers=headers)
+    for values in dataset:
+        row = dict(zip(headers, values, strict=False))
+        cells = list(values)
+        cells[column] = _masked_cell(_text(row, "id_type"), _text(row, "id_number"))
+        masked.append(cells)
+    return masked
+
+
+def _masked_cell(typed_type: str, typed_number: str) -> str:
+    id_type = id_type_of(typed_type)
+    if id_type is None:
+        return f"{MASKED}!"  # the unknown ID type is what the row is told
+    try:
+        keyed = ids.KeyedId.of(id_type, validate_id_number(id_type, typed_number))
+    except ValidationError as error:
+        return f"{MASKED}!{' '.join(error.messages)}"
+    return f"{MASKED}{keyed.last4}:{keyed.id_hash}"
+
+
+def _last4_shown(cell: str) -> str:
+    if cell.startswith(MASKED):
+        last4, _sep, id_hash = cell[len(MASKED) :].partition(":")
+        return last4 if id_hash else ""
+    return ids.id_last4(cell)
+
+
+def _unmask(cell: str, problems: "RowProblems") -> ids.KeyedId | None:
+    body = cell[len(MASKED) :]
+    last4, _sep, id_hash = body.partition(":")
+    if body.startswith("!") or not id_hash:
+        problems.add("id_number", body[1:] or _("The ID number is missing."))
+        return None
+    return ids.KeyedId(id_hash, last4)
 
 
 class RowProblems:
@@ -114,6 +170,7 @@ class RegistrationImportResource(resources.ModelResource):
         self.seen_ids: dict[tuple[str, str], int] = {}
         # (file line, reason) for rows skipped as duplicates, for the preview.
         self.skipped: list[tuple[int, str]] = []
+        self._place_indexes: dict[int, LocalityIndex] = {}
 
     # import_export hooks -----------------------------------------------------
 
@@ -213,15 +270,12 @@ class RegistrationImportResource(resources.ModelResource):
         return int(text)
 
     def _id(self, row: dict, problems: RowProblems) -> tuple[str | None, str | None]:
-        typed = _text(row, "id_type")
-        id_type = ID_TYPE_WORDS.get(typed.lower()) or next(
-            (
-                c
-                for c, label in IdType.choices
-                if typed.upper() == c or typed.lower() == str(label).lower()
-            ),
-            None,
-        )
+        number = _text(row, "id_number")
+        if number:
+            # The preview shows a refused row's cells as read: never the whole
+            # number (django-import-export keeps this very dict for it).
+            row["id_number"] = "••••" + _last4_shown(number)
+        id_type = id_type_of(_text(row, "id_type"))
         if id_type is None:
             problems.add(
                 "id_type",
@@ -229,8 +283,10 @@ class RegistrationImportResource(resources.ModelResource):
                 % {"types": ", ".join(IdType.values)},
             )
             return None, None
+        if number.startswith(MASKED):  # the admin's preview masked the file as it read it
+            return id_type, _unmask(number, problems)
         try:
-            return id_type, validate_id_number(id_type, _text(row, "id_number"))
+            return id_type, validate_id_number(id_type, number)
         except ValidationError as error:
             problems.add("id_number", " ".join(error.messages))
             return id_type, None
@@ -262,8 +318,12 @@ class RegistrationImportResource(resources.ModelResource):
         )
         if len(matches) > 1:
             # A block and a town of one name: the village or ward tells them apart.
-            village = _text(row, "village_or_ward").split(" (")[0]
-            matches = [a for a in matches if a.localities.filter(name__iexact=village).exists()]
+            village = _text(row, "village_or_ward")
+            found_in = [a for a in matches if self._places(a).find(village).locality]
+            if village and not found_in:
+                self._no_such_place(village, matches, problems)
+                return None
+            matches = found_in
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -279,32 +339,39 @@ class RegistrationImportResource(resources.ModelResource):
             )
         return None
 
+    def _places(self, area: Area) -> LocalityIndex:
+        # One index per block or town for the whole file: a list of
+        # thousands of rows names a few dozen places.
+        if area.pk not in self._place_indexes:
+            self._place_indexes[area.pk] = LocalityIndex(area)
+        return self._place_indexes[area.pk]
+
     def _locality(self, row: dict, area: Area, problems: RowProblems) -> Locality | None:
         typed = _text(row, "village_or_ward")
-        name = typed.split(" (")[0]
-        matches = [
-            loc
-            for loc in area.localities.filter(name__iexact=name)
-            if name == typed or str(loc).lower() == typed.lower()
-        ]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
+        places = self._places(area)
+        found = places.find(typed)
+        if found.locality:
+            return found.locality
+        if found.several:
             problems.add(
                 "village_or_ward",
                 _(
                     "Several villages are called “%(name)s”: add the gram panchayat "
                     "in brackets, like “%(example)s”."
                 )
-                % {"name": typed, "example": str(matches[0])},
+                % {"name": typed, "example": str(found.several[0])},
             )
-        else:
-            problems.add(
-                "village_or_ward",
-                _("There is no village or ward “%(name)s” in %(area)s.")
-                % {"name": typed, "area": area},
-            )
+            return None
+        self._no_such_place(typed, [area], problems)
         return None
+
+    def _no_such_place(self, typed: str, areas: list[Area], problems: RowProblems) -> None:
+        nearest = "”, “".join(str(loc) for loc in closest_localities(areas, typed))
+        problems.add(
+            "village_or_ward",
+            _("There is no village or ward “%(name)s” in %(area)s. Nearest: “%(closest)s”.")
+            % {"name": typed, "area": _(" or ").join(str(a) for a in areas), "closest": nearest},
+        )
 
     def _pincode(self, row: dict, problems: RowProblems) -> str:
         try:
@@ -332,10 +399,11 @@ class RegistrationImportResource(resources.ModelResource):
         typed = _text(row, "mobile")
         if not typed:
             return None
-        mobile = normalise_mobile(typed)
-        if mobile is None:
-            problems.add("mobile", _("A mobile number has 10 digits and starts with 6, 7, 8 or 9."))
-        return mobile
+        try:
+            return validate_mobile(typed)
+        except ValidationError as error:
+            problems.add("mobile", " ".join(error.messages))
+            return None
 
     def _no_mobile_reason(self, row: dict) -> str:
         return _text(row, "no_mobile_reason")[:200] or _(

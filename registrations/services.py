@@ -7,7 +7,6 @@ submissions of one person leave exactly one row.
 """
 
 import datetime
-import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from teeka.outbox import queue_sms
 
 from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
+from .validators import mask_aadhaar_numbers
 
 
 class RegistrationRefused(Exception):  # noqa: N818 - the name in the agreed contract
@@ -136,7 +136,10 @@ def _check_eligible(details: PersonDetails) -> None:
 def _new_registration(details: PersonDetails, account: Account | None) -> Registration:
     fields = {k: v for k, v in details.__dict__.items() if k not in ("id_type", "id_number")}
     registration = Registration(account=account, **fields)
-    registration.name = " ".join(registration.name.split())
+    # Free text never keeps a whole Aadhaar number (typed in the address, or
+    # even in the name box).
+    registration.name = mask_aadhaar_numbers(" ".join(registration.name.split()))
+    registration.address_line = mask_aadhaar_numbers(registration.address_line)
     registration.set_id_number(details.id_type, details.id_number)
     return registration
 
@@ -175,7 +178,8 @@ def register_person(
     first free seat of the account."""
     _check_eligible(details)
     registration = _new_registration(details, account)
-    registration.created_by, registration.no_mobile_reason = by, no_mobile_reason
+    registration.created_by = by
+    registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
@@ -293,33 +297,52 @@ def queue_place(*, registration: Registration) -> QueuePlace:
     )
 
 
-def _open_seats_by_day(registration: Registration) -> list[tuple[datetime.date, int]]:
-    from slots.models import Session
+def _open_seats_by_day(
+    registration: Registration, now: datetime.datetime
+) -> list[tuple[datetime.date, int]]:
+    """Free seats per day in the person's block or town that the allocator
+    could give them: far enough ahead for the notice rule (to the minute, as
+    the allocator counts it), their age, dose and vaccine, and their wishes."""
+    from slots.allocation import notice_cutoff
+    from slots.models import Session, SkippedSession
 
-    age = registration.age_on(timezone.localdate())
-    first_day = timezone.localdate() + datetime.timedelta(
-        days=math.ceil(settings.TEEKA_NOTICE_HOURS / 24)
-    )
+    cutoff = notice_cutoff(now)
+    age = registration.age_on(timezone.localdate(now))
     sessions = Session.objects.filter(
+        Q(date__gt=cutoff.date()) | Q(date=cutoff.date(), start_time__gte=cutoff.time()),
         centre__area_id=registration.area_id,
+        centre__active=True,
         published=True,
         status=Session.Status.ACTIVE,
-        date__gte=first_day,
         dose=registration.next_dose(),
         min_age__lte=age,
     ).filter(Q(max_age__isnull=True) | Q(max_age__gte=age))
     if registration.doses_received == 1:
-        sessions = sessions.filter(vaccine=registration.last_vaccine)
-    rows = sessions.values("date").annotate(free=Sum("capacity") - Sum("booked"))
+        interval = settings.TEEKA_DOSE_INTERVAL_DAYS.get(registration.last_vaccine, 0)
+        sessions = sessions.filter(
+            vaccine=registration.last_vaccine,
+            date__gte=registration.last_dose_date + datetime.timedelta(days=interval),
+        )
+    if registration.not_before:
+        sessions = sessions.filter(date__gte=registration.not_before)
+    skipped = SkippedSession.objects.filter(registration=registration).values("session_id")
+    rows = (
+        sessions.exclude(pk__in=skipped)
+        .values("date")
+        .annotate(free=Sum("capacity") - Sum("booked"))
+    )
     return sorted((row["date"], row["free"]) for row in rows)
 
 
-def estimate_slot(*, registration: Registration, place_in_area: int) -> Estimate:
+def estimate_slot(
+    *, registration: Registration, place_in_area: int, now: datetime.datetime | None = None
+) -> Estimate:
     """From the seats published in the person's block or town: the first day
     on which the free seats reach their place in the queue."""
+    now = now or timezone.now()
     total = 0
-    for day, free in _open_seats_by_day(registration):
+    for day, free in _open_seats_by_day(registration, now):
         total += free
         if total >= place_in_area:
-            return Estimate(days=(day - timezone.localdate()).days, seats_published=total)
+            return Estimate(days=(day - timezone.localdate(now)).days, seats_published=total)
     return Estimate(days=None, seats_published=total)

@@ -203,6 +203,12 @@ def _step_form(request: HttpRequest) -> PersonForm:
 @citizen_required
 @require_http_methods(["GET", "POST"])
 def add_person(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" or "step" in request.POST:
+        # Say so before anything is typed; a submission is still refused by
+        # the database (the seats), so the rush's POST costs no query here.
+        if request.account.first_free_seat(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT) is None:
+            context = {"full": services.AccountFull().message}
+            return render(request, "registrations/add_person.html", context)
     if request.method == "POST" and "step" in request.POST:
         form = _step_form(request)
     else:
@@ -262,7 +268,7 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
     if appointment is None:
         messages.error(request, _("There is no appointment to cancel."))
         return redirect("registrations:person", reference=reference)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         choice = form.cleaned_data["choice"]
         if choice == CancelChoice.WITHDRAW:
@@ -307,7 +313,7 @@ def resume(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     registration = _registration_for_citizen(request, reference)
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.withdraw_registration(

@@ -272,3 +272,34 @@ class SkippedSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} {self.session_id}"
+
+
+class Reminder(models.Model):
+    """The SMS sent the day before a slot, asking the person to confirm or give
+    the seat up, and their one reply (slots.reminders)."""
+
+    class Reply(models.TextChoices):
+        NONE = "", _("no reply yet")
+        CONFIRMED = "yes", _("will come")
+        DECLINED = "no", _("gave the seat up")
+
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="reminder",
+        verbose_name=_("appointment"),
+    )
+    # The number the reminder went to, as E.164: a reply is found by its sender.
+    mobile = models.CharField(_("mobile"), max_length=16)
+    sent_at = models.DateTimeField(_("reminded at"), default=timezone.now)
+    reply = models.CharField(_("reply"), max_length=3, choices=Reply.choices, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [models.Index(fields=["mobile", "sent_at"], name="reminder_mobile_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.reply or '-'}"

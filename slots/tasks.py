@@ -14,7 +14,7 @@ from django.utils import timezone
 from districts.models import District
 from teeka.tasks import request_senders
 
-from . import services
+from . import reminders, services
 from .allocation import allocate_district
 from .models import AllocationRequest
 
@@ -57,6 +57,11 @@ def catch_up_allocations() -> int:
 @shared_task
 def mark_no_shows() -> int:
     return services.mark_no_shows()
+
+
+@shared_task
+def send_reminders() -> int:
+    return reminders.send_reminders()
 
 
 def request_allocation(district_id: int) -> None:

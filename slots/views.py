@@ -1,10 +1,13 @@
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from registrations.models import PriorityGroup
+from teeka.sms import inbound_is_genuine
 
+from . import reminders
 from .models import Vaccine
 
 
@@ -28,3 +31,15 @@ def how_slots_are_allotted(request: HttpRequest) -> HttpResponse:
             "quiet_until": settings.SMS_QUIET_END_HOUR,
         },
     )
+
+
+@csrf_exempt  # the gateway signs instead: X-Teeka-Signature over the body
+@require_POST
+def inbound_sms(request: HttpRequest) -> HttpResponse:
+    """A reply to a reminder, posted by the SMS gateway (fields from, text)."""
+    if not inbound_is_genuine(request.body, request.headers.get("X-Teeka-Signature", "")):
+        return HttpResponseForbidden("bad signature")
+    outcome = reminders.handle_reply(
+        mobile=request.POST.get("from", ""), text=request.POST.get("text", "")
+    )
+    return JsonResponse({"outcome": outcome.value})

@@ -29,7 +29,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from kombu.exceptions import ChannelError
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -59,7 +58,11 @@ def queue_metrics() -> Iterator[Metric]:
             conn.ensure_connection(max_retries=1)
             channel = conn.default_channel
             for queue in _queue_names():
-                lengths.add_metric([queue], _length(channel, queue))
+                # Not passive: Redis keeps no empty list, so a passive declare
+                # of an empty queue answers NOT_FOUND; on Redis an active one
+                # creates nothing and returns the length.
+                declared = channel.queue_declare(queue=queue)
+                lengths.add_metric([queue], declared.message_count)
         up.add_metric([], 1)
     except Exception as error:  # any broker failure is the answer "down"
         logger.warning("metrics: broker did not answer: %s", error)
@@ -68,15 +71,6 @@ def queue_metrics() -> Iterator[Metric]:
         return
     yield up
     yield lengths
-
-
-def _length(channel, queue: str) -> int:
-    """Tasks waiting in `queue`; 0 for one no worker has declared yet (the
-    broker does not know it: nothing was ever sent there)."""
-    try:
-        return channel.queue_declare(queue=queue, passive=True).message_count
-    except ChannelError:
-        return 0
 
 
 def _queue_names() -> list[str]:

@@ -8,6 +8,7 @@ provide SECRET_KEY and ID_HASH_KEY.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -115,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "districts.middleware.StaffIdleTimeoutMiddleware",
+    # Every staff page asks the role matrix (districts.access) before its view runs.
+    "districts.middleware.RoleMatrixMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -321,6 +324,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.tasks.refresh_summaries",
         "schedule": timedelta(minutes=env_int("DASHBOARD_REFRESH_MINUTES", 5)),
     },
+    # The day-before reminders, as the quiet hours end: a seat given up by
+    # 09:00 is still TEEKA_NOTICE_HOURS (24) ahead of a 09:00 session, so the
+    # next person in the queue gets it instead of a dose going to waste.
+    "send-reminders": {
+        "task": "slots.tasks.send_reminders",
+        "schedule": crontab(hour=env_int("REMINDER_HOUR", 7), minute=0),
+    },
 }
 
 # Email reaches staff only (help-desk escalations). The default prints it.
@@ -337,6 +347,10 @@ SMS_QUIET_START_HOUR = env_int("SMS_QUIET_START_HOUR", 21)
 SMS_QUIET_END_HOUR = env_int("SMS_QUIET_END_HOUR", 7)
 # Senders an allocation run calls in for its notices, beside beat's own.
 SMS_SENDERS = env_int("SMS_SENDERS", 4)
+# Replies to reminders reach POST /sms/inbound/ signed by the gateway with this
+# key (HMAC-SHA256 of the body, hex, in X-Teeka-Signature). Unset in
+# production: every inbound message is refused.
+SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET") or ("dev-only-inbound" if DEBUG else None)
 
 # The mission's own knobs.
 TEEKA_STATE_NAME = _("Chhattisgarh")
@@ -414,8 +428,12 @@ if REDIS_URL and REDIS_SENTINELS:
         SENTINELS=REDIS_SENTINELS,
         CONNECTION_POOL_KWARGS={"connection_class": SentinelBreakerConnection},
     )
-    _redis_db = REDIS_URL.rstrip("/").rpartition("/")[2]
-    CELERY_BROKER_URL = ";".join(f"sentinel://{h}:{p}/{_redis_db}" for h, p in REDIS_SENTINELS)
+    # The master's password and database ride on each Sentinel's URL (kombu
+    # takes them from there; the Sentinels themselves have no password).
+    _master = urlsplit(REDIS_URL)
+    _auth = f"{_master.username or ''}:{_master.password}@" if _master.password else ""
+    _db = _master.path.strip("/") or "0"
+    CELERY_BROKER_URL = ";".join(f"sentinel://{_auth}{h}:{p}/{_db}" for h, p in REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
         "master_name": REDIS_SENTINEL_MASTER,
@@ -438,3 +456,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Officials' files (issue 14). Exports: every cell that would start a formula
+# stays text (teeka.spreadsheets; the library's own escape as well). Imports:
+# an uploaded paper list is read in memory, its ID column masked at once, and
+# the masked copy waits for confirmation in the cache for a short while under
+# a key only the server knows (registrations.admin.imports).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "teeka.spreadsheets.PreviewStorage"
+TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# Uploads stay in memory: Django would write a bigger one to a temporary file
+# (with whole ID numbers in it). A file over this size is not received at all.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)

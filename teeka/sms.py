@@ -6,6 +6,8 @@ over chunks with send_many(): a gateway with a bulk call overrides it, and
 one that takes parallel calls sets `concurrency`.
 """
 
+import hashlib
+import hmac
 import json
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -84,3 +86,15 @@ def read_file_outbox() -> list[dict]:
         return []
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def sign_inbound(body: bytes) -> str:
+    """The signature the gateway sends with an inbound message."""
+    key = (settings.SMS_INBOUND_SECRET or "").encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def inbound_is_genuine(body: bytes, signature: str) -> bool:
+    if not settings.SMS_INBOUND_SECRET:
+        return False
+    return hmac.compare_digest(sign_inbound(body), signature.strip().lower())

@@ -37,6 +37,7 @@ def _redis_ok() -> bool | None:
     if not settings.REDIS_URL:
         return None
     import redis
+    from redis.connection import parse_url
     from redis.sentinel import Sentinel
 
     try:
@@ -45,8 +46,10 @@ def _redis_ok() -> bool | None:
             "socket_connect_timeout": settings.REDIS_TIMEOUT,
         }
         if settings.REDIS_SENTINELS:  # the master the Sentinels name now
+            url = parse_url(settings.REDIS_URL)
+            master = {k: url[k] for k in ("username", "password", "db") if k in url}
             sentinel = Sentinel(settings.REDIS_SENTINELS, **timeouts)
-            client = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **timeouts)
+            client = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **timeouts, **master)
         else:
             client = redis.Redis.from_url(settings.REDIS_URL, **timeouts)
         return bool(client.ping())

@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -6,7 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from districts.scoped_admin import ScopedAdmin, scope
 from teeka.admin import BigTableAdmin
 
+from ..ids import ascii_digits
 from ..models import Account, Registration, mobile_ends_with
+from ..validators import normalise_mobile
 
 
 @admin.register(Account)
@@ -26,7 +30,8 @@ class AccountAdmin(ScopedAdmin, BigTableAdmin):
         return super().get_queryset(request).annotate(people_count=Count("registrations"))
 
     def get_search_results(self, request, queryset, search_term):
-        digits = "".join(c for c in search_term if c.isdigit())
+        mobile = normalise_mobile(search_term)
+        digits = mobile[3:] if mobile else re.sub(r"\D", "", ascii_digits(search_term))
         if len(digits) >= 4:
             found = queryset.filter(**mobile_ends_with(digits))
             return self.scope_queryset(found, request), False

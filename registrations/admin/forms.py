@@ -1,5 +1,4 @@
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from districts.forms import PlaceModelForm
@@ -8,7 +7,7 @@ from districts.scoped_admin import scope
 
 from ..forms import PersonForm
 from ..models import Registration
-from ..validators import normalise_mobile
+from ..validators import mask_aadhaar_numbers, validate_mobile
 
 
 class AssistedRegistrationForm(PersonForm):
@@ -37,14 +36,7 @@ class AssistedRegistrationForm(PersonForm):
 
     def clean_mobile(self) -> str | None:
         typed = self.cleaned_data["mobile"].strip()
-        if not typed:
-            return None
-        mobile = normalise_mobile(typed)
-        if mobile is None:
-            raise ValidationError(
-                _("Please type a 10-digit mobile number starting with 6, 7, 8 or 9.")
-            )
-        return mobile
+        return validate_mobile(typed) if typed else None
 
     def clean(self) -> dict:
         data = super().clean()
@@ -99,3 +91,6 @@ class RegistrationChangeForm(PlaceModelForm):
             "address_line",
             "pincode",
         )
+
+    def clean_address_line(self) -> str:
+        return mask_aadhaar_numbers(self.cleaned_data["address_line"])

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,16 +14,19 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
+from districts import access
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 from teeka.admin import CappedCountPaginator
+from teeka.spreadsheets import SafeCSV, SafeXLSX
 
-from .. import duplicates, ids
+from .. import duplicates, ids, validators
 from ..models import Registration, mobile_ends_with
 from ..resources import RegistrationExportResource, RegistrationImportResource
 from ..services import RegistrationRefused, register_person
+from ..signals import changed_by_official
 from .filters import AgeBandFilter, LocalityFilter
 from .forms import (
     AllotForm,
@@ -32,12 +35,13 @@ from .forms import (
     ReasonForm,
     RegistrationChangeForm,
 )
+from .imports import PrivateImportMixin
 
 ACTION_TEMPLATE = "admin/teeka/action_form.html"
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
+class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = RegistrationChangeForm
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -66,7 +70,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     )
     search_fields = ("reference",)
     search_help_text = gettext_lazy(
-        "Reference (like ABC-DEF-GHJ) or the last 4 or more digits of the mobile."
+        "Reference (like ABC-DEF-GHJ), the whole ID number, or the last 4 or more digits "
+        "of the mobile."
     )
     ordering = ("-registered_at",)
     autocomplete_fields = ("area", "locality")
@@ -120,7 +125,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     )
     actions = ("allot_to_session", "cancel_appointments", "resume_paused")
     resource_classes = (RegistrationImportResource,)
-    formats = (XLSX, CSV)
+    # Text cells and neutralised formulas on export (teeka.spreadsheets).
+    formats = (SafeXLSX, SafeCSV)
     change_list_template = "admin/registrations/registration/change_list.html"
 
     # Columns -----------------------------------------------------------------
@@ -174,33 +180,66 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     # Search, permissions, import and export ----------------------------------
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        """A reference, or the last digits of a mobile: both hit an index or a
-        small district's rows, never a scan for a name across the state."""
-        term = search_term.strip()
+        """A reference, a whole ID number, or the last digits of a mobile, in
+        any script's digits: each hits an index or a small district's rows,
+        never a scan for a name across the state."""
+        term = ids.ascii_digits(search_term).strip()
         if not term:
             return queryset, False
         reference = ids.clean_reference(term)
-        digits = re.sub(r"\D", "", term)
         if reference:
             queryset = queryset.filter(reference=reference)
-        elif len(digits) >= 4 and len(digits) == len(re.sub(r"[\s+\-]", "", term)):
-            queryset = queryset.filter(**mobile_ends_with(digits, "account__"))
+        elif (by_id := self._by_id_number(queryset, term)) is not None:
+            queryset = by_id
         else:
-            queryset = queryset.none()
+            queryset = self._by_mobile(queryset, term)
         return self.scope_queryset(queryset, request), False
+
+    def _by_id_number(self, queryset: QuerySet, term: str) -> QuerySet | None:
+        """The registrations of the ID number `term` (by its keyed hash, as
+        registering computes it), or None when it is no ID number or, being
+        all digits, could be a mobile's and no ID matches."""
+        kinds = validators.id_types_of(term)
+        if not kinds:
+            return None
+        condition = Q()
+        for id_type, number in kinds:
+            condition |= Q(id_type=id_type, id_hash=ids.hash_id_number(id_type, number))
+        found = queryset.filter(condition)
+        has_letters = any(c.isalpha() for c in term)
+        return found if has_letters or found.exists() else None
+
+    def _by_mobile(self, queryset: QuerySet, term: str) -> QuerySet:
+        mobile = validators.normalise_mobile(term)
+        digits = mobile[3:] if mobile else re.sub(r"\D", "", term)
+        if mobile or (len(digits) >= 4 and len(digits) == len(re.sub(r"[\s+\-]", "", term))):
+            return queryset.filter(**mobile_ends_with(digits, "account__"))
+        return queryset.none()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # People are added through assisted registration (register_person), never a raw form.
         return False
 
+    def may_register(self, request: HttpRequest) -> bool:
+        """Assisted registration: what the add permission would be."""
+        return super().has_add_permission(request)
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     def has_import_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("registrations.import_registration")
+        return (
+            self.has_view_permission(request)
+            and access.allows_all(request.user, access.PEOPLE_IMPORT)
+            and request.user.has_perm("registrations.import_registration")
+        )
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("registrations.export_registration")
+        return (
+            self.has_view_permission(request)
+            and access.allows_all(request.user, access.PEOPLE_EXPORT)
+            and request.user.has_perm("registrations.export_registration")
+        )
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs) -> dict:
         return {"user": request.user}
@@ -229,9 +268,56 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
                 messages.warning(request, reason)
         return response
 
+    def save_model(self, request: HttpRequest, obj: Registration, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            changed_by_official.send(
+                sender=Registration,
+                registration=obj,
+                user=request.user,
+                changed=[str(form.fields[name].label) for name in form.changed_data],
+                request=request,
+            )
+
+    def process_result(self, result, request: HttpRequest) -> HttpResponse:
+        """After the official confirms: what was written, counted in the
+        database, or that nothing was and which rows changed since the preview
+        (a mobile's account filled up, the same ID registered meanwhile)."""
+        refused = _refused_rows(result)
+        if refused:
+            for reason in refused:
+                messages.error(request, reason)
+            messages.error(
+                request,
+                _(
+                    "Nothing was written: the rows above changed since the preview. "
+                    "Correct them in the file and import it again."
+                ),
+            )
+            return redirect("admin:registrations_registration_import")
+        self.generate_log_entries(result, request)
+        written = Registration.objects.filter(pk__in=_new_ids(result)).count()
+        skipped = len(_skipped_reasons(result))
+        message = ngettext(
+            "%(n)d person registered from the list",
+            "%(n)d people registered from the list",
+            written,
+        ) % {"n": written}
+        if skipped:
+            also = ngettext(
+                "%(n)d row skipped as already registered",
+                "%(n)d rows skipped as already registered",
+                skipped,
+            ) % {"n": skipped}
+            message = f"{message}; {also}"
+        messages.success(request, f"{message}.")
+        return redirect("admin:registrations_registration_changelist")
+
     def get_actions(self, request: HttpRequest) -> dict:
+        from slots.models import Appointment
+
         actions = super().get_actions(request)
-        if not request.user.has_perm("slots.add_appointment"):
+        if not self.admin_site.get_model_admin(Appointment).may_allot(request):
             actions.pop("allot_to_session", None)
             actions.pop("cancel_appointments", None)
         return actions
@@ -257,13 +343,13 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "can_register": request.user.has_perm("registrations.add_registration"),
+            "can_register": self.may_register(request),
         }
         return super().changelist_view(request, extra_context)
 
     def register_view(self, request: HttpRequest) -> HttpResponse:
         """Assisted registration: someone at the desk or on the phone."""
-        if not request.user.has_perm("registrations.add_registration"):
+        if not self.may_register(request):
             raise PermissionDenied
         form = AssistedRegistrationForm(
             request.POST or None, user=request.user, initial=self._initial_place(request)
@@ -312,6 +398,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             return None
 
     def slip_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         registration = self.visible_or_404(request, object_id)
         context = {
             "registration": registration,
@@ -321,6 +409,8 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/registrations/registration/slip.html", context)
 
     def duplicates_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         visible = self.get_queryset(request)
         if request.method == "POST":
             if not self.has_change_permission(request):
@@ -328,9 +418,10 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
             self._mark_duplicate(request, visible)
             return HttpResponseRedirect(request.get_full_path())
         kind = request.GET.get("kind", "person")
-        finder = (
-            duplicates.same_mobile_groups if kind == "mobile" else duplicates.same_person_groups
-        )
+        finder = {
+            "mobile": duplicates.same_mobile_groups,
+            "spelling": duplicates.normal_form_groups,
+        }.get(kind, duplicates.same_person_groups)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -344,6 +435,9 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
         )
 
     def _mark_duplicate(self, request: HttpRequest, visible: QuerySet) -> None:
+        if "checked_flag" in request.POST:
+            self._mark_checked(request, visible)
+            return
         form = MarkDuplicateForm(request.POST, registrations=visible)
         if not form.is_valid():
             messages.error(request, _("Choose which one to keep and give a reason."))
@@ -367,6 +461,15 @@ class RegistrationAdmin(ScopedAdmin, ImportExportMixin, SimpleHistoryAdmin):
                 "keep": data["original"].display_reference,
             },
         )
+
+    def _mark_checked(self, request: HttpRequest, visible: QuerySet) -> None:
+        pk = request.POST["checked_flag"]
+        flag = duplicates.visible_flags(visible).filter(pk=pk).first() if pk.isdigit() else None
+        if flag is None:
+            messages.error(request, _("That entry is no longer on the list."))
+            return
+        duplicates.mark_checked(flag=flag, by=request.user)
+        messages.success(request, _("Marked as checked; it leaves the list."))
 
     # Actions -------------------------------------------------------------------
 
@@ -494,10 +597,33 @@ def _action_page(request: HttpRequest, queryset: QuerySet, form, action: str, ti
     return TemplateResponse(request, ACTION_TEMPLATE, context)
 
 
+def _refused_rows(result) -> list[str]:
+    """Why the confirmed import refused each row, by its spreadsheet row: the
+    header is row 1, so data row n is row n + 1, as in every other message."""
+    refused = [
+        (row.number + 1, " ".join(str(m) for m in row.error.messages))
+        for row in result.invalid_rows
+    ]
+    refused += [
+        (number + 1, "; ".join(str(e.error) for e in errors))
+        for number, errors in result.row_errors()
+    ]
+    messages = [
+        _("Row %(row)d: %(reason)s") % {"row": n, "reason": why} for n, why in sorted(refused)
+    ]
+    return messages + [str(error.error) for error in result.base_errors]
+
+
+def _new_ids(result) -> list[int]:
+    return [
+        row.object_id
+        for row in result.rows
+        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.object_id
+    ]
+
+
 def _skipped_reasons(result) -> list[str]:
     """Why each skipped row of a preview is skipped (its line is in the text)."""
-    from import_export.results import RowResult
-
     return [
         row.instance._duplicate_reason
         for row in result.rows

@@ -72,6 +72,10 @@ class AppointmentAdmin(ScopedAdmin, SimpleHistoryAdmin):
         # Seats are booked only through the engine's allot() (the registrations list).
         return False
 
+    def may_allot(self, request: HttpRequest) -> bool:
+        """Allotting by hand (allot()): what the add permission would be."""
+        return super().has_add_permission(request)
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 

@@ -1,5 +1,3 @@
-import io
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -17,6 +15,8 @@ from simple_history.utils import bulk_create_with_history
 
 from districts.models import District
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
+from registrations.models import Registration
+from teeka import spreadsheets
 from teeka.replicas import replica_reads
 
 from ..forms import CancelSessionForm, CapacityForm, RunAllocationForm, WeekPlanForm
@@ -193,8 +193,25 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return TemplateResponse(request, f"admin/slots/session/{template}", context)
 
     def _require(self, request: HttpRequest, perm: str) -> None:
-        if not request.user.has_perm(f"slots.{perm}_session"):
+        allowed = {"add": self.has_add_permission, "change": self.has_change_permission}[perm]
+        if not allowed(request):
             raise PermissionDenied
+
+    def may_see_people(self, request: HttpRequest, *, export: bool = False) -> bool:
+        """Day lists name people: the registrations admin decides, as for its own pages."""
+        people = self.admin_site.get_model_admin(Registration)
+        if export:
+            return people.has_export_permission(request)
+        return people.has_view_permission(request)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_see_people": self.may_see_people(request),
+            "can_export_people": self.may_see_people(request, export=True),
+            "can_change": self.has_change_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def plan_view(self, request: HttpRequest) -> HttpResponse:
         """The week-plan form: many centres, many days, published in one go."""
@@ -328,6 +345,8 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return self._page(request, "allocate.html", _("Run allocation now"), form=form)
 
     def day_list_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not (self.has_view_permission(request) and self.may_see_people(request)):
+            raise PermissionDenied
         session = self.visible_or_404(request, object_id)
         return TemplateResponse(
             request,
@@ -336,13 +355,22 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
                 "session": session,
                 "appointments": day_list(session),
                 "printed_at": timezone.localtime(),
+                "with_codes": self._with_codes(request),
             },
         )
 
+    def _with_codes(self, request: HttpRequest) -> bool:
+        """The check-in codes are the person's proof at the centre, so a day
+        list leaves them out; an official who organises the session may ask
+        for them (?codes=1) for a centre that checks people in on paper."""
+        return request.GET.get("codes") == "1" and self.has_change_permission(request)
+
     def day_list_xlsx(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not (self.has_view_permission(request) and self.may_see_people(request, export=True)):
+            raise PermissionDenied
         session = self.visible_or_404(request, object_id)
         response = HttpResponse(
-            _day_list_workbook(session),
+            _day_list_workbook(session, with_codes=self._with_codes(request)),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         name = f"day-list-{session.centre_id}-{session.date:%Y-%m-%d}-d{session.dose}.xlsx"
@@ -350,48 +378,24 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         return response
 
 
-def _day_list_workbook(session: Session) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"{session.date:%d-%m-%Y}"
-    sheet.append(
-        [
-            str(session.centre),
-            f"{session.date:%d-%m-%Y}",
-            session.get_vaccine_display(),
-            str(session.get_dose_display()),
-        ]
-    )
-    sheet.append(
-        [
-            _("No."),
-            _("Reference"),
-            _("Name"),
-            _("Photo ID"),
-            _("Year of birth"),
-            _("Code"),
-            _("Vaccinated"),
-        ]
-    )
+def _day_list_workbook(session: Session, *, with_codes: bool = False) -> bytes:
+    heading = [
+        str(session.centre),
+        f"{session.date:%d-%m-%Y}",
+        session.get_vaccine_display(),
+        str(session.get_dose_display()),
+    ]
+    columns = [_("No."), _("Reference"), _("Name"), _("Photo ID"), _("Year of birth")]
+    columns += [_("Code")] if with_codes else []
+    rows = []
     for number, appointment in enumerate(day_list(session), 1):
         person = appointment.registration
-        tick = "✓" if appointment.status == Appointment.Status.ATTENDED else ""
-        sheet.append(
-            [
-                number,
-                person.display_reference,
-                person.name,
-                person.masked_id(),
-                person.birth_year,
-                appointment.code,
-                tick,
-            ]
-        )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        row = [number, person.display_reference, person.name, person.masked_id()]
+        row += [person.birth_year, *([appointment.code] if with_codes else [])]
+        rows.append([*row, "✓" if appointment.status == Appointment.Status.ATTENDED else ""])
+    return spreadsheets.xlsx_bytes(
+        f"{session.date:%d-%m-%Y}", [heading, [*columns, _("Vaccinated")], *rows], bold_rows=2
+    )
 
 
 def _create_new_sessions(planned: list[Session]) -> int:

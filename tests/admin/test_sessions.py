@@ -227,7 +227,7 @@ def test_cancelling_a_session_re_allots_its_people(client, raipur_official, raip
     assert Registration.objects.get(pk=person.pk).status == Registration.Status.ALLOTTED
 
 
-def test_the_day_list_shows_booked_people_masked_and_as_xlsx(
+def test_the_day_list_shows_booked_people_masked_and_as_xlsx_without_their_codes(
     client, raipur_official, raipur_village
 ):
     import io
@@ -236,18 +236,22 @@ def test_the_day_list_shows_booked_people_masked_and_as_xlsx(
 
     rows = rows_in(raipur_village)
     client.force_login(raipur_official)
-    html = client.get(
-        reverse("admin:slots_session_day_list", args=[rows.session.pk])
-    ).content.decode()
-    person = rows.registration
-    assert (
-        person.display_reference in html and person.name in html and rows.appointment.code in html
-    )
+    url = reverse("admin:slots_session_day_list", args=[rows.session.pk])
+    html = client.get(url).content.decode()
+    person, code_cell = rows.registration, f"<td>{rows.appointment.code}</td>"
+    assert person.display_reference in html and person.name in html
+    assert code_cell not in html
     assert f"••••{person.id_last4}" in html
-    response = client.get(reverse("admin:slots_session_day_list_xlsx", args=[rows.session.pk]))
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    values = [c.value for row in sheet.iter_rows() for c in row]
-    assert person.display_reference in values and rows.appointment.code in values
+    assert code_cell in client.get(url, {"codes": "1"}).content.decode()
+
+    def xlsx_values(**params) -> list:
+        xlsx = reverse("admin:slots_session_day_list_xlsx", args=[rows.session.pk])
+        sheet = openpyxl.load_workbook(io.BytesIO(client.get(xlsx, params).content)).active
+        return [c.value for row in sheet.iter_rows() for c in row]
+
+    assert person.display_reference in xlsx_values()
+    assert rows.appointment.code not in xlsx_values()
+    assert rows.appointment.code in xlsx_values(codes="1")
 
 
 def test_run_allocation_now_allots_the_waiting(client, raipur_official, raipur_village):

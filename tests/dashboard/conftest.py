@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 
 from dashboard import summaries
-from districts.roles import HEALTH_DEPARTMENT
+from districts.roles import DISTRICT_OFFICIAL, HEALTH_DEPARTMENT
 from tests import factories
 
 from . import scenario as story
@@ -34,3 +34,10 @@ def health_officer(db) -> User:
     group, _ = Group.objects.get_or_create(name=HEALTH_DEPARTMENT)
     user.groups.add(group)
     return user
+
+
+@pytest.fixture
+def raipur_official(raipur_official) -> User:
+    # The matrix gives the counts to roles, not to a bare district profile.
+    raipur_official.groups.add(Group.objects.get_or_create(name=DISTRICT_OFFICIAL)[0])
+    return raipur_official

@@ -93,3 +93,11 @@ def test_the_dashboard_reads_in_hindi(client, admin_user, scenario):
     page = client.get("/dashboard/").content.decode()
     assert 'lang="hi"' in page
     assert "रायपुर" in page
+
+
+def test_before_the_first_summary_refresh_the_dashboard_shows_no_days(client, admin_user):
+    # A fresh deployment: registrations may exist, the summaries not yet.
+    client.force_login(admin_user)
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    assert response.context["tables"]["days"].rows == []

@@ -120,3 +120,12 @@ def test_waiting_people_per_district_and_the_last_allocation_run(
     label = (("district", raipur.name_en.title()),)
     assert samples[("teeka_allocation_last_run_seconds", label)] == 42
     assert 120 <= samples[("teeka_allocation_last_run_age_seconds", label)] < 180
+
+
+def test_an_empty_queue_is_a_length_of_zero_not_a_broker_down(client, operator_token):
+    broker = redis.Redis.from_url(django_settings.REDIS_URL)
+    if broker.llen("celery"):
+        pytest.skip("tasks of another test wait in the queue")
+    samples = _samples(client.get("/metrics", **operator_token))
+    assert samples[("teeka_broker_up", ())] == 1
+    assert samples[("teeka_celery_queue_length", (("queue", "celery"),))] == 0

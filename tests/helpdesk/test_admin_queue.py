@@ -141,5 +141,6 @@ def test_the_ticket_page_links_to_its_registration(raipur_desk, raipur_village):
     registration = factories.make_registration(locality=raipur_village)
     ticket = make_ticket(registration=registration)
     page = raipur_desk.get(f"{QUEUE}{ticket.pk}/change/").content.decode()
-    assert f'href="/admin/registrations/registration/{registration.pk}/change/"' in page
+    link = f'href="/admin/registrations/registration/{registration.pk}/change/?ticket='
+    assert link + ticket.display_reference in page
     assert "Send reply" in page

@@ -125,7 +125,7 @@ def test_a_refused_move_keeps_what_the_operator_typed(client, misused, raipur_he
     url = f"/admin/helpdesk/ticket/{ticket.pk}/work/move/"
     page = client.post(url, {"mobile": "12345", "reason": REASON}, follow=True)
     text = page.content.decode()
-    assert "Type a 10-digit mobile number." in text
+    assert "Please type a 10-digit mobile number" in text
     assert 'value="12345"' in text
     assert f'value="{REASON}"' in text
     misused.refresh_from_db()

@@ -114,6 +114,20 @@ def test_a_new_database_connection_prepares_the_statement_again(geography, raipu
     assert set(Registration.objects.values_list("pk", flat=True)) == {first.pk, second.pk}
 
 
+def test_a_connection_given_a_server_session_that_has_the_statement_uses_it(
+    account, raipur_village
+):
+    # Behind PgBouncer in session mode a new client connection can be given a
+    # server session where an earlier client prepared the statement.
+    register_person(account=account, details=details(raipur_village))
+    inserts._prepared_on.clear()  # this connection is new to us, not to the server
+    second = register_person(account=account, details=details(raipur_village))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1
+    assert second.seat == 2
+
+
 def test_the_history_names_the_official_who_registered(client, raipur_official, raipur_village):
     if not Group.objects.filter(name=roles.DISTRICT_OFFICIAL).exists():
         from django.apps import apps

@@ -82,13 +82,16 @@ def test_registering_a_person_shows_the_queue_place(client, raipur_village):
     assert person.account.mobile == "+919812345678"
 
 
-def test_a_bad_id_is_shown_next_to_its_field_and_nothing_typed_is_lost(client, raipur_village):
+def test_a_bad_id_is_shown_next_to_its_field_and_only_the_id_is_typed_again(client, raipur_village):
     _sign_in(client)
     data = _payload(raipur_village, id_number="1234 5678 9012")
     response = client.post(reverse("registrations:add_person"), data)
     page = response.content.decode()
     assert response.status_code == 200
     assert "12 digits and does not start with 0 or 1" in page
+    # The refused page never carries the whole number back.
+    assert "1234 5678 9012" not in page and "123456789012" not in page
+    assert "please type it again" in page
     assert 'value="Sunita Sahu"' in page
     assert 'value="House 12, Gandhi Chowk"' in page
     assert f'<option value="{raipur_village.pk}" selected>' in page
@@ -106,6 +109,7 @@ def test_the_same_id_from_another_mobile_says_already_registered(client, raipur_
     ).content.decode()
     assert f"{first.reference[:3]}-***-**{first.reference[-1]}" in page
     assert "helpline" in page
+    assert number not in page
     assert Registration.objects.count() == 1
 
 

@@ -40,3 +40,16 @@ def test_the_rules_page_fits_a_phone(live_server, phone):
     assert phone.locator("h1").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "how-slots-are-allotted-phone")
+
+
+def test_the_rules_page_explains_the_three_choices_in_english(client):
+    page = client.get("/how-slots-are-allotted/").content.decode()
+    for words in ("Another date", "Pause", "Withdraw", "never held against you"):
+        assert words in page
+
+
+def test_the_rules_page_explains_the_three_choices_in_hindi(client):
+    client.cookies["django_language"] = "hi"
+    page = client.get("/how-slots-are-allotted/").content.decode()
+    for words in ("दूसरी तारीख़", "रोक दें", "पंजीकरण वापस लें", "फिर शुरू करें", "कोई नुकसान नहीं"):
+        assert words in page

