@@ -168,6 +168,7 @@ PAGES: dict[str, tuple[Need, Need]] = {
     ),
     "admin:registrations_registration_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_process_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_template": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_export": (PEOPLE_EXPORT, PEOPLE_EXPORT),
     "admin:slots_session_plan": (((Subject.SESSIONS, ADD),), ((Subject.SESSIONS, ADD),)),
     "admin:slots_session_allocate": (

@@ -143,7 +143,7 @@ class TicketAdmin(MatrixAdmin, admin.ModelAdmin):
             gettext_lazy("From the citizen"),
             {
                 "fields": [
-                    "mobile",
+                    "masked_mobile",
                     "language",
                     "category",
                     "district",

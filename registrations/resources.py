@@ -67,10 +67,19 @@ def id_type_of(typed: str) -> str | None:
 MASKED = "#masked:"
 
 
+def standard_header(header: object) -> str:
+    """The column a header names: "id_number / फ़ोटो पहचान संख्या" (the
+    template's) and " ID Number " both read as "id_number"."""
+    english = str(header or "").split(" / ")[0]
+    return "_".join(english.strip().lower().split())
+
+
 def mask_id_numbers(dataset: tablib.Dataset) -> tablib.Dataset:
-    """The same rows with each ID number replaced by what Teeka keeps of it
-    (or by why it was refused): what an import's preview stores."""
-    headers = list(dataset.headers or [])
+    """The same rows, headers in their standard form, with each ID number
+    replaced by what Teeka keeps of it (or by why it was refused): what an
+    import's preview stores."""
+    dataset.headers = [standard_header(h) for h in dataset.headers or []]
+    headers = list(dataset.headers)
     if "id_number" not in headers:
         return dataset
     column = headers.index("id_number")
@@ -181,7 +190,8 @@ class RegistrationImportResource(resources.ModelResource):
         return Registration(), True
 
     def import_instance(self, instance: Registration, row: dict, **kwargs) -> None:
-        # The header is line 1 of the file, so data row n is on line n + 1.
+        # The header is row 1 of the spreadsheet, so data row n is row n + 1:
+        # every message numbers rows so (the preview's table too).
         line = kwargs.get("row_number", 0) + 1
         instance._import_line = line
         problems = RowProblems()
@@ -419,7 +429,8 @@ class RegistrationImportResource(resources.ModelResource):
             day = next((d for f in DATE_FORMATS if (d := _parse_date(str(value).strip(), f))), None)
         if day is None or day > timezone.localdate():
             problems.add(
-                "registered_on", _("The registration date must be a past date, like 2021-05-01.")
+                "registered_on",
+                _("The registration date must be a past date, day/month/year, like 01/05/2021."),
             )
             return None
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
@@ -427,14 +438,14 @@ class RegistrationImportResource(resources.ModelResource):
     def _duplicate_reason(self, instance: Registration, line: int) -> str | None:
         key = (instance.id_type, instance.id_hash)
         if key in self.seen_ids:
-            return _("Line %(line)d: the same ID is on line %(first)d of this file; skipped.") % {
+            return _("Row %(line)d: the same ID is on row %(first)d of this file; skipped.") % {
                 "line": line,
                 "first": self.seen_ids[key],
             }
         existing = Registration.objects.filter(id_type=key[0], id_hash=key[1]).first()
         if existing is not None:
             return _(
-                "Line %(line)d: this ID is already registered as %(ref)s (%(status)s); skipped."
+                "Row %(line)d: this ID is already registered as %(ref)s (%(status)s); skipped."
             ) % {
                 "line": line,
                 "ref": existing.display_reference,

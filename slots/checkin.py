@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from registrations.ids import clean_reference
 
 from .models import Appointment, Session
-from .services import AllotmentError, record_vaccination, turn_away
+from .services import AllotmentError, count_wrong_code, record_vaccination, turn_away
 
 check_in_required = permission_required("slots.check_in", login_url="checkin:login")
 
@@ -40,10 +40,21 @@ class FindForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
+    """The code from the person's SMS or slip; after
+    Appointment.CHECKIN_MAX_WRONG_CODES wrong ones, no code is taken any more
+    and the vaccinator checks the photo ID and says why instead."""
+
     code = forms.CharField(
         label=gettext_lazy("4-digit code from the person's SMS or slip"),
         max_length=4,
+        required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    id_seen = forms.BooleanField(required=False)
+    without_code_reason = forms.CharField(
+        label=gettext_lazy("Why check in without the code (kept on record)"),
+        max_length=200,
+        required=False,
     )
     outcome = forms.ChoiceField(
         label=gettext_lazy("Outcome"),
@@ -61,15 +72,32 @@ class CheckInForm(forms.Form):
     def __init__(self, *args, appointment: Appointment, **kwargs):
         super().__init__(*args, **kwargs)
         self.appointment = appointment
+        self.wrong_code = False
+        if appointment.code_locked():
+            del self.fields["code"]
+            self.fields["id_seen"].label = _(
+                "I have seen the person's photo ID, and it is %(id)s"
+            ) % {"id": appointment.registration.masked_id()}
+        else:
+            del self.fields["id_seen"]
+            del self.fields["without_code_reason"]
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()
+        if not code:
+            raise forms.ValidationError(_("Type the 4-digit code from the person's SMS or slip."))
         if not constant_time_compare(code, self.appointment.code):
+            self.wrong_code = True
             raise forms.ValidationError(_("The code does not match. Ask the person to check it."))
         return code
 
     def clean(self) -> dict:
         data = super().clean()
+        if "id_seen" in self.fields:
+            if not data.get("id_seen"):
+                self.add_error("id_seen", _("Check the person's photo ID first."))
+            if not data.get("without_code_reason", "").strip():
+                self.add_error("without_code_reason", _("Say why, for the record."))
         if data.get("outcome") == "vaccinated" and not data.get("batch_number", "").strip():
             self.add_error("batch_number", _("Write the batch number from the vial."))
         if data.get("outcome") == "turned_away" and not data.get("reason", "").strip():
@@ -105,27 +133,20 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _find(request: HttpRequest, reference: str) -> Appointment | None:
     today = timezone.localdate()
-    booked = Appointment.objects.filter(
-        registration__reference=reference,
-        status=Appointment.Status.BOOKED,
-        session__date__gte=today - datetime.timedelta(days=1),
-    ).select_related("session__centre")
     appointment = (
-        booked.filter(session__centre__staff=request.user).order_by("session__date").first()
+        Appointment.objects.filter(
+            registration__reference=reference,
+            status=Appointment.Status.BOOKED,
+            session__date__gte=today - datetime.timedelta(days=1),
+            session__centre__staff=request.user,
+        )
+        .order_by("session__date")
+        .first()
     )
     if appointment is None:
-        elsewhere = booked.first()
-        if elsewhere is not None:
-            messages.error(
-                request,
-                _("This appointment is at %(centre)s on %(date)s, not at your centre.")
-                % {
-                    "centre": elsewhere.session.centre,
-                    "date": elsewhere.session.date.strftime("%d-%m-%Y"),
-                },
-            )
-        else:
-            messages.error(request, _("No open appointment for this reference."))
+        # The same words whether the reference is booked at another centre or
+        # nowhere: a vaccinator learns nothing of other centres' people.
+        messages.error(request, _("Not at your centre today."))
     return appointment
 
 
@@ -153,13 +174,12 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     if appointment is None:
         raise Http404
     form = CheckInForm(request.POST or None, appointment=appointment)
-    if (
-        request.method == "POST"
-        and appointment.status == Appointment.Status.BOOKED
-        and form.is_valid()
-    ):
-        if _record(request, appointment, form.cleaned_data):
-            return redirect("checkin:home")
+    if request.method == "POST" and appointment.status == Appointment.Status.BOOKED:
+        if form.is_valid():
+            if _record(request, appointment, form.cleaned_data):
+                return redirect("checkin:home")
+        elif form.wrong_code:
+            form = _after_wrong_code(request, appointment, form)
     return render(
         request,
         "slots/checkin/appointment.html",
@@ -167,11 +187,30 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     )
 
 
+def _after_wrong_code(
+    request: HttpRequest, appointment: Appointment, form: CheckInForm
+) -> CheckInForm:
+    """Counts the wrong code; at the limit, the form that asks for the photo ID instead."""
+    if count_wrong_code(appointment=appointment) < Appointment.CHECKIN_MAX_WRONG_CODES:
+        return form
+    messages.error(
+        request,
+        _(
+            "Too many wrong codes: the code is locked for this appointment. "
+            "Check the person's photo ID instead."
+        ),
+    )
+    return CheckInForm(appointment=appointment, initial={"outcome": form.data.get("outcome")})
+
+
 def _record(request: HttpRequest, appointment: Appointment, data: dict) -> bool:
     try:
         if data["outcome"] == "vaccinated":
             record_vaccination(
-                appointment=appointment, by=request.user, batch_number=data["batch_number"].strip()
+                appointment=appointment,
+                by=request.user,
+                batch_number=data["batch_number"].strip(),
+                without_code_reason=data.get("without_code_reason", "").strip(),
             )
             messages.success(
                 request,

@@ -130,6 +130,8 @@ def new_verification_code() -> str:
 
 
 class Appointment(models.Model):
+    CHECKIN_MAX_WRONG_CODES = 5
+
     class Status(models.TextChoices):
         BOOKED = "booked", _("Booked")
         ATTENDED = "attended", _("Vaccinated")
@@ -174,8 +176,19 @@ class Appointment(models.Model):
     batch_number = models.CharField(_("batch number"), max_length=40, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # The 4-digit code guards the check-in; after CHECKIN_MAX_WRONG_CODES wrong
+    # ones it is no longer accepted, and the vaccinator checks the photo ID.
+    # Database defaults too: the allocator inserts appointments in raw SQL.
+    wrong_codes = models.PositiveSmallIntegerField(_("wrong codes typed"), default=0, db_default=0)
+    checked_in_without_code = models.CharField(
+        _("checked in without the code, because"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "wrong_codes"])
 
     class Meta:
         verbose_name = _("appointment")
@@ -199,6 +212,9 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration.reference} D{self.dose} {self.session.date:%d-%m-%Y}"
+
+    def code_locked(self) -> bool:
+        return self.wrong_codes >= self.CHECKIN_MAX_WRONG_CODES
 
 
 class AllocationRun(models.Model):

@@ -341,10 +341,23 @@ def _tell_cancelled(appointment_id: int, reason: str) -> None:
     )
 
 
+def count_wrong_code(*, appointment: Appointment) -> int:
+    """One more wrong check-in code typed for this appointment; returns how
+    many so far. An UPDATE of the one row, so two phones guessing at once
+    both count."""
+    Appointment.objects.filter(pk=appointment.pk).update(wrong_codes=F("wrong_codes") + 1)
+    appointment.refresh_from_db(fields=["wrong_codes"])
+    return appointment.wrong_codes
+
+
 @retried
-def record_vaccination(*, appointment: Appointment, by: User, batch_number: str) -> None:
+def record_vaccination(
+    *, appointment: Appointment, by: User, batch_number: str, without_code_reason: str = ""
+) -> None:
     """Dose given. After dose 1 the person waits again, for dose 2, which the
-    allocator gives once the vaccine's interval has passed."""
+    allocator gives once the vaccine's interval has passed. Once the code is
+    locked, the vaccinator checks the photo ID instead and says why
+    (`without_code_reason`), which the appointment and its history keep."""
     with transaction.atomic():
         # The registration, then the appointment: the one order (the seat
         # stays taken, so the session is not touched).
@@ -359,7 +372,10 @@ def record_vaccination(*, appointment: Appointment, by: User, batch_number: str)
         appointment.status = Appointment.Status.ATTENDED
         appointment.attended_at = timezone.now()
         appointment.batch_number = batch_number
-        _save(appointment, by=by, reason="", fields=["status", "attended_at", "batch_number"])
+        appointment.checked_in_without_code = without_code_reason[:200]
+        fields = ["status", "attended_at", "batch_number", "checked_in_without_code"]
+        reason = f"without the code: {without_code_reason}" if without_code_reason else ""
+        _save(appointment, by=by, reason=reason, fields=fields)
         registration.doses_received = appointment.dose
         registration.last_dose_date = timezone.localdate()
         registration.last_vaccine = appointment.session.vaccine

@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their own long caching.
+    "teeka.middleware.PrivateByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -245,6 +247,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The caller's address as every other per-address limit sees it, behind
+# TEEKA_PROXY_COUNT proxies: REMOTE_ADDR there is nginx, and one bad actor
+# could lock every official out.
+AXES_CLIENT_IP_CALLABLE = "teeka.clients.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # Staff sessions end after this long without a request.
 STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 30 * 60)

@@ -44,8 +44,12 @@ def text_cells(sheet, rows: Iterable[Sequence[object]]) -> None:
                 cell.data_type = "s"
 
 
-def xlsx_bytes(title: str, rows: Iterable[Sequence[object]], *, bold_rows: int = 1) -> bytes:
-    """A one-sheet workbook; the first `bold_rows` rows are headers."""
+def xlsx_bytes(
+    title: str, rows: Iterable[Sequence[object]], *, bold_rows: int = 1, print_header: str = ""
+) -> bytes:
+    """A one-sheet workbook, ready to read and to print: the first `bold_rows`
+    rows are headers (kept in view and printed on every page), columns as
+    wide as their text, A4 pages one sheet wide, `print_header` at the top."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -57,9 +61,27 @@ def xlsx_bytes(title: str, rows: Iterable[Sequence[object]], *, bold_rows: int =
     for row in sheet.iter_rows(max_row=bold_rows):
         for cell in row:
             cell.font = Font(bold=True)
+    _fit_columns(sheet)
+    sheet.freeze_panes = sheet.cell(row=bold_rows + 1, column=1)
+    sheet.print_title_rows = f"1:{bold_rows}"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if print_header:
+        # "&" starts a code in a page header; "&&" is the character itself.
+        sheet.oddHeader.center.text = print_header.replace("&", "&&")
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _fit_columns(sheet, *, widest: int = 60) -> None:
+    """Each column as wide as its longest value (in characters, capped)."""
+    from openpyxl.utils import get_column_letter
+
+    for number, column in enumerate(sheet.iter_cols(values_only=True), 1):
+        longest = max((len(str(v)) for v in column if v is not None), default=0)
+        sheet.column_dimensions[get_column_letter(number)].width = min(longest + 2, widest)
 
 
 def csv_text(dataset: tablib.Dataset, *, neutralise: bool = True) -> str:

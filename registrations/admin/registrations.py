@@ -18,11 +18,12 @@ from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
 from districts import access
+from districts.models import District
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
 from teeka.admin import CappedCountPaginator
 from teeka.spreadsheets import SafeCSV, SafeXLSX
 
-from .. import duplicates, ids, validators
+from .. import duplicates, ids, import_template, validators
 from ..models import Registration, mobile_ends_with
 from ..resources import RegistrationExportResource, RegistrationImportResource
 from ..services import RegistrationRefused, register_person
@@ -125,6 +126,7 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
     )
     actions = ("allot_to_session", "cancel_appointments", "resume_paused")
     resource_classes = (RegistrationImportResource,)
+    import_template_name = "admin/registrations/registration/import.html"
     # Text cells and neutralised formulas on export (teeka.spreadsheets).
     formats = (SafeXLSX, SafeCSV)
     change_list_template = "admin/registrations/registration/change_list.html"
@@ -338,6 +340,11 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
                 view(self.slip_view),
                 name="registrations_registration_slip",
             ),
+            path(
+                "import-template/",
+                view(self.import_template_view),
+                name="registrations_registration_import_template",
+            ),
         ] + super().get_urls()
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
@@ -346,6 +353,26 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
             "can_register": self.may_register(request),
         }
         return super().changelist_view(request, extra_context)
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        """The paper-list template for one of the official's districts
+        (?district=LGD code; else their first)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        districts = scope(District.objects.all(), request.user, path="pk")
+        typed = request.GET.get("district", "")
+        district = (districts.filter(pk=typed).first() if typed.isdigit() else None) or (
+            districts.first()
+        )
+        if district is None:
+            raise PermissionDenied
+        response = HttpResponse(
+            import_template.workbook(district),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"teeka-paper-list-{district.name_en.lower().replace(' ', '-')}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def register_view(self, request: HttpRequest) -> HttpResponse:
         """Assisted registration: someone at the desk or on the phone."""
@@ -374,8 +401,6 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
         return TemplateResponse(request, "admin/registrations/registration/register.html", context)
 
     def _initial_place(self, request: HttpRequest) -> dict:
-        from districts.models import District
-
         districts = list(scope(District.objects.all(), request.user, "pk")[:2])
         return {"district": districts[0].pk} if len(districts) == 1 else {}
 

@@ -394,7 +394,9 @@ def _day_list_workbook(session: Session, *, with_codes: bool = False) -> bytes:
         row += [person.birth_year, *([appointment.code] if with_codes else [])]
         rows.append([*row, "✓" if appointment.status == Appointment.Status.ATTENDED else ""])
     return spreadsheets.xlsx_bytes(
-        f"{session.date:%d-%m-%Y}", [heading, [*columns, _("Vaccinated")], *rows], bold_rows=2
+        f"{session.date:%d-%m-%Y}",
+        [[*columns, _("Vaccinated")], *rows],
+        print_header=" · ".join(heading),
     )
 
 

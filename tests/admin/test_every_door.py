@@ -133,6 +133,10 @@ def _walker(role: str, raipur, rows) -> User:
     return user
 
 
+def _words(cache_control: str) -> set[str]:
+    return {word.strip() for word in cache_control.split(",")}
+
+
 def _refused(response) -> bool:
     if response.status_code == 403:
         return True
@@ -169,12 +173,15 @@ def test_each_role_gets_through_exactly_the_doors_the_matrix_opens(
     rows, objects = world
     user = _walker(role, raipur, rows)
     held = access.MATRIX.get(role, {})
-    wrong = []
+    wrong, uncached = [], []
     doors = _doors(objects, rows)
     for door in doors:
         client.force_login(user)
         response = client.generic(method, door.url, secure=False)
         assert response.status_code < 500, (door, response.status_code)
+        cache_control = response.get("Cache-Control", "")
+        if response.status_code == 200 and not {"private", "no-store"} <= _words(cache_control):
+            uncached.append((door.url, cache_control))
         if door.view_name in access.PUBLIC_PAGES:
             continue
         need = access.page_need(door.view_name, method)
@@ -188,6 +195,8 @@ def test_each_role_gets_through_exactly_the_doors_the_matrix_opens(
         if opened == _refused(response):
             wrong.append((door.view_name, door.url, response.status_code, opened))
     assert wrong == [], "\n".join(map(str, wrong))
+    # Whatever a page shows (a person, a count), no shared cache keeps it.
+    assert uncached == []
     assert len(doors) > 80  # the walk really went through the admin
 
 

@@ -102,7 +102,7 @@ def test_duplicates_of_existing_people_and_within_the_file_are_skipped(
     preview = _upload(client, text)
     content = preview.content.decode()
     assert existing.display_reference in content
-    assert "Line 4: the same ID is on line 3" in content
+    assert "Row 4: the same ID is on row 3" in content
     _confirm(client, preview)
     assert Registration.objects.filter(name="New One").count() == 1
     assert not Registration.objects.filter(name__in=["Already Here", "New One Again"]).exists()

@@ -2,8 +2,14 @@
 rows changed since the preview and why (by their spreadsheet row), and counts
 what it wrote by reading the database back. Counted here with plain SQL."""
 
+import io
+import re
+
+import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.urls import reverse
 
 from tests import factories
 
@@ -65,3 +71,33 @@ def test_a_good_import_counts_what_the_database_holds(client, raipur_official, r
     assert _registrations() == before + 3
     said = _messages(response)
     assert "3 people registered from the list; 1 row skipped as already registered." in said, said
+
+
+def _xlsx_upload(client, rows: list[list]):
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    upload = SimpleUploadedFile("paper-list.xlsx", buffer.getvalue())
+    return client.post(
+        reverse("admin:registrations_registration_import"),
+        {"import_file": upload, "format": "0", "resource": "0"},
+    )
+
+
+def test_the_preview_numbers_rows_as_the_spreadsheet_does_and_shows_blank_cells_blank(
+    client, raipur_official, raipur_village
+):
+    area = raipur_village.area
+    place = [area.district.name_en, area.name_en, raipur_village.name]
+    header = HEADER.strip().split(",")
+    good = ["Asha Bai", "F", 1970, "AADHAAR", aadhaar(21), None, 5, *place, "01/05/2021"]
+    bad_date = ["Ramesh", "M", 1971, "AADHAAR", aadhaar(22), None, 5, *place, "31/13/2021"]
+    client.force_login(raipur_official)
+    page = _xlsx_upload(client, [header, good, bad_date]).content.decode()
+    # The bad row is the third row of the spreadsheet (the header is row 1).
+    assert re.search(r"<td>\s*3\s*</td>\s*<td class=\"errors\">", page), page
+    assert "day/month/year, like 01/05/2021" in page
+    table = page.split('class="import-preview"')[1]
+    assert "<td>None</td>" not in table

@@ -91,8 +91,8 @@ def test_the_import_dedupes_across_spellings_and_refuses_a_landline(
     )
     client.force_login(raipur_official)
     content = _upload(client, text).content.decode()
-    assert "Line 2: this ID is already registered" in content
-    assert "Line 4: the same ID is on line 3" in content
+    assert "Row 2: this ID is already registered" in content
+    assert "Row 4: the same ID is on row 3" in content
     landline = _row(
         raipur_village,
         name="Landline",
@@ -339,3 +339,15 @@ def test_an_official_of_another_district_sees_no_flags_of_raipur(client, bastar_
     flag = NormalFormFlag.objects.get(kind="id_spelling")
     client.post(url, {"checked_flag": flag.pk})
     assert NormalFormFlag.objects.get(pk=flag.pk).checked_at is None
+
+
+def test_the_account_search_reads_the_last_digits_in_any_script(
+    client, raipur_official, raipur_village
+):
+    account = factories.make_account("+919876512345")
+    factories.make_registration(locality=raipur_village, account=account)
+    client.force_login(raipur_official)
+    url = reverse("admin:registrations_account_changelist")
+    for term in ["२३४५", "९८७६५ १२३४५", "098765-12345"]:
+        found = client.get(url, {"q": term}).context["cl"].result_list
+        assert [a.pk for a in found] == [account.pk], term

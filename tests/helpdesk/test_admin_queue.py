@@ -144,3 +144,9 @@ def test_the_ticket_page_links_to_its_registration(raipur_desk, raipur_village):
     link = f'href="/admin/registrations/registration/{registration.pk}/change/?ticket='
     assert link + ticket.display_reference in page
     assert "Send reply" in page
+
+
+def test_the_ticket_page_shows_the_mobile_masked(raipur_desk, raipur_ticket):
+    page = raipur_desk.get(f"{QUEUE}{raipur_ticket.pk}/change/").content.decode()
+    assert "9812345678" not in page
+    assert "******5678" in page

@@ -16,6 +16,8 @@ from teeka.models import OutboundSms
 from tests import factories
 from tests.registrations.helpers import details
 
+from .conftest import make_ticket
+
 pytestmark = pytest.mark.django_db
 
 DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
@@ -97,3 +99,12 @@ def test_a_registrations_address_keeps_no_whole_aadhaar_number(raipur_village):
     stored = _sql("SELECT address_line FROM registrations_registration WHERE id = %s", [person.pk])
     assert stored == f"House 4, Aadhaar XXXX XXXX {NUMBER[-4:]}"
     assert Registration.objects.get().address_line == stored
+
+
+def test_the_help_desk_finds_a_ticket_by_a_mobile_typed_in_devanagari(
+    client, raipur, raipur_helpdesk
+):
+    ticket = make_ticket(district=raipur)
+    client.force_login(raipur_helpdesk)
+    page = client.get("/admin/helpdesk/ticket/", {"q": "९८१२३ ४५६७८", "queue": "all"})
+    assert [t.pk for t in page.context["cl"].result_list] == [ticket.pk]

@@ -193,12 +193,14 @@ SEPARATORS = st.sampled_from(["", "", "", " ", "  ", "-", ".", "\u00a0", "\u2013
 
 def typed_as_people_do(number: str):
     """`number` with each digit in ASCII, Devanagari or full-width, letters in
-    either case, and spaces, dots or dashes between characters."""
+    either case or full-width, and spaces, dots or dashes between characters."""
 
     def char(c: str):
         if c.isdigit():
             return st.sampled_from([c, chr(DEVANAGARI + int(c)), chr(FULL_WIDTH + int(c))])
-        return st.sampled_from([c, c.lower()])
+        if c.isalpha():
+            return st.sampled_from([c, c.lower(), chr(0xFF21 + ord(c) - ord("A"))])
+        return st.just(c)
 
     parts = [st.tuples(char(c), SEPARATORS).map("".join) for c in number]
     return st.tuples(SEPARATORS, *parts).map("".join)
@@ -219,6 +221,24 @@ def epic_typed(draw):
     serial = f"{draw(st.integers(0, 10**6 - 1)):06d}"
     number = letters + serial + luhn.calc_check_digit(serial)
     return number, draw(typed_as_people_do(number))
+
+
+@st.composite
+def pan_typed(draw):
+    letters = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=1)
+    head = "".join(draw(letters) for _ in range(3))
+    serial = f"{draw(st.integers(1, 9999)):04d}"
+    number = f"{head}P{draw(letters)}{serial}{draw(letters)}"
+    assert pan.is_valid(number)
+    return number, draw(typed_as_people_do(number))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pan_typed())
+def test_any_spelling_of_a_pan_is_one_number_with_one_hash(case):
+    number, typed = case
+    assert validate_id_number("PAN", typed) == number
+    assert ids.hash_id_number("PAN", typed) == ids.hash_id_number("PAN", number)
 
 
 @settings(max_examples=300, deadline=None)

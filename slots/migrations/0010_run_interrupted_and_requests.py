@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('districts', '0003_sync_roles_after_every_app'),
-        ('slots', '0008_reminders'),
+        ('slots', '0009_checkin_code_lock'),
     ]
 
     operations = [
