@@ -5,9 +5,10 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Sum
-from django.utils import timezone
+from django.db.models import Count, Q, Sum
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -192,9 +193,58 @@ def gender_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
     return _group_table(user, filters, "gender", Gender, "gender", _("Gender"))
 
 
+def _doses_by_session(user: AbstractBaseUser, filters: Filters):
+    """Sessions that are over and opened vials, with the doses given at each."""
+    sessions = scope(Session.objects.all(), user).filter(
+        vials_opened__gt=0, date__lt=timezone.localdate()
+    )
+    if filters.district_id:
+        sessions = sessions.filter(district_id=filters.district_id)
+    if filters.date_from:
+        sessions = sessions.filter(date__gte=filters.date_from)
+    if filters.date_to:
+        sessions = sessions.filter(date__lte=filters.date_to)
+    given = Count("appointments", filter=Q(appointments__status="attended"))
+    return sessions.select_related("centre", "district").annotate(given=given)
+
+
+def wastage_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
+    """Doses opened and not given, by centre (in a district) or by district,
+    and by day, next to the target."""
+    table = Table(
+        slug="wastage",
+        caption=_("Doses wasted (target: under %(target)s%%)")
+        % {"target": settings.TEEKA_WASTAGE_TARGET_PERCENT},
+        headers=[
+            _("Centre and day") if filters.district_id else _("District and day"),
+            _("Doses opened"),
+            _("Doses given"),
+            _("Doses wasted"),
+            _("Share wasted"),
+        ],
+        percent_columns=frozenset({4}),
+    )
+    rows: dict[tuple, list[int]] = {}
+    for session in _doses_by_session(user, filters):
+        place = session.centre if filters.district_id else session.district
+        opened = session.doses_opened()
+        counts = rows.setdefault((session.date, str(place)), [0, 0])
+        counts[0] += opened
+        counts[1] += min(session.given, opened)
+    sums = [0, 0, 0]
+    for (day, place), (opened, given) in sorted(rows.items(), reverse=True):
+        wasted = opened - given
+        sums = [sums[0] + opened, sums[1] + given, sums[2] + wasted]
+        label = f"{place} · {formats.date_format(day, 'j M Y')}"
+        table.rows.append([label, opened, given, wasted, _percent(wasted, opened)])
+    table.total = [_("Total"), *sums, _percent(sums[2], sums[0])]
+    return table
+
+
 TABLES: dict[str, Callable[..., Table]] = {
     "places": places_table,
     "days": days_table,
     "priority": priority_table,
     "gender": gender_table,
+    "wastage": wastage_table,
 }

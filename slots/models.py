@@ -1,5 +1,5 @@
 import secrets
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -79,6 +79,19 @@ class Session(models.Model):
     )
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Vials the vaccinator opened at this session (slots.services.open_vial):
+    # with the doses given, what is left in an open vial and what was wasted.
+    vials_opened = models.PositiveIntegerField(_("vials opened"), default=0)
+    last_vial_opened_at = models.DateTimeField(_("last vial opened at"), null=True, blank=True)
+    # Standby (slots.services.call_standby): doses offered to waiting people
+    # nearby so they are not wasted, and how many more people than doses a
+    # call texts, since not everyone can come within the hour.
+    standby_doses = models.PositiveIntegerField(_("doses offered to standby"), default=0)
+    standby_margin = models.PositiveSmallIntegerField(
+        _("standby margin"),
+        default=2,
+        help_text=_("How many more people than doses a standby call texts."),
+    )
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -123,6 +136,22 @@ class Session(models.Model):
 
     def seats_left(self) -> int:
         return self.capacity - self.booked
+
+    def doses_per_vial(self) -> int:
+        return settings.TEEKA_VIALS[self.vaccine]["doses"]
+
+    def doses_opened(self) -> int:
+        return self.vials_opened * self.doses_per_vial()
+
+    def doses_given(self) -> int:
+        return self.appointments.filter(status="attended").count()
+
+    def open_vial_expires_at(self):
+        """When the doses left in the last vial opened must be thrown away."""
+        if self.last_vial_opened_at is None:
+            return None
+        hours = settings.TEEKA_VIALS[self.vaccine]["open_hours"]
+        return self.last_vial_opened_at + timedelta(hours=hours)
 
 
 def new_verification_code() -> str:
@@ -319,3 +348,38 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_id} {self.reply or '-'}"
+
+
+class StandbyCall(models.Model):
+    """A waiting person texted to come for a dose that would otherwise be
+    wasted; `appointment` once they came and were vaccinated as standby."""
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="standby_calls", verbose_name=_("session")
+    )
+    registration = models.ForeignKey(
+        "registrations.Registration",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("registration"),
+    )
+    called_at = models.DateTimeField(_("texted at"), default=timezone.now)
+    come_by = models.DateTimeField(_("asked to come by"))
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="standby_call",
+        verbose_name=_("appointment"),
+    )
+
+    class Meta:
+        verbose_name = _("standby call")
+        verbose_name_plural = _("standby calls")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "registration"], name="standby_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.registration_id}"

@@ -85,6 +85,7 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
         "last_dose",
         "registered_at",
         "queue_since",
+        "not_before",
         "duplicate_of_ref",
         "registered_by",
         "no_mobile_reason",
@@ -116,6 +117,7 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
                 "fields": (
                     "registered_at",
                     "queue_since",
+                    "not_before",
                     "doses",
                     "last_dose",
                     "duplicate_of_ref",

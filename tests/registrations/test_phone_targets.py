@@ -38,9 +38,13 @@ def test_every_control_is_big_enough_for_a_thumb(live_server, phone, geography, 
     )
     centre = factories.make_centre(locality=raipur_village, name="प्राथमिक स्वास्थ्य केंद्र")
     allot(registration=person, session=factories.make_session(centre=centre), by=None)
+    waiting = factories.make_registration(
+        locality=raipur_village, account=person.account, name="रमेश साहू", seat=2
+    )
     pages = {
         "account": reverse("registrations:account"),
         "person": reverse("registrations:person", args=[person.reference]),
+        "status-waiting": reverse("registrations:person", args=[waiting.reference]),
         "cancel": reverse("registrations:cancel", args=[person.reference]),
         "withdraw": reverse("registrations:withdraw", args=[person.reference]),
         "slip": reverse("registrations:slip", args=[person.reference]),
@@ -50,6 +54,9 @@ def test_every_control_is_big_enough_for_a_thumb(live_server, phone, geography, 
     for name, url in pages.items():
         phone.goto(live_server.url + url)
         small += _check(phone, name)
+        if name == "status-waiting":
+            # Dose 1, 10 seats in 3 days at 09:00, 1 taken: number 1 in the queue.
+            assert "लगभग 3 दिन में" in phone.inner_text("main")
     phone.get_by_role("button", name="साइन आउट").click()
     small += _check(phone, "home")
     phone.goto(live_server.url + reverse("registrations:sign_in"))

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('districts', '0003_sync_roles_after_every_app'),
-        ('slots', '0009_checkin_code_lock'),
+        ('slots', '0011_standby'),
     ]
 
     operations = [
