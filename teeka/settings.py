@@ -455,7 +455,7 @@ if REDIS_URL and REDIS_SENTINELS:
     _db = _master.path.strip("/") or "0"
     CELERY_BROKER_URL = ";".join(f"sentinel://{_auth}{h}:{p}/{_db}" for h, p in REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
         "master_name": REDIS_SENTINEL_MASTER,
     }
 
