@@ -193,6 +193,8 @@ PAGES: dict[str, tuple[Need, Need]] = {
     "checkin:home": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:session": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:open_vial": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
+    "checkin:call_standby": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
+    "checkin:standby": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:appointment": (((Subject.CHECK_IN, CHANGE),), ((Subject.CHECK_IN, CHANGE),)),
     "checkin:login": (OPEN, OPEN),
     "checkin:logout": (OPEN, OPEN),

@@ -16,14 +16,16 @@ from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registrations.ids import clean_reference
 
-from .models import Appointment, Session
+from .models import Appointment, Session, StandbyCall
 from .services import (
     AllotmentError,
+    call_standby,
+    check_in_standby,
     count_wrong_code,
     open_vial,
     record_vaccination,
@@ -130,9 +132,16 @@ def _todays_sessions(request: HttpRequest) -> QuerySet:
 def home(request: HttpRequest) -> HttpResponse:
     form = FindForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        appointment = _find(request, form.cleaned_data["reference"])
+        reference = form.cleaned_data["reference"]
+        appointment = _find(request, reference)
         if appointment is not None:
             return redirect("checkin:appointment", appointment.pk)
+        call = _standby_call(request, reference)
+        if call is not None:
+            return redirect("checkin:standby", call.pk)
+        # The same words whether the reference is booked at another centre or
+        # nowhere: a vaccinator learns nothing of other centres' people.
+        messages.error(request, _("Not at your centre today."))
     context = {"form": form, "sessions": _todays_sessions(request)}
     return render(request, "slots/checkin/home.html", context)
 
@@ -149,11 +158,21 @@ def _find(request: HttpRequest, reference: str) -> Appointment | None:
         .order_by("session__date")
         .first()
     )
-    if appointment is None:
-        # The same words whether the reference is booked at another centre or
-        # nowhere: a vaccinator learns nothing of other centres' people.
-        messages.error(request, _("Not at your centre today."))
     return appointment
+
+
+def _standby_call(request: HttpRequest, reference: str) -> StandbyCall | None:
+    """Someone texted to come as standby today, at one of this vaccinator's centres."""
+    return (
+        StandbyCall.objects.filter(
+            registration__reference=reference,
+            appointment__isnull=True,
+            session__date=timezone.localdate(),
+            session__centre__staff=request.user,
+        )
+        .select_related("registration", "session__centre")
+        .first()
+    )
 
 
 @login_required(login_url="checkin:login")
@@ -204,6 +223,67 @@ def _vials(session: Session) -> dict:
         "expires": _clock(expires) if expires and not expired else "",
         "per_vial": session.doses_per_vial(),
     }
+
+
+class StandbyCallForm(forms.Form):
+    doses = forms.IntegerField(label=gettext_lazy("Doses to offer"), min_value=1, max_value=50)
+
+
+class StandbyCheckInForm(forms.Form):
+    id_seen = forms.BooleanField(label=gettext_lazy("I have seen the person's photo ID"))
+    batch_number = forms.CharField(label=gettext_lazy("Batch number"), max_length=40)
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_POST
+def call_standby_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _todays_sessions(request).filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    form = StandbyCallForm(request.POST)
+    if form.is_valid():
+        texted = call_standby(session=session, doses=form.cleaned_data["doses"], by=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d person texted to come within the hour.",
+                "%(n)d people texted to come within the hour.",
+                texted,
+            )
+            % {"n": texted},
+        )
+    else:
+        messages.error(request, _("Say how many doses to offer, from 1 to 50."))
+    return redirect("checkin:session", session.pk)
+
+
+@login_required(login_url="checkin:login")
+@check_in_required
+@require_http_methods(["GET", "POST"])
+def standby_view(request: HttpRequest, call_id: int) -> HttpResponse:
+    call = (
+        StandbyCall.objects.filter(pk=call_id, session__centre__staff=request.user)
+        .select_related("registration", "session__centre")
+        .first()
+    )
+    if call is None:
+        raise Http404
+    form = StandbyCheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_in_standby(
+                call=call, by=request.user, batch_number=form.cleaned_data["batch_number"].strip()
+            )
+        except AllotmentError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Standby dose recorded for %(name)s.") % {"name": call.registration.name}
+            )
+        return redirect("checkin:session", call.session_id)
+    context = {"call": call, "person": call.registration, "form": form}
+    return render(request, "slots/checkin/standby.html", context)
 
 
 @login_required(login_url="checkin:login")

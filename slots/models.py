@@ -83,6 +83,15 @@ class Session(models.Model):
     # with the doses given, what is left in an open vial and what was wasted.
     vials_opened = models.PositiveIntegerField(_("vials opened"), default=0)
     last_vial_opened_at = models.DateTimeField(_("last vial opened at"), null=True, blank=True)
+    # Standby (slots.services.call_standby): doses offered to waiting people
+    # nearby so they are not wasted, and how many more people than doses a
+    # call texts, since not everyone can come within the hour.
+    standby_doses = models.PositiveIntegerField(_("doses offered to standby"), default=0)
+    standby_margin = models.PositiveSmallIntegerField(
+        _("standby margin"),
+        default=2,
+        help_text=_("How many more people than doses a standby call texts."),
+    )
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -318,3 +327,38 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_id} {self.reply or '-'}"
+
+
+class StandbyCall(models.Model):
+    """A waiting person texted to come for a dose that would otherwise be
+    wasted; `appointment` once they came and were vaccinated as standby."""
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="standby_calls", verbose_name=_("session")
+    )
+    registration = models.ForeignKey(
+        "registrations.Registration",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("registration"),
+    )
+    called_at = models.DateTimeField(_("texted at"), default=timezone.now)
+    come_by = models.DateTimeField(_("asked to come by"))
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="standby_call",
+        verbose_name=_("appointment"),
+    )
+
+    class Meta:
+        verbose_name = _("standby call")
+        verbose_name_plural = _("standby calls")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "registration"], name="standby_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.registration_id}"

@@ -28,7 +28,7 @@ from .allocation import (
     allocate_district,
     person_from_registration,
 )
-from .models import Appointment, Session, SkippedSession
+from .models import Appointment, Session, SkippedSession, StandbyCall
 
 
 class AllotmentError(Exception):
@@ -506,3 +506,108 @@ def open_vial(*, session: Session, by: User) -> Session:
         locked.last_vial_opened_at = timezone.now()
         _save(locked, by=by, reason="Vial opened", fields=["vials_opened", "last_vial_opened_at"])
     return locked
+
+
+# Standby ----------------------------------------------------------------------
+# Doses left in an open vial near the end of a session, or a seat whose person
+# did not come, go to waiting people nearby rather than to waste. Nearest
+# first (the centre's village or ward, then its block or town, then the
+# district), in queue order within each; a person texted keeps their place in
+# the queue whether they come or not.
+
+STANDBY_COME_WITHIN = datetime.timedelta(hours=1)
+
+
+def call_standby(*, session: Session, doses: int, by: User) -> int:
+    """Texts the next `doses` + the session's margin eligible waiting people
+    nearest the centre, not texted for this session before. Returns how many."""
+    with transaction.atomic():
+        locked = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("centre")
+            .get(pk=session.pk)
+        )
+        locked.standby_doses += doses
+        _save(locked, by=by, reason="Standby called", fields=["standby_doses"])
+        come_by = timezone.now() + STANDBY_COME_WITHIN
+        chosen = _standby_people(locked, wanted=doses + locked.standby_margin)
+        for registration in chosen:
+            StandbyCall.objects.create(session=locked, registration=registration, come_by=come_by)
+            _tell_standby(registration, locked, come_by)
+    return len(chosen)
+
+
+def _standby_people(session: Session, *, wanted: int) -> list[Registration]:
+    called = StandbyCall.objects.filter(session=session).values("registration_id")
+    nearness = Case(
+        When(locality_id=session.centre.locality_id, then=Value(0)),
+        When(area_id=session.centre.area_id, then=Value(1)),
+        default=Value(2),
+    )
+    candidates = (
+        Registration.objects.filter(
+            status=Registration.Status.WAITING,
+            district_id=session.district_id,
+            doses_received=session.dose - 1,
+            account__isnull=False,
+        )
+        .exclude(pk__in=called)
+        .select_related("account")
+        .annotate(nearness=nearness)
+        .order_by("nearness", *QUEUE_ORDER)
+    )
+    open_session, chosen = _as_open(session), []
+    # Most of the nearest fit; a few times the number wanted is plenty to read.
+    for registration in candidates[: wanted * 20]:
+        person = person_from_registration(registration)
+        if person is None or not person.fits(open_session):
+            continue
+        try:
+            check_wishes(registration=registration, session=session)
+        except AllotmentError:
+            continue
+        chosen.append(registration)
+        if len(chosen) == wanted:
+            break
+    return chosen
+
+
+def _tell_standby(registration: Registration, session: Session, come_by) -> None:
+    queue_sms(
+        to=str(registration.account.mobile),
+        kind="standby",
+        context={
+            "centre": session.centre.name,
+            "address": session.centre.address,
+            "time": timezone.localtime(come_by).strftime(notices.TIME_FORMAT),
+            "reference": format_reference(registration.reference),
+            "helpline": settings.TEEKA_HELPLINE,
+        },
+        language=registration.account.language,
+        dedupe_key=f"standby:{session.pk}:{registration.pk}",
+    )
+
+
+def check_in_standby(*, call: StandbyCall, by: User, batch_number: str) -> Appointment:
+    """The first to come of those texted get the doses offered: the dose is
+    one beyond the published seats (the capacity grows by one, on record) and
+    is recorded as standby; once they are all given, the others are told so
+    and keep their place."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update(of=("self",)).get(pk=call.session_id)
+        given = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
+        if given >= session.standby_doses:
+            raise AllotmentError(
+                _("All standby doses are taken; the person keeps their place in the queue.")
+            )
+        registration = Registration.objects.select_for_update().get(pk=call.registration_id)
+        if registration.status != Registration.Status.WAITING:
+            raise NotEligible(_("This person is not waiting for a dose any more."))
+        session.capacity += 1
+        _save(session, by=by, reason="Standby dose", fields=["capacity"])
+        appointment = _book(
+            registration=registration, session=session, by=by, reason="Standby dose"
+        )
+        StandbyCall.objects.filter(pk=call.pk).update(appointment=appointment)
+        record_vaccination(appointment=appointment, by=by, batch_number=batch_number)
+    return appointment

@@ -22,6 +22,7 @@ from django.utils import timezone
 from districts import access, roles
 from districts.access import Subject
 from districts.models import OfficialProfile
+from slots.models import StandbyCall
 from teeka.models import OutboundSms
 
 from .. import factories
@@ -83,6 +84,11 @@ def _arguments(pattern: URLPattern, obj, session, appointment) -> dict:
         "app_label": "registrations",
         "session_id": session.pk,
         "appointment_id": appointment.pk,
+        "call_id": StandbyCall.objects.get_or_create(
+            session=session,
+            registration=appointment.registration,
+            defaults={"come_by": timezone.now()},
+        )[0].pk,
         "table": "places",
         "fmt": "csv",
     }

@@ -23,24 +23,8 @@ def test_a_week_plan_creates_one_session_per_centre_and_weekday(
     first = factories.make_centre(locality=raipur_village, name="PHC One")
     second = factories.make_centre(locality=raipur_village, name="PHC Two")
     client.force_login(raipur_official)
-    monday = timezone.localdate() + datetime.timedelta(days=7 - timezone.localdate().weekday())
-    response = client.post(
-        reverse("admin:slots_session_plan"),
-        {
-            "centres": [first.pk, second.pk],
-            "first_day": monday,
-            "last_day": monday + datetime.timedelta(days=6),
-            "weekdays": [0, 2, 4],
-            "vaccine": "COVISHIELD",
-            "dose": 1,
-            "min_age": 18,
-            "capacity": 100,
-            "start_time": "09:00",
-            "end_time": "17:00",
-            "publish": "on",
-        },
-    )
-    assert response.status_code == 302, response.context["form"].errors
+    response = _plan(client, [first, second], _next_monday())
+    assert response.redirect_chain, response.context["form"].errors
     sessions = Session.objects.filter(centre__in=[first, second])
     assert sessions.count() == 6
     assert {s.date.weekday() for s in sessions} == {0, 2, 4}

@@ -82,9 +82,9 @@ def test_the_dashboard_draws_its_charts_in_chromium(desk, live_server, seeded):
     _signed_in(desk, live_server)
     desk.goto(f"{live_server.url}/dashboard/")
     assert desk.locator("h1").inner_text() == "Vaccination dashboard"
-    charts = desk.locator("figure.chart svg")
+    charts = desk.locator("figure.chart > svg")
     assert charts.count() == 2
-    assert desk.locator("figure.chart svg rect").count() > 60  # 30 days, two series
+    assert desk.locator("figure.chart > svg rect").count() > 60  # 30 days, two series
     box = charts.first.bounding_box()
     assert box["width"] > 400 and box["height"] > 100
     assert desk.get_by_role("region", name="By district").is_visible()
