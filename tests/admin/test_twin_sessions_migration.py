@@ -20,6 +20,14 @@ def _migrate(targets) -> None:
     executor.migrate(targets)
 
 
+def _migrate_to_latest() -> None:
+    """Every app to its last migration, so later tests find every table
+    (a migration added after 0007 included)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def _twin(session_id: int, booked: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -46,9 +54,7 @@ def before_the_constraint(raipur_village):
     )
     _migrate(BEFORE)
     yield session
-    # Back to the newest schema, not just AFTER: later migrations of slots
-    # (and the tests after this one) need their columns.
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    _migrate_to_latest()
 
 
 def test_empty_twins_are_cancelled_with_the_reason(before_the_constraint):
