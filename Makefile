@@ -31,7 +31,7 @@ run: venv
 		$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 worker: venv
-	$(BIN)/celery -A teeka worker --beat --loglevel=info --concurrency=2
+	$(BIN)/celery -A teeka worker --beat --loglevel=info --queues=celery,sms --concurrency=4
 
 test: venv
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true \

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from districts import access
 from districts.scoping import visible_district_ids
-from teeka import spreadsheets
+from teeka import outbox, spreadsheets
 from teeka.replicas import replica_reads
 
 from . import charts, stats
@@ -70,6 +70,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "charts": _charts(tables["days"]),
         "summary": SummaryState.objects.filter(id=1).first(),
         "query": request.GET.urlencode(),
+        # State-wide (an SMS carries no district); the list is for those who
+        # may read the outbox.
+        "sms_undelivered": outbox.undelivered_count(),
+        "may_list_sms": request.user.has_perm("teeka.view_outboundsms"),
     }
     return render(request, "dashboard/dashboard.html", context)
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -7,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from registrations.models import mask_mobile
-from registrations.otp import OtpRefused, send_code, verify_code
+from registrations.otp import OtpRefused, late_code_message, send_code, verify_code
 from teeka.clients import client_ip, client_ip_key
 
 from . import services
@@ -111,10 +112,12 @@ def status(request: HttpRequest) -> HttpResponse:
             return redirect("helpdesk:ticket", reference=reference)
         else:
             try:
-                send_code(mobile=mobile, ip=client_ip(request))
+                delivered = send_code(mobile=mobile, ip=client_ip(request))
             except OtpRefused as refusal:
                 form.add_error(None, refusal.message)
             else:
+                if not delivered:
+                    messages.warning(request, late_code_message())
                 request.session[PENDING] = {"reference": reference, "mobile": mobile}
                 return redirect("helpdesk:code")
     return render(request, "helpdesk/status_form.html", {"form": form})

@@ -4,7 +4,12 @@ Limits, each refusal saying why and when to try again:
 - a code lives TEEKA_OTP_VALID_SECONDS (5 minutes) and works once;
 - TEEKA_OTP_MAX_WRONG_TRIES (5) wrong codes lock the number for 15 minutes;
 - TEEKA_OTP_SENDS_PER_WINDOW (3) codes per number per 15 minutes;
-- per IP address, a number of sends and of tries per window (Redis counters).
+- per IP address, a number of sends and of tries per window (Redis counters);
+  with Redis down these fail open, with a log line, and the per-number limits
+  (in PostgreSQL) still hold.
+
+A code goes through the SMS outbox: sent at once in the request, and if the
+gateway fails, tried again by the senders until the code expires.
 
 The per-number counters live on the SignInCode row and change under its row
 lock, so parallel requests cannot slip past them. Codes are stored as a keyed
@@ -14,6 +19,7 @@ hash, never as typed.
 import datetime
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -23,11 +29,12 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from teeka.outbox import render_sms
-from teeka.sms import send_sms
+from teeka.outbox import queue_text, render_sms, send_now
 
 from .models import Account, SignInCode
 from .validators import normalise_code, normalise_mobile
+
+logger = logging.getLogger(__name__)
 
 
 class OtpRefused(Exception):  # noqa: N818 - the name in the agreed contract
@@ -70,8 +77,15 @@ def _count_ip(action: str, ip: str, limit: int) -> None:
     period = settings.TEEKA_OTP_IP_WINDOW_SECONDS
     window = int(timezone.now().timestamp()) // period
     key = f"otp:{action}:{ip}:{window}"
-    cache.add(key, 0, timeout=period + 5)
-    if cache.incr(key) > limit:
+    try:
+        cache.add(key, 0, timeout=period + 5)
+        count = cache.incr(key)
+    except Exception:  # the cache itself failed; django-redis usually says None
+        count = None
+    if count is None:
+        logger.warning("otp: no per-address %s limit for now: the cache did not answer", action)
+        return
+    if count > limit:
         retry_at = datetime.datetime.fromtimestamp((window + 1) * period, tz=datetime.UTC)
         raise _try_later(_("Too many requests came from your network."), retry_at)
 
@@ -106,12 +120,15 @@ def _normal_mobile(mobile: str) -> str:
     return normal
 
 
-def send_code(*, mobile: str, ip: str) -> None:
-    """Sends a fresh code to `mobile` (E.164); the previous code stops working."""
+def send_code(*, mobile: str, ip: str) -> bool:
+    """Sends a fresh code to `mobile` (E.164); the previous code stops working.
+    False if the gateway did not take it just now: it is tried again while
+    the code lasts, and the caller tells the person it may come late."""
     mobile = _normal_mobile(mobile)
     _count_ip("send", ip, settings.TEEKA_OTP_IP_SENDS)
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
+    text = render_sms("sign_in_code", {"code": code}, translation.get_language() or "hi")
     with transaction.atomic():
         row = _locked_row(mobile)
         _refuse_if_locked(row, now)
@@ -119,8 +136,17 @@ def send_code(*, mobile: str, ip: str) -> None:
         row.code_hash = _hash(mobile, code)
         row.expires_at = now + datetime.timedelta(seconds=settings.TEEKA_OTP_VALID_SECONDS)
         row.save()
-    text = render_sms("sign_in_code", {"code": code}, translation.get_language() or "hi")
-    send_sms(to=mobile, text=text)
+        message = queue_text(to=mobile, kind="sign_in_code", text=text, expires_at=row.expires_at)
+    return send_now(message)
+
+
+def late_code_message() -> str:
+    """What a person is told when send_code() returned False."""
+    return _(
+        "The SMS service is slow just now. We keep trying: your code should come within "
+        "5 minutes; enter it here when it does. If it does not, ask for a new one or call "
+        "the helpline %(helpline)s."
+    ) % {"helpline": settings.TEEKA_HELPLINE}
 
 
 def _wrong_code(row: SignInCode, now: datetime.datetime) -> OtpRefused:

@@ -16,6 +16,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from teeka.db import retry_on_conflict
 from teeka.outbox import queue_sms
 
 from .inserts import WrongPlace, insert_registration, wrong_place_field
@@ -29,6 +30,13 @@ class RegistrationRefused(Exception):  # noqa: N818 - the name in the agreed con
     def __init__(self, message: str = ""):
         super().__init__(message or self.message)
         self.message = message or self.message
+
+
+class Busy(RegistrationRefused):  # noqa: N818
+    def __init__(self) -> None:
+        super().__init__(
+            _("Many changes are being made to this at the same moment. Please try again.")
+        )
 
 
 class AlreadyRegistered(RegistrationRefused):
@@ -188,6 +196,7 @@ def register_person(
     raise AccountFull()
 
 
+@retry_on_conflict(give_up=Busy)
 def withdraw_registration(*, registration: Registration, by: User | None, reason: str) -> None:
     """Takes a person out of the queue for good; a booked appointment is
     cancelled in the same transaction, so its seat goes back to the session and
@@ -197,8 +206,8 @@ def withdraw_registration(*, registration: Registration, by: User | None, reason
     from slots.services import cancel_appointment
 
     with transaction.atomic():
-        # Appointment, then session, then registration: the order the
-        # allocator locks in too (sessions before registrations).
+        # The one lock order (slots.services): cancelling takes the session,
+        # the person, then the appointment; the person's row again after.
         for appointment in registration.appointments.filter(status=Appointment.Status.BOOKED):
             cancel_appointment(appointment=appointment, by=by, reason=reason, tell=False)
         locked = (
@@ -229,6 +238,12 @@ def _tell_withdrawn(registration: Registration) -> None:
         },
         language=registration.account.language,
         dedupe_key=f"withdrawn:{registration.pk}",
+        # After any slot SMS about this person that still waits.
+        follows=[
+            f"{kind}:{pk}"
+            for pk in registration.appointments.values_list("pk", flat=True)
+            for kind in ("allotted", "reallotted")
+        ],
     )
 
 

@@ -108,10 +108,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         mobile = form.cleaned_data["mobile"]
         try:
-            otp.send_code(mobile=mobile, ip=client_ip(request))
+            delivered = otp.send_code(mobile=mobile, ip=client_ip(request))
         except otp.OtpRefused as refusal:
             form.add_error("mobile", refusal.message)
         else:
+            _warn_if_late(request, delivered)
             request.session[MOBILE_KEY] = mobile
             return redirect("registrations:sign_in_code")
     return render(request, "registrations/sign_in.html", {"form": form})
@@ -153,11 +154,19 @@ def resend_code(request: HttpRequest) -> HttpResponse:
     if not mobile:
         return redirect("registrations:sign_in")
     try:
-        otp.send_code(mobile=mobile, ip=client_ip(request))
-        messages.success(request, _("We have sent a new code. The old one no longer works."))
+        delivered = otp.send_code(mobile=mobile, ip=client_ip(request))
     except otp.OtpRefused as refusal:
         messages.error(request, refusal.message)
+    else:
+        if delivered:
+            messages.success(request, _("We have sent a new code. The old one no longer works."))
+        _warn_if_late(request, delivered)
     return redirect("registrations:sign_in_code")
+
+
+def _warn_if_late(request: HttpRequest, delivered: bool) -> None:
+    if not delivered:
+        messages.warning(request, otp.late_code_message())
 
 
 @require_POST
@@ -306,9 +315,13 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     registration = _registration_for_citizen(request, reference)
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.withdraw_registration(
-            registration=registration, by=None, reason="Withdrawn by the citizen"
-        )
+        try:
+            services.withdraw_registration(
+                registration=registration, by=None, reason="Withdrawn by the citizen"
+            )
+        except services.RegistrationRefused as refusal:
+            messages.error(request, refusal.message)
+            return redirect("registrations:person", reference=reference)
         messages.success(
             request, _("%(name)s is no longer in the queue.") % {"name": registration.name}
         )

@@ -37,10 +37,11 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from registrations.models import QUEUE_ORDER, Registration
-from teeka.outbox import next_sending_time
+from teeka.models import OutboundSms
+from teeka.outbox import PRIORITY_OF_KIND, next_sending_time
 
 from . import notices
-from .models import AllocationRun, Appointment, Session, SkippedSession
+from .models import AllocationRequest, AllocationRun, Appointment, Session, SkippedSession
 
 # First key of the two-key advisory lock; the second is the district code.
 LOCK_CLASS = 0x7EE4A
@@ -223,6 +224,11 @@ def _first_fit(sessions: list[OpenSession], person: Person) -> OpenSession | Non
     if full > 8:  # drop full sessions so later people do not walk past them
         sessions[:] = [s for s in sessions if s.seats > 0]
     return found
+
+
+def session_start(session: OpenSession) -> datetime.datetime:
+    """When the session begins: its SMS is of no use after that."""
+    return timezone.make_aware(datetime.datetime.combine(session.date, session.start_time))
 
 
 def notice_cutoff(now: datetime.datetime) -> datetime.datetime:
@@ -474,6 +480,7 @@ class _Run:
         self.summary.seats_left = finder.seats_left()
 
     def for_real(self, *, only_ids: list[int] | None, batch_size: int) -> None:
+        self._close_interrupted()
         record = AllocationRun.objects.create(district_id=self.district_id, started_at=self.now)
         done, after = 0, None
         while True:
@@ -498,6 +505,18 @@ class _Run:
             after = batch.last_key
             _after_batch(self.district_id, done)
         self._finish(record, only_ids)
+
+    def _close_interrupted(self) -> None:
+        """Under the district's lock no other run is alive: an unfinished run
+        was cut short (its worker killed). Its batches stand; this run does
+        the rest. A full run also answers every request made before it."""
+        AllocationRun.objects.filter(district_id=self.district_id, finished_at=None).update(
+            finished_at=timezone.now(), interrupted=True
+        )
+        if not self.keep_seated:
+            AllocationRequest.objects.filter(
+                district_id=self.district_id, requested_at__lte=self.now
+            ).delete()
 
     def _next(self, after, only_ids, limit: int) -> Batch:
         if not limit:  # no seats: nobody to read
@@ -635,7 +654,7 @@ def _session_text(session: OpenSession, language: str, *, kind: str, reason: str
 _BATCH_TABLE = """
 CREATE TEMPORARY TABLE allotment_batch (
     registration_id bigint, session_id bigint, dose smallint, code varchar(4),
-    mobile varchar(16), text text
+    mobile varchar(16), text text, expires_at timestamptz
 ) ON COMMIT DROP
 """
 
@@ -661,9 +680,10 @@ WITH taken AS (
     RETURNING id, registration_id, session_id
 ), sms AS (
     INSERT INTO teeka_outboundsms
-        ("to", text, kind, dedupe_key, status, created_at, send_after, attempts, last_error)
-    SELECT p.mobile, p.text, %(kind)s, %(kind)s || ':' || ap.id::text, 'pending', %(now)s,
-           %(send_after)s, 0, ''
+        ("to", text, kind, dedupe_key, status, priority, created_at, send_after, expires_at,
+         attempts, last_error)
+    SELECT p.mobile, p.text, %(kind)s, %(kind)s || ':' || ap.id::text, 'pending', %(priority)s,
+           %(now)s, %(send_after)s, p.expires_at, 0, ''
     FROM ap JOIN allotment_batch p ON p.registration_id = ap.registration_id
     WHERE p.mobile IS NOT NULL
 )
@@ -677,6 +697,7 @@ def _write_batch_sql(pairs, *, now, kind, reason) -> None:
     # In id order, so the table and its indexes are visited page after page.
     pairs = sorted(pairs, key=lambda pair: pair[0].id)
     codes = _codes(len(pairs))
+    starts = {session.id: session_start(session) for _, session in pairs}
     rows = zip(
         [person.id for person, _ in pairs],
         [session.id for _, session in pairs],
@@ -684,9 +705,15 @@ def _write_batch_sql(pairs, *, now, kind, reason) -> None:
         codes,
         [person.mobile for person, _ in pairs],
         _texts(pairs, codes, kind=kind, reason=reason),
+        [starts[session.id] for _, session in pairs],
         strict=True,
     )
-    params = {"now": now, "kind": kind, "send_after": next_sending_time(now)}
+    params = {
+        "now": now,
+        "kind": kind,
+        "send_after": next_sending_time(now),
+        "priority": PRIORITY_OF_KIND.get(kind, OutboundSms.Priority.CHANGE),
+    }
     with connection.cursor() as cursor:
         # Gone at commit; dropped here too for a caller (a test) that writes
         # two batches in one transaction.

@@ -260,6 +260,9 @@ class AllocationRun(models.Model):
     allotted = models.PositiveIntegerField(default=0)
     still_waiting = models.PositiveIntegerField(null=True, blank=True)
     seats_left = models.PositiveIntegerField(null=True, blank=True)
+    # Closed by the district's next run: its worker died (or was stopped)
+    # mid-run. Its finished batches stand; the next run did the rest.
+    interrupted = models.BooleanField(_("interrupted"), default=False)
 
     class Meta:
         verbose_name = _("allocation run")
@@ -268,6 +271,24 @@ class AllocationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.started_at:%d-%m-%Y %H:%M}"
+
+
+class AllocationRequest(models.Model):
+    """A district that asked for a run (an official's change) and has not had
+    one since: kept in the database so a request made while the broker was
+    away is caught up when it returns (slots.tasks.catch_up_allocations)."""
+
+    district = models.OneToOneField(
+        "districts.District", on_delete=models.CASCADE, primary_key=True
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("allocation request")
+        verbose_name_plural = _("allocation requests")
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.requested_at:%d-%m-%Y %H:%M}"
 
 
 class SkippedSession(models.Model):

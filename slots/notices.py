@@ -10,6 +10,8 @@ person's own (name, reference, code) per message.
 import datetime
 from functools import cache
 
+from django.utils import timezone
+
 from registrations.ids import format_reference
 from teeka.outbox import queue_text, render_sms
 
@@ -82,7 +84,18 @@ def tell(*, appointment, kind: str, reason: str = "", dedupe: str | None = None)
     if account is None:
         return
     text = fill(skeleton(kind, account.language), _values(appointment, reason))
-    queue_text(to=str(account.mobile), kind=kind, text=text, dedupe_key=dedupe)
+    session = appointment.session
+    # Of no use once the session has begun.
+    starts = timezone.make_aware(datetime.datetime.combine(session.date, session.start_time))
+    queue_text(
+        to=str(account.mobile),
+        kind=kind,
+        text=text,
+        dedupe_key=dedupe,
+        expires_at=starts,
+        # A cancellation goes after the allotment it cancels, if that waits.
+        follows=[] if kind == "allotted" else [f"allotted:{appointment.pk}"],
+    )
 
 
 def format_day(day: datetime.date) -> str:

@@ -118,6 +118,9 @@ def _sms(appointment: Appointment, kind: str, **extra: str) -> None:
         },
         language=registration.account.language,
         dedupe_key=f"{kind}:{appointment.pk}",
+        # Of no use once the session starts, and never before its allotment.
+        expires_at=_starts_at(session),
+        follows=[f"allotted:{appointment.pk}"],
     )
 
 

@@ -1,11 +1,22 @@
 """Everything that books, frees or closes a seat.
 
-The locking recipe (one for all): a durable transaction; lock the session row,
-then the registration row (the allocator locks sessions, then registrations,
-too, so the two never deadlock); re-check under the lock; write. The database
-constraints (never_overbooked, one_active_appointment_per_dose) are the last
-line if a caller ever skips the recipe. Freeing a seat needs no session lock:
-`booked - 1` in one UPDATE is safe whatever else runs.
+The locking recipe, one for every path (the allocator, officials, citizens,
+the help desk and the nightly no-shows):
+
+    sessions, then registrations, then appointments;
+    several rows of one kind in id order.
+
+A durable transaction; read what is needed unlocked (an appointment's session
+and person never change); lock in that order; re-check under the locks;
+write. Freeing a seat is no exception: `booked - 1` locks the session row,
+so cancelling locks the session first too. The allocator locks a district's
+open sessions, then sets the people's status (their rows), then inserts the
+appointments. A deadlock or serialization failure that still happens (a path
+outside this module, the database's own choice) rolls the transaction back,
+and the service runs it again, a bounded number of times
+(teeka.db.retry_on_conflict); the person sees a message, never an error page.
+The database constraints (never_overbooked, one_active_appointment_per_dose)
+are the last line if a caller ever skips the recipe.
 """
 
 import datetime
@@ -19,7 +30,9 @@ from django.utils.translation import gettext_lazy as _
 
 from registrations.ids import format_reference
 from registrations.models import QUEUE_ORDER, Registration
-from teeka.outbox import queue_sms
+from teeka.db import retry_on_conflict
+from teeka.models import OutboundSms
+from teeka.outbox import queue_sms, send_first
 
 from . import notices
 from .allocation import (
@@ -29,6 +42,8 @@ from .allocation import (
     person_from_registration,
 )
 from .models import Appointment, Session, SkippedSession, StandbyCall
+
+# Only the services' own transactions are retried; see teeka.db.
 
 
 class AllotmentError(Exception):
@@ -59,6 +74,13 @@ class AgainstWishes(AllotmentError):  # noqa: N818
     message = _("This person asked not to be given this session.")
 
 
+class Busy(AllotmentError):  # noqa: N818
+    message = _("Many changes are being made to this at the same moment. Please try again.")
+
+
+retried = retry_on_conflict(give_up=Busy)
+
+
 def _save(obj: models.Model, *, by: User | None, reason: str, fields: list[str]) -> None:
     """Saves with a history row that says who and why."""
     obj._history_user = by
@@ -66,6 +88,7 @@ def _save(obj: models.Model, *, by: User | None, reason: str, fields: list[str])
     obj.save(update_fields=fields)
 
 
+@retried
 def allot(
     *,
     registration: Registration,
@@ -180,7 +203,10 @@ def _release(
 ) -> Registration | None:
     """Frees the seat and puts the person back at their place in the queue
     (waiting, or `then`); returns them. None if the appointment was no longer
-    booked (a second click, a race)."""
+    booked (a second click, a race). Locks in the one order: the session (a
+    no-op if the caller holds it), the registration, then the appointment."""
+    Session.objects.select_for_update().filter(pk=appointment.session_id).values_list("pk").get()
+    registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != Appointment.Status.BOOKED:
         return None
@@ -189,13 +215,13 @@ def _release(
     appointment.cancel_reason = reason[:200]
     _save(appointment, by=by, reason=reason, fields=["status", "cancelled_at", "cancel_reason"])
     Session.objects.filter(pk=appointment.session_id).update(booked=F("booked") - 1)
-    registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
     if registration.status == Registration.Status.ALLOTTED:
         registration.status = then
         _save(registration, by=by, reason=reason, fields=["status"])
     return registration
 
 
+@retried
 def cancel_appointment(
     *, appointment: Appointment, by: User | None, reason: str, tell: bool = True
 ) -> None:
@@ -213,6 +239,7 @@ def cancel_appointment(
 # however often they cancel (no count, no back of the queue).
 
 
+@retried
 def cancel_for_another_date(
     *, appointment: Appointment, by: User | None, not_before: datetime.date | None = None
 ) -> bool:
@@ -235,6 +262,7 @@ def cancel_for_another_date(
     return True
 
 
+@retried
 def pause_registration(*, registration: Registration, by: User | None) -> None:
     """Keeps the queue place but allots nothing until resume_registration();
     a booked appointment is cancelled and its seat goes back at once."""
@@ -255,6 +283,7 @@ def pause_registration(*, registration: Registration, by: User | None) -> None:
     registration.status = locked.status
 
 
+@retried
 def resume_registration(*, registration: Registration, by: User | None) -> bool:
     """Back to waiting, at the same queue place; False if it was not paused."""
     with transaction.atomic():
@@ -290,6 +319,7 @@ def _tell_citizen(appointment_id: int, kind: str) -> None:
         context=context,
         language=registration.account.language,
         dedupe_key=f"{kind}:{appointment_id}",
+        follows=[f"allotted:{appointment_id}"],
     )
 
 
@@ -320,6 +350,7 @@ def count_wrong_code(*, appointment: Appointment) -> int:
     return appointment.wrong_codes
 
 
+@retried
 def record_vaccination(
     *, appointment: Appointment, by: User, batch_number: str, without_code_reason: str = ""
 ) -> None:
@@ -328,6 +359,9 @@ def record_vaccination(
     locked, the vaccinator checks the photo ID instead and says why
     (`without_code_reason`), which the appointment and its history keep."""
     with transaction.atomic():
+        # The registration, then the appointment: the one order (the seat
+        # stays taken, so the session is not touched).
+        registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
         appointment = (
             Appointment.objects.select_for_update(of=("self",))
             .select_related("session")
@@ -342,7 +376,6 @@ def record_vaccination(
         fields = ["status", "attended_at", "batch_number", "checked_in_without_code"]
         reason = f"without the code: {without_code_reason}" if without_code_reason else ""
         _save(appointment, by=by, reason=reason, fields=fields)
-        registration = Registration.objects.select_for_update().get(pk=appointment.registration_id)
         registration.doses_received = appointment.dose
         registration.last_dose_date = timezone.localdate()
         registration.last_vaccine = appointment.session.vaccine
@@ -355,17 +388,30 @@ def record_vaccination(
 def cancel_session(*, session: Session, by: User, reason: str) -> AllocationSummary:
     """Closes a session and re-allots its people at once (same rules, their
     queue place kept); each is told by SMS, with the reason."""
+    booked = _close_session(session=session, by=by, reason=reason)
+    if booked is None:
+        return AllocationSummary(district_id=session.district_id)
+    return _reallot(district_id=session.district_id, released=booked, reason=reason)
+
+
+@retried
+def _close_session(*, session: Session, by: User, reason: str) -> list[Appointment] | None:
+    """The session cancelled and its seats freed; None if it already was."""
     with transaction.atomic(durable=True):
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Session.Status.CANCELLED:
-            return AllocationSummary(district_id=session.district_id)
+            return None
         session.status = Session.Status.CANCELLED
         session.cancel_reason = reason[:200]
         _save(session, by=by, reason=reason, fields=["status", "cancel_reason"])
-        booked = list(session.appointments.filter(status=Appointment.Status.BOOKED))
+        booked = list(
+            session.appointments.filter(status=Appointment.Status.BOOKED).order_by(
+                "registration_id"
+            )
+        )
         for appointment in booked:
             _release(appointment=appointment, by=by, reason=reason)
-    return _reallot(district_id=session.district_id, released=booked, reason=reason)
+    return booked
 
 
 def _reallot(*, district_id: int, released: list[Appointment], reason: str) -> AllocationSummary:
@@ -377,6 +423,11 @@ def _reallot(*, district_id: int, released: list[Appointment], reason: str) -> A
     displaced = {a.registration_id: a.pk for a in released}
     if not displaced:
         return AllocationSummary(district_id=district_id)
+    # Their first slot's SMS, if it still waits, goes before the new one's.
+    send_first(
+        dedupe_keys=[f"allotted:{pk}" for pk in displaced.values()],
+        priority=OutboundSms.Priority.CHANGE,
+    )
     summary = allocate_district(
         district_id=district_id,
         wait=True,
@@ -396,6 +447,7 @@ def _reallot(*, district_id: int, released: list[Appointment], reason: str) -> A
     return summary
 
 
+@retried
 def change_capacity(*, session: Session, capacity: int, by: User) -> None:
     """Refuses to go below the seats already booked: people keep their slot
     unless an official cancels it on purpose (or asks reduce_capacity to
@@ -419,19 +471,39 @@ def reduce_capacity(*, session: Session, capacity: int, by: User, reason: str) -
     choice. The people who lose their seat are those allotted last (and, of
     those allotted together, those later in the queue); they are re-allotted
     at once by the engine (same rules, their original queue place) and told
-    by SMS why. The summary counts them: allotted (moved) and still_waiting."""
+    by SMS why. The summary counts them: allotted (moved) and still_waiting.
+    Never below the seats that cannot move (people already vaccinated, or
+    whose day has passed): that is refused with a message saying how many."""
     if capacity < 0:
         raise AllotmentError(_("The capacity cannot be negative."))
+    district_id, losing = _cut_capacity(session=session, capacity=capacity, by=by, reason=reason)
+    session.capacity = capacity
+    return _reallot(district_id=district_id, released=losing, reason=reason)
+
+
+@retried
+def _cut_capacity(
+    *, session: Session, capacity: int, by: User, reason: str
+) -> tuple[int, list[Appointment]]:
     with transaction.atomic(durable=True):
         locked = Session.objects.select_for_update().get(pk=session.pk)
+        movable = locked.appointments.filter(status=Appointment.Status.BOOKED).count()
+        fixed = locked.booked - movable
+        if capacity < fixed:
+            raise AllotmentError(
+                _(
+                    "%(fixed)d people of this session have already been vaccinated (or their "
+                    "day has passed), so the capacity cannot go below %(fixed)d."
+                )
+                % {"fixed": fixed}
+            )
         losing = _booked_last(locked, count=locked.booked - capacity)
-        for appointment in losing:
+        for appointment in sorted(losing, key=lambda a: a.registration_id):
             _release(appointment=appointment, by=by, reason=reason)
         if losing:  # so the history row shows the seats as they now are
             locked.refresh_from_db(fields=["booked"])
         _set_capacity(locked, capacity, by=by, reason=reason)
-    session.capacity = capacity
-    return _reallot(district_id=locked.district_id, released=losing, reason=reason)
+    return locked.district_id, losing
 
 
 def _booked_last(session: Session, *, count: int) -> list[Appointment]:
@@ -461,18 +533,34 @@ def mark_no_shows(*, today: datetime.date | None = None, batch: int = 5000) -> i
     today = today or timezone.localdate()
     total = 0
     while True:
-        with transaction.atomic():
-            claimed = list(
-                Appointment.objects.filter(
-                    status=Appointment.Status.BOOKED, session__date__lt=today
-                )
-                .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", "registration_id")[:batch]
-            )
-            if not claimed:
-                return total
-            _mark_no_show([pk for pk, _ in claimed], [reg for _, reg in claimed])
-        total += len(claimed)
+        claimed = _claim_no_shows(today=today, batch=batch)
+        if claimed is None:
+            return total
+        total += claimed
+
+
+@retried
+def _claim_no_shows(*, today: datetime.date, batch: int) -> int | None:
+    """One batch, in the one lock order: the people (in id order), then
+    their appointments, re-checked under the lock. None when none are left."""
+    overdue = Appointment.objects.filter(status=Appointment.Status.BOOKED, session__date__lt=today)
+    with transaction.atomic(durable=True):
+        people = list(overdue.values_list("registration_id", flat=True)[:batch])
+        if not people:
+            return None
+        locked = list(
+            Registration.objects.filter(pk__in=people)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        claimed = list(
+            overdue.filter(registration_id__in=locked)
+            .select_for_update(of=("self",))
+            .values_list("pk", "registration_id")
+        )
+        _mark_no_show([pk for pk, _ in claimed], [reg for _, reg in claimed])
+    return len(claimed)
 
 
 def _mark_no_show(appointment_ids: list[int], registration_ids: list[int]) -> None:
@@ -496,6 +584,7 @@ def _request_allocation(district_id: int) -> None:
     request_allocation(district_id)
 
 
+@retried
 def open_vial(*, session: Session, by: User) -> Session:
     """A vaccinator opened a new vial at this session: counted, with the time,
     so the check-in page can say what is left in it and until when, and the
@@ -518,6 +607,7 @@ def open_vial(*, session: Session, by: User) -> Session:
 STANDBY_COME_WITHIN = datetime.timedelta(hours=1)
 
 
+@retried
 def call_standby(*, session: Session, doses: int, by: User) -> int:
     """Texts the next `doses` + the session's margin eligible waiting people
     nearest the centre, not texted for this session before. Returns how many."""
@@ -585,9 +675,11 @@ def _tell_standby(registration: Registration, session: Session, come_by) -> None
         },
         language=registration.account.language,
         dedupe_key=f"standby:{session.pk}:{registration.pk}",
+        expires_at=come_by,  # of no use once the doses are gone
     )
 
 
+@retried
 def check_in_standby(*, call: StandbyCall, by: User, batch_number: str) -> Appointment:
     """The first to come of those texted get the doses offered: the dose is
     one beyond the published seats (the capacity grows by one, on record) and

@@ -1,6 +1,49 @@
 """Database helpers that Django's ORM does not offer."""
 
-from django.db import migrations
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from django.db import OperationalError, connection, migrations
+
+logger = logging.getLogger(__name__)
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction
+# was rolled back and may simply be run again.
+CONFLICTS = {"40P01", "40001"}
+CONFLICT_TRIES = 4
+
+
+def is_conflict(error: Exception) -> bool:
+    return getattr(getattr(error, "__cause__", None), "pgcode", None) in CONFLICTS
+
+
+def retry_on_conflict(*, give_up: Callable[[], Exception]) -> Callable[[Callable], Callable]:
+    """Runs a service's transaction again (up to CONFLICT_TRIES times, after
+    a short random pause) when PostgreSQL rolled it back for a deadlock or a
+    serialization failure; then raises give_up(), a refusal the caller shows
+    as a message. Inside a caller's transaction it only re-raises: that
+    transaction is lost, and the outermost service retries the whole."""
+
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for attempt in range(1, CONFLICT_TRIES + 1):
+                try:
+                    return function(*args, **kwargs)
+                except OperationalError as error:
+                    if not is_conflict(error) or connection.in_atomic_block:
+                        raise
+                    logger.warning("%s: %s, try %d", function.__name__, error, attempt)
+                    if attempt == CONFLICT_TRIES:
+                        raise give_up() from error
+                    time.sleep(random.uniform(0.005, 0.05) * attempt)
+
+        return wrapper
+
+    return decorate
 
 
 class CompositeForeignKey(migrations.operations.base.Operation):

@@ -89,9 +89,11 @@ def sms_metrics() -> Iterator[Metric]:
         "How long the oldest SMS that is due to be sent has waited (0 when none).",
     )
     age.add_metric([], (now - oldest).total_seconds() if oldest else 0)
-    failed = _gauge("teeka_sms_outbox_failed", "SMS given up on after every retry.")
-    failed.add_metric([], OutboundSms.objects.filter(status=OutboundSms.Status.FAILED).count())
-    yield from (backlog, age, failed)
+    expired = _gauge(
+        "teeka_sms_outbox_expired", "SMS that expired without being delivered (never given up)."
+    )
+    expired.add_metric([], OutboundSms.objects.filter(status=OutboundSms.Status.EXPIRED).count())
+    yield from (backlog, age, expired)
 
 
 def allocation_metrics(districts: dict[int, str]) -> Iterator[Metric]:

@@ -10,7 +10,15 @@ class OutboundSms(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        # Not delivered before it stopped being of use (teeka.outbox.EXPIRY).
+        EXPIRED = "expired", _("Expired, not delivered")
+
+    class Priority(models.IntegerChoices):
+        """Who goes first when many wait: lower goes first."""
+
+        AT_ONCE = 0, _("At once (sign-in code)")
+        CHANGE = 1, _("A change (cancellation, new slot, help desk)")
+        ALLOTMENT = 2, _("Allotment")
 
     to = models.CharField(_("to"), max_length=16)
     text = models.TextField(_("text"))
@@ -19,8 +27,16 @@ class OutboundSms(models.Model):
     # sms_dedupe_key_unique.
     dedupe_key = models.CharField(max_length=100, null=True, blank=True)
     status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.CHANGE
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    # When it is due; a sender claiming it moves this on by a lease, so a
+    # sender that dies leaves the message due again, not stuck.
     send_after = models.DateTimeField(default=timezone.now)
+    # No use after this (a code after its 5 minutes, a slot notice once the
+    # session starts): then it is marked expired instead of sent.
+    expires_at = models.DateTimeField(_("of use until"), null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True)
@@ -33,11 +49,18 @@ class OutboundSms(models.Model):
         # every allotment's SMS would pay for it.
         constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="sms_dedupe_key_unique")]
         indexes = [
+            # The senders' walk: most urgent first, then oldest due.
             models.Index(
-                fields=["send_after"],
+                fields=["priority", "send_after", "id"],
                 condition=models.Q(status="pending"),
-                name="sms_pending",
-            )
+                name="sms_pending_by_priority",
+            ),
+            # Officials' list and the counts of what never arrived: small.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="expired"),
+                name="sms_expired",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,21 +1,61 @@
 """Writing and sending SMS through the outbox (teeka.models.OutboundSms).
 
 Write with queue_sms() inside the transaction that makes the change the message
-reports; the periodic task teeka.tasks.send_pending_sms sends what is due.
+reports; senders (teeka.tasks) hand what is due to the gateway.
+
+What the outbox promises:
+- Nothing is given up while it can still help: a failed message is tried
+  again, waiting 1, 2, 4, 8, then 15 minutes at most between tries (a sign-in
+  code every 30 seconds), until it expires: a sign-in code after its 5
+  minutes, a slot notice when its session starts, a help-desk message after a
+  day, a confirmation of a person's own choice after three. Expired messages
+  stay in the table, listed for officials and counted on the dashboard and
+  /healthz.
+- Most urgent first (OutboundSms.Priority): sign-in codes, then changes
+  (cancellations, new slots, the help desk), then allotments; but a message
+  about an earlier one (the cancellation of an allotment) never overtakes it
+  (send_first).
+- Nobody gets an SMS at night: quiet hours are checked again just before
+  each hand-over to the gateway (each chunk of at most a bulk call or the
+  gateway's parallel calls, some 20 ms of sending), not once per run. A
+  sign-in code is the exception: the person asked for it a moment ago.
+- Several senders share the work: each locks a batch with SKIP LOCKED in a
+  transaction held while the gateway answers (a backend must time out), so a
+  sender that dies mid-batch leaves its messages due again at once. A crash
+  between the gateway's answer and the commit sends those messages again: an
+  SMS twice is better than none.
 """
 
 import datetime
 import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import OutboundSms
-from .sms import send_sms
+from .sms import get_backend
 
 logger = logging.getLogger(__name__)
+
+Priority = OutboundSms.Priority
+PRIORITY_OF_KIND = {"sign_in_code": Priority.AT_ONCE, "allotted": Priority.ALLOTMENT}
+# How long a message is of use when its writer gives no expiry: a help-desk
+# message a day; a confirmation of a person's own choice (paused, withdrawn)
+# a few days.
+HELPDESK_LIFETIME = datetime.timedelta(days=1)
+DEFAULT_LIFETIME = datetime.timedelta(days=3)
+RETRY_CAP = datetime.timedelta(minutes=15)
+CODE_RETRY = datetime.timedelta(seconds=30)
+BATCH = 500
+# What a sent or expired sign-in code keeps of its text: codes are never
+# kept as typed (registrations.otp stores a keyed hash).
+REDACTED = "[sign-in code removed]"
 
 
 def render_sms(kind: str, context: dict, language: str) -> str:
@@ -24,38 +64,64 @@ def render_sms(kind: str, context: dict, language: str) -> str:
         return render_to_string(f"sms/{kind}.txt", context).strip()
 
 
+def in_quiet_hours(moment: datetime.datetime) -> bool:
+    hour = timezone.localtime(moment).hour
+    return not settings.SMS_QUIET_END_HOUR <= hour < settings.SMS_QUIET_START_HOUR
+
+
 def next_sending_time(now: datetime.datetime) -> datetime.datetime:
     """Now, unless it is night in India: then 07:00 the next morning."""
-    local = timezone.localtime(now)
-    start, end = settings.SMS_QUIET_START_HOUR, settings.SMS_QUIET_END_HOUR
-    if end <= local.hour < start:
+    if not in_quiet_hours(now):
         return now
-    morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
-    if local.hour >= start:
+    local = timezone.localtime(now)
+    morning = local.replace(hour=settings.SMS_QUIET_END_HOUR, minute=0, second=0, microsecond=0)
+    if local.hour >= settings.SMS_QUIET_START_HOUR:
         morning += datetime.timedelta(days=1)
     return morning
 
 
 def queue_sms(
-    *, to: str, kind: str, context: dict, language: str, dedupe_key: str | None = None
+    *,
+    to: str,
+    kind: str,
+    context: dict,
+    language: str,
+    dedupe_key: str | None = None,
+    expires_at: datetime.datetime | None = None,
+    follows: Sequence[str] = (),
 ) -> OutboundSms | None:
     """Adds a message to the outbox; with a dedupe_key, a second call is a no-op
     and returns None."""
     text = render_sms(kind, context, language)
-    return queue_text(to=to, kind=kind, text=text, dedupe_key=dedupe_key)
+    return queue_text(
+        to=to, kind=kind, text=text, dedupe_key=dedupe_key, expires_at=expires_at, follows=follows
+    )
 
 
 def queue_text(
-    *, to: str, kind: str, text: str, dedupe_key: str | None = None
+    *,
+    to: str,
+    kind: str,
+    text: str,
+    dedupe_key: str | None = None,
+    expires_at: datetime.datetime | None = None,
+    follows: Sequence[str] = (),
 ) -> OutboundSms | None:
     """queue_sms() for a message already rendered (slots.notices fills its
-    templates itself, the same way for one person and for a batch)."""
+    templates itself, the same way for one person and for a batch).
+    `follows`: the dedupe keys of earlier messages this one refers to (the
+    allotment a cancellation cancels); they keep going out first."""
+    now = timezone.now()
+    priority = PRIORITY_OF_KIND.get(kind, Priority.CHANGE)
+    send_first(dedupe_keys=follows, priority=priority)
     message = OutboundSms(
         to=to,
         kind=kind,
         text=text,
         dedupe_key=dedupe_key,
-        send_after=next_sending_time(timezone.now()),
+        priority=priority,
+        send_after=now if priority == Priority.AT_ONCE else next_sending_time(now),
+        expires_at=expires_at or now + _lifetime(kind),
     )
     if dedupe_key is None:
         message.save()
@@ -68,51 +134,185 @@ def queue_text(
     return message
 
 
-# A message that keeps failing is tried this often, waiting longer each time
-# (1, 2, 4 ... 60 minutes), then left as failed for an official to see.
-MAX_ATTEMPTS = 10
+def send_first(*, dedupe_keys: Sequence[str], priority: int) -> None:
+    """Lifts waiting messages to `priority`, so a later, more urgent message
+    about the same thing (a cancellation) never reaches the person before
+    them: within a priority, messages go in the order they were written."""
+    if dedupe_keys:
+        OutboundSms.objects.filter(
+            dedupe_key__in=list(dedupe_keys),
+            status=OutboundSms.Status.PENDING,
+            priority__gt=priority,
+        ).update(priority=priority)
 
 
-def _retry_delay(attempts: int) -> datetime.timedelta:
-    return datetime.timedelta(minutes=min(2 ** (attempts - 1), 60))
+def _lifetime(kind: str) -> datetime.timedelta:
+    return HELPDESK_LIFETIME if kind.startswith("helpdesk_") else DEFAULT_LIFETIME
 
 
-def send_due(*, now: datetime.datetime, limit: int = 1000) -> int:
-    """Sends up to `limit` pending messages that are due, one transaction each,
-    and returns how many went out. Sends nothing at night. Several senders may
-    run at once: each claims its row with SKIP LOCKED. A crash between the
-    gateway's answer and the commit sends that one message again: an SMS twice
-    is better than none."""
-    if next_sending_time(now) != now:
-        return 0
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """1, 2, 4, 8, then 15 minutes: a gateway back after an outage hears from
+    every waiting message within a quarter of an hour."""
+    return min(datetime.timedelta(minutes=2 ** min(attempts - 1, 4)), RETRY_CAP)
+
+
+@dataclass(slots=True)
+class Claimed:
+    id: int
+    to: str
+    text: str
+    priority: int
+    # This try's number.
+    attempts: int
+    expires_at: datetime.datetime | None
+
+
+def _lock_due(*, now: datetime.datetime, limit: int, ids: list[int] | None) -> list[Claimed]:
+    """Locks up to `limit` due messages, most urgent first, that no other
+    sender holds. At night only sign-in codes are due."""
+    due = OutboundSms.objects.filter(status=OutboundSms.Status.PENDING, send_after__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    if in_quiet_hours(now):
+        due = due.filter(priority=Priority.AT_ONCE)
+    rows = (
+        due.order_by("priority", "send_after", "pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", "to", "text", "priority", "attempts", "expires_at")[:limit]
+    )
+    return [
+        Claimed(pk, to, text, priority, attempts + 1, expires)
+        for pk, to, text, priority, attempts, expires in rows
+    ]
+
+
+def send_batch(
+    *, clock: Callable[[], datetime.datetime], limit: int = BATCH, ids: list[int] | None = None
+) -> int | None:
+    """Sends one batch of due messages in one transaction, which holds their
+    row locks while the gateway answers (so the other senders skip them, and
+    a sender that dies leaves them due again); how many went out, or None if
+    nothing was due."""
+    with transaction.atomic():
+        batch = _lock_due(now=clock(), limit=limit, ids=ids)
+        if not batch:
+            return None
+        return deliver(batch, clock=clock)
+
+
+def deliver(messages: list[Claimed], *, clock: Callable[[], datetime.datetime]) -> int:
+    """Hands locked messages to the gateway, chunk by chunk, and records what
+    happened to each; returns how many went out."""
+    backend = get_backend()
     sent = 0
-    for _ in range(limit):
-        with transaction.atomic():
-            message = (
-                OutboundSms.objects.select_for_update(skip_locked=True)
-                .filter(status=OutboundSms.Status.PENDING, send_after__lte=now)
-                .order_by("send_after", "pk")
-                .first()
-            )
-            if message is None:
-                break
-            sent += _attempt(message, now)
+    for start in range(0, len(messages), backend.chunk_size):
+        chunk = messages[start : start + backend.chunk_size]
+        now = clock()
+        expired = [m for m in chunk if m.expires_at is not None and m.expires_at <= now]
+        live = [m for m in chunk if m.expires_at is None or m.expires_at > now]
+        _mark_expired(expired)
+        if in_quiet_hours(now):
+            _put_back([m for m in live if m.priority != Priority.AT_ONCE], next_sending_time(now))
+            live = [m for m in live if m.priority == Priority.AT_ONCE]
+        errors = backend.send_many([(m.to, m.text) for m in live]) if live else []
+        ok = [m.id for m, error in zip(live, errors, strict=True) if error is None]
+        _mark_sent(ok, at=clock())
+        _retry_later([(m, e) for m, e in zip(live, errors, strict=True) if e], now=now)
+        sent += len(ok)
     return sent
 
 
-def _attempt(message: OutboundSms, now: datetime.datetime) -> int:
-    message.attempts += 1
-    try:
-        send_sms(to=message.to, text=message.text)
-    except Exception as error:  # any gateway failure: keep the message, try later
-        logger.warning("SMS %s failed (attempt %s): %s", message.pk, message.attempts, error)
-        message.last_error = str(error)[:200]
-        message.send_after = next_sending_time(now + _retry_delay(message.attempts))
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = OutboundSms.Status.FAILED
-        message.save(update_fields=["attempts", "last_error", "send_after", "status"])
-        return 0
-    message.status = OutboundSms.Status.SENT
-    message.sent_at = now
-    message.save(update_fields=["attempts", "status", "sent_at"])
-    return 1
+def _mark_sent(ids: list[int], *, at: datetime.datetime) -> None:
+    if not ids:
+        return
+    OutboundSms.objects.filter(pk__in=ids).update(
+        status=OutboundSms.Status.SENT, sent_at=at, attempts=F("attempts") + 1
+    )
+    OutboundSms.objects.filter(pk__in=ids, kind="sign_in_code").update(text=REDACTED)
+
+
+def _mark_expired(messages: list[Claimed]) -> None:
+    if not messages:
+        return
+    ids = [m.id for m in messages]
+    logger.warning("%d SMS expired undelivered", len(ids))
+    OutboundSms.objects.filter(pk__in=ids).update(status=OutboundSms.Status.EXPIRED)
+    OutboundSms.objects.filter(pk__in=ids, kind="sign_in_code").update(text=REDACTED)
+
+
+def _put_back(messages: list[Claimed], until: datetime.datetime) -> None:
+    """Left for the morning without counting a try: it is night."""
+    if messages:
+        OutboundSms.objects.filter(pk__in=[m.id for m in messages]).update(send_after=until)
+
+
+def _retry_later(failed: list[tuple[Claimed, str]], *, now: datetime.datetime) -> None:
+    for message, error in failed:
+        logger.warning("SMS %s failed (attempt %s): %s", message.id, message.attempts, error)
+        if message.priority == Priority.AT_ONCE:
+            # A code lives 5 minutes and its reader is waiting: every 30 s,
+            # night or day.
+            retry_at = now + CODE_RETRY
+        else:
+            retry_at = next_sending_time(now + retry_delay(message.attempts))
+        if message.expires_at is not None:
+            # Seen again when it expires, so it is counted then, not later.
+            retry_at = min(retry_at, max(message.expires_at, now))
+        OutboundSms.objects.filter(pk=message.id).update(
+            send_after=retry_at, last_error=str(error)[:200], attempts=message.attempts
+        )
+
+
+def send_due(*, now: datetime.datetime | None = None, limit: int | None = None) -> int:
+    """Sends everything due (up to `limit`), batch after batch, and returns
+    how many went out. `now` fixes the clock (tests)."""
+    clock = (lambda: now) if now is not None else timezone.now
+    sent = 0
+    while limit is None or sent < limit:
+        size = BATCH if limit is None else min(BATCH, limit - sent)
+        done = send_batch(clock=clock, limit=size)
+        if done is None:
+            break
+        sent += done
+    return sent
+
+
+def send_for(*, seconds: float, poll: float | None) -> int:
+    """Sends what is due for up to `seconds`; with `poll`, looks again that
+    often while nothing is due, so a message written meanwhile (a
+    cancellation) goes out within `poll` seconds, not at the next run."""
+    deadline = time.monotonic() + seconds
+    sent = 0
+    while time.monotonic() < deadline:
+        done = send_batch(clock=timezone.now)
+        if done is not None:
+            sent += done
+        elif poll is None:
+            break
+        else:
+            time.sleep(poll)
+    return sent
+
+
+def send_now(message: OutboundSms) -> bool:
+    """Sends one message at once (a sign-in code, in the request that asked
+    for it); False if the gateway failed, and then a sender tries again."""
+    done = send_batch(clock=timezone.now, limit=1, ids=[message.pk])
+    if done is None:  # a sender has it, or had it
+        message.refresh_from_db(fields=["status"])
+        return message.status == OutboundSms.Status.SENT
+    return done == 1
+
+
+def undelivered_count() -> int:
+    """Messages that expired without reaching their reader."""
+    return OutboundSms.objects.filter(status=OutboundSms.Status.EXPIRED).count()
+
+
+def overdue_count(*, now: datetime.datetime | None = None) -> int:
+    """Messages due over RETRY_CAP ago and still waiting: the gateway (or
+    every sender) has been failing at least that long."""
+    late = (now or timezone.now()) - RETRY_CAP
+    return OutboundSms.objects.filter(
+        status=OutboundSms.Status.PENDING, send_after__lt=late
+    ).count()

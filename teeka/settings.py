@@ -15,6 +15,9 @@ from celery.schedules import crontab
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
+
+from teeka.redis_breaker import BreakerConnection, SentinelBreakerConnection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TEEKA_VAR_DIR", BASE_DIR / "var"))
@@ -148,6 +151,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'teeka.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A kept connection is checked before a request reuses it, so a
+        # database restart costs one reconnect, not an error page.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -163,21 +169,36 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# How long a Redis call may wait (seconds). A frozen Redis (a stopped process,
+# a dead network path) accepts the connection and never answers: without a
+# timeout every page would hang with it.
+REDIS_TIMEOUT = float(env_str("REDIS_TIMEOUT_SECONDS", "0.25"))
 if REDIS_URL:
     # django-redis keeps one Redis client per process; Django's own backend
     # builds a new one for every cache call (about 0.1 ms of CPU each).
+    # With Redis down or frozen a cache call logs the error and answers "not
+    # there" (IGNORE_EXCEPTIONS): pages go on without the cache.
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT,
+                "IGNORE_EXCEPTIONS": True,
+                # After a failure, skip Redis for a few seconds (one log line)
+                # rather than wait out a timeout on every call.
+                "CONNECTION_POOL_KWARGS": {"connection_class": BreakerConnection},
+            },
         }
     }
     # Sessions are read from Redis, so a citizen's page costs no database
-    # query for them, and written through to the database, so a Redis restart
-    # or flush signs nobody out (writes happen at sign-in and about once a
-    # minute per citizen). The "cache" engine would also spare those writes,
-    # but would lose every session with Redis.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # query for them, and written through to the database, so a Redis restart,
+    # flush or outage signs nobody out (writes happen at sign-in and about
+    # once a minute per citizen). teeka.sessions says how it bears a Redis
+    # outage. The "cache" engine would also spare those writes, but would
+    # lose every session with Redis.
+    SESSION_ENGINE = "teeka.sessions"
 else:
     # Not with a per-process cache: another process would keep serving a
     # session that was ended (signed out) in this one.
@@ -258,15 +279,46 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest task (a district's allocation, a sending batch) is stopped
+# after TASK_TIME_LIMIT; a message a killed worker held goes back to the
+# queue after the broker's visibility timeout, which must stay above it or a
+# task still running would be handed to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("TASK_SOFT_TIME_LIMIT_SECONDS", 25 * 60)
+CELERY_TASK_TIME_LIMIT = env_int("TASK_TIME_LIMIT_SECONDS", 30 * 60)
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
+    # A publish from a request (an official's change asking for a run) gives
+    # up quickly when Redis is frozen; the change is saved, and the run is
+    # caught up from the database (slots.tasks.catch_up_allocations).
+    "socket_timeout": max(REDIS_TIMEOUT, 0.5),
+    "socket_connect_timeout": max(REDIS_TIMEOUT, 0.5),
+    # One attempt to connect for a publish (kombu's default retries for
+    # seconds); a worker's own reconnecting is not limited by this.
+    "max_retries": 0,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Sending SMS waits on the gateway, not the CPU: its own queue, so senders
+# never hold back an allocation; a worker takes both queues unless -Q says.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("sms"))
+CELERY_TASK_ROUTES = {"teeka.tasks.*": {"queue": "sms"}}
 CELERY_BEAT_SCHEDULE = {
     "allocate-every-district": {
         "task": "slots.tasks.allocate_all_districts",
         "schedule": timedelta(minutes=env_int("ALLOCATE_EVERY_MINUTES", 5)),
     },
+    "catch-up-allocations": {
+        "task": "slots.tasks.catch_up_allocations",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "send-pending-sms": {
         "task": "teeka.tasks.send_pending_sms",
         "schedule": timedelta(minutes=1),
+        # A tick the broker kept through an outage is not worth running late.
+        "options": {"expires": 55},
     },
     "escalate-overdue-tickets": {
         "task": "helpdesk.tasks.escalate_overdue",
@@ -301,6 +353,8 @@ SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms-outbox.jsonl"))
 # Messages wait outside these hours (local time): nobody gets an SMS at night.
 SMS_QUIET_START_HOUR = env_int("SMS_QUIET_START_HOUR", 21)
 SMS_QUIET_END_HOUR = env_int("SMS_QUIET_END_HOUR", 7)
+# Senders an allocation run calls in for its notices, beside beat's own.
+SMS_SENDERS = env_int("SMS_SENDERS", 4)
 # Replies to reminders reach POST /sms/inbound/ signed by the gateway with this
 # key (HMAC-SHA256 of the body, hex, in X-Teeka-Signature). Unset in
 # production: every inbound message is refused.
@@ -331,6 +385,9 @@ HELPDESK_RESOLUTION_HOURS = env_int("HELPDESK_RESOLUTION_HOURS", 48)
 HELPDESK_WORKING_HOURS = env_hours("HELPDESK_WORKING_HOURS", "08:00-20:00")
 HELPDESK_TICKETS_PER_MOBILE_PER_DAY = env_int("HELPDESK_TICKETS_PER_MOBILE_PER_DAY", 3)
 HELPDESK_TICKETS_PER_IP_PER_HOUR = env_int("HELPDESK_TICKETS_PER_IP_PER_HOUR", 10)
+# Those counters live in Redis: with Redis away, tickets are taken unlimited
+# rather than refused (django-redis logs each failed call).
+RATELIMIT_FAIL_OPEN = True
 # After this many no-shows a person goes to the back of the queue.
 TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE = env_int("TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE", 2)
 # The public statistics hide any count smaller than this.
@@ -383,7 +440,9 @@ REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "teeka")
 if REDIS_URL and REDIS_SENTINELS:
     DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
     CACHES["default"].setdefault("OPTIONS", {}).update(
-        CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=REDIS_SENTINELS
+        CLIENT_CLASS="django_redis.client.SentinelClient",
+        SENTINELS=REDIS_SENTINELS,
+        CONNECTION_POOL_KWARGS={"connection_class": SentinelBreakerConnection},
     )
     # The master's password and database ride on each Sentinel's URL (kombu
     # takes them from there; the Sentinels themselves have no password).

@@ -1,12 +1,15 @@
 """Pluggable SMS backends.
 
 A backend sends one message to one mobile and raises SmsError when the gateway
-refuses; callers (the outbox sender) decide about retries.
+refuses; callers (the outbox sender) decide about retries. The outbox hands
+over chunks with send_many(): a gateway with a bulk call overrides it, and
+one that takes parallel calls sets `concurrency`.
 """
 
 import hashlib
 import hmac
 import json
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from django.conf import settings
@@ -19,8 +22,34 @@ class SmsError(Exception):
 
 
 class BaseBackend:
+    # Calls the gateway accepts at once; a chunk is this many messages.
+    concurrency = 1
+
+    @property
+    def chunk_size(self) -> int:
+        return self.concurrency
+
     def send(self, *, to: str, text: str) -> None:
         raise NotImplementedError
+
+    def send_many(self, messages: list[tuple[str, str]]) -> list[str | None]:
+        """Sends each (to, text); for each, None if the gateway took it, else
+        why not. Never raises for one message's failure."""
+        if self.concurrency > 1 and len(messages) > 1:
+            return list(_pool(self.concurrency).map(self._try, messages))
+        return [self._try(message) for message in messages]
+
+    def _try(self, message: tuple[str, str]) -> str | None:
+        try:
+            self.send(to=message[0], text=message[1])
+        except Exception as error:  # any gateway failure: the outbox tries again
+            return str(error) or type(error).__name__
+        return None
+
+
+@cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sms")
 
 
 class FileBackend(BaseBackend):
@@ -48,10 +77,6 @@ def _backend_class(path: str) -> type[BaseBackend]:
 
 def get_backend() -> BaseBackend:
     return _backend_class(settings.SMS_BACKEND)()
-
-
-def send_sms(*, to: str, text: str) -> None:
-    get_backend().send(to=to, text=text)
 
 
 def read_file_outbox() -> list[dict]:

@@ -290,15 +290,21 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
         messages.success(request, message % {"lost": lost, "moved": summary.allotted})
 
     def cancel_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        from ..services import cancel_session
+        from ..services import AllotmentError, cancel_session
 
         self._require(request, "change")
         session = self.visible_or_404(request, object_id)
         form = CancelSessionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            summary = cancel_session(
-                session=session, by=request.user, reason=form.cleaned_data["reason"]
-            )
+            try:
+                summary = cancel_session(
+                    session=session, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except AllotmentError as error:
+                form.add_error(None, error.message)
+                return self._page(
+                    request, "cancel.html", _("Cancel session"), form=form, original=session
+                )
             messages.success(
                 request,
                 _(

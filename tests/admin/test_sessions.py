@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from registrations.models import Registration
 from slots.models import Appointment, Session
+from slots.services import allot, record_vaccination
 
 from .. import factories
 from .conftest import rows_in
@@ -159,6 +160,35 @@ def test_capacity_cannot_go_below_what_is_booked(client, raipur_official, raipur
     assert client.post(url, {"capacity": 4}).status_code == 302
     rows.session.refresh_from_db()
     assert rows.session.capacity == 4
+
+
+def test_moving_people_never_takes_capacity_below_those_already_vaccinated(
+    client, raipur_official, raipur_village
+):
+    session = factories.make_session(
+        centre=factories.make_centre(locality=raipur_village), days_ahead=0, capacity=4
+    )
+    people = [factories.make_registration(locality=raipur_village) for _ in range(4)]
+    appointments = [allot(registration=p, session=session, by=raipur_official) for p in people]
+    for appointment in appointments[:3]:
+        record_vaccination(appointment=appointment, by=raipur_official, batch_number="B1")
+    client.force_login(raipur_official)
+    url = reverse("admin:slots_session_capacity", args=[session.pk])
+
+    response = client.post(url, {"capacity": 1, "move_people": "on", "reason": "Less vaccine"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "3 people of this session have already been vaccinated" in page
+    session.refresh_from_db()
+    assert (session.capacity, session.booked) == (4, 4)
+    # Down to the vaccinated is fine: the one still booked is moved.
+    assert (
+        client.post(url, {"capacity": 3, "move_people": "on", "reason": "Less vaccine"}).status_code
+        == 302
+    )
+    session.refresh_from_db()
+    assert (session.capacity, session.booked) == (3, 3)
 
 
 def test_cancelling_a_session_re_allots_its_people(client, raipur_official, raipur_village):

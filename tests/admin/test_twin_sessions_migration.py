@@ -20,7 +20,9 @@ def _migrate(targets) -> None:
     executor.migrate(targets)
 
 
-def _migrate_to_the_latest() -> None:
+def _migrate_to_latest() -> None:
+    """Every app to its last migration, so later tests find every table
+    (a migration added after 0007 included)."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
@@ -52,8 +54,7 @@ def before_the_constraint(raipur_village):
     )
     _migrate(BEFORE)
     yield session
-    # Back to every app's latest migration, for the tests that follow.
-    _migrate_to_the_latest()
+    _migrate_to_latest()
 
 
 def test_empty_twins_are_cancelled_with_the_reason(before_the_constraint):

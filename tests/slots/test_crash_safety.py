@@ -75,6 +75,12 @@ def test_a_run_killed_between_batches_then_rerun_ends_like_an_uninterrupted_one(
 
     assert outcome() == uninterrupted
     assert OutboundSms.objects.count() == len(uninterrupted)
+    # The next run closed the cut-short one as interrupted, and finished itself.
+    cut_short.refresh_from_db()
+    assert cut_short.interrupted and cut_short.finished_at is not None
+    last = AllocationRun.objects.latest("pk")
+    assert not last.interrupted and last.finished_at is not None
+    assert cut_short.allotted + last.allotted == len(uninterrupted)
     booked = {s.pk: s.booked for s in Session.objects.all()}
     counted = {pk: 0 for pk in booked}
     for session_id, _dose in uninterrupted.values():

@@ -75,18 +75,27 @@ def test_a_failing_gateway_delays_messages_and_loses_none(places, flaky):
     assert OutboundSms.objects.filter(status="sent").count() == 3
 
 
-def test_a_message_that_always_fails_ends_as_failed_not_lost(places, flaky):
+def test_a_message_that_always_fails_is_tried_every_15_minutes_at_most_until_it_expires(
+    places, flaky
+):
     three_allotments(places)
+    OutboundSms.objects.update(expires_at=MORNING + datetime.timedelta(hours=3))
     flaky.failures = 10_000
+    tries: list[datetime.datetime] = []
     now = MORNING
-    for _ in range(outbox.MAX_ATTEMPTS):
+    while now <= MORNING + datetime.timedelta(hours=4):
+        before = sum(OutboundSms.objects.values_list("attempts", flat=True))
         outbox.send_due(now=now)
-        now += datetime.timedelta(hours=2)
-        if now.hour >= 20:
-            now += datetime.timedelta(hours=12)
+        if sum(OutboundSms.objects.values_list("attempts", flat=True)) > before:
+            tries.append(now)
+        now += datetime.timedelta(minutes=1)
 
-    assert OutboundSms.objects.filter(status="failed").count() == 3
-    assert all(m.attempts == outbox.MAX_ATTEMPTS for m in OutboundSms.objects.all())
+    gaps = [(b - a).total_seconds() / 60 for a, b in zip(tries, tries[1:], strict=False)]
+    assert gaps[:4] == [1, 2, 4, 8]
+    assert max(gaps) == 15
+    assert tries[-1] <= MORNING + datetime.timedelta(hours=3)
+    assert OutboundSms.objects.filter(status="expired").count() == 3
+    assert flaky.delivered == []
 
 
 def test_nothing_is_sent_at_night(places):

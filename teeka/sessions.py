@@ -1,0 +1,64 @@
+"""Sessions read from the cache (Redis) and kept in the database, which stay
+up when Redis does not.
+
+Django's cached_db store falls back to the database when a cache read fails,
+then writes the cache without a guard, so a Redis outage turned every
+signed-in page into an error. Here every cache call is guarded: a failure is
+logged and the database answers.
+
+One risk remains: a session ended (signed out) while Redis cannot be reached
+stays in Redis. So a copy in the cache lives at most CACHE_SECONDS; an
+active session is written back well within that (the idle keep-alive writes
+about once a minute), and a miss costs one database read.
+"""
+
+import logging
+
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbStore
+
+logger = logging.getLogger(__name__)
+
+# The longest a session signed out during a Redis outage can outlive it.
+CACHE_SECONDS = 10 * 60
+
+
+class SessionStore(CachedDbStore):
+    def load(self) -> dict:
+        try:
+            data = self._cache.get(self.cache_key)
+        except Exception:
+            logger.warning("session cache read failed; reading the database", exc_info=True)
+            data = None
+        if data is not None:
+            return data
+        stored = self._get_session_from_db()
+        if not stored:
+            return {}
+        data = self.decode(stored.session_data)
+        self._cache_set(data, self.get_expiry_age(expiry=stored.expire_date))
+        return data
+
+    def exists(self, session_key: str) -> bool:
+        # Only asked for a new key: the database alone is enough, and is
+        # always there.
+        return super(CachedDbStore, self).exists(session_key)
+
+    def save(self, must_create: bool = False) -> None:
+        super(CachedDbStore, self).save(must_create)
+        self._cache_set(self._session, self.get_expiry_age())
+
+    def delete(self, session_key: str | None = None) -> None:
+        super(CachedDbStore, self).delete(session_key)
+        session_key = session_key or self.session_key
+        if session_key is None:
+            return
+        try:
+            self._cache.delete(self.cache_key_prefix + session_key)
+        except Exception:
+            logger.error("session cache delete failed; the copy expires by itself", exc_info=True)
+
+    def _cache_set(self, data: dict, expiry_age: int) -> None:
+        try:
+            self._cache.set(self.cache_key, data, min(expiry_age, CACHE_SECONDS))
+        except Exception:
+            logger.warning("session cache write failed", exc_info=True)
