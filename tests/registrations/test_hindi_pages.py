@@ -2,6 +2,7 @@
 the "signed in as" bar on every signed-in page; a full account says so before
 the form."""
 
+import datetime
 import re
 
 import pytest
@@ -104,3 +105,41 @@ def test_every_signed_in_page_shows_who_is_signed_in(hindi, raipur_village):
     for url in urls:
         page = hindi.get(url).content.decode()
         assert "******5678 से साइन इन" in page, url
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({}, "तीन में से एक चुनें।"),
+        ({"choice": "another_date", "not_before": "2020-01-01"}, "आज के बाद का कोई दिन चुनें"),
+        ({"choice": "another_date", "not_before": "kal"}, "तारीख़ दिन-महीना-साल में लिखें"),
+    ],
+)
+def test_the_cancel_choices_complain_in_hindi(hindi, raipur_village, data, expected):
+    hindi.post(reverse("registrations:add_person"), _payload(raipur_village))
+    person = Registration.objects.get()
+    centre = factories.make_centre(locality=raipur_village)
+    allot(registration=person, session=factories.make_session(centre=centre), by=None)
+    page = hindi.post(
+        reverse("registrations:cancel", args=[person.reference]), data
+    ).content.decode()
+    errors = _errors(page)
+    assert any(expected in e for e in errors), errors
+    for error in errors:
+        assert not LATIN.findall(re.sub(r"<[^>]+>", "", error)), error
+    assert person.appointments.get().status == "booked"  # nothing happened
+
+
+def test_a_not_before_day_typed_the_indian_way_is_understood(hindi, raipur_village):
+    hindi.post(reverse("registrations:add_person"), _payload(raipur_village))
+    person = Registration.objects.get()
+    centre = factories.make_centre(locality=raipur_village)
+    session = factories.make_session(centre=centre)
+    allot(registration=person, session=session, by=None)
+    day = session.date + datetime.timedelta(days=7)
+    hindi.post(
+        reverse("registrations:cancel", args=[person.reference]),
+        {"choice": "another_date", "not_before": day.strftime("%d/%m/%Y")},
+    )
+    person.refresh_from_db()
+    assert person.not_before == day
