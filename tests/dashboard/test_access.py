@@ -5,6 +5,8 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import User
 
+from dashboard.models import AreaDay, GroupDay, SummaryState
+
 from .scenario import RAIPUR
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +103,20 @@ def test_before_the_first_summary_refresh_the_dashboard_shows_no_days(client, ad
     response = client.get("/dashboard/")
     assert response.status_code == 200
     assert response.context["tables"]["days"].rows == []
+
+
+def test_the_dashboard_and_its_files_answer_before_the_first_refresh(
+    client, health_officer, raipur_village
+):
+    """No summary computed yet (a fresh install, or before the first beat)."""
+    AreaDay.objects.all().delete()
+    GroupDay.objects.all().delete()
+    SummaryState.objects.all().delete()
+    client.force_login(health_officer)
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    assert response.context["tables"]["days"].rows == []
+    assert "no-store" in response["Cache-Control"]
+    for name in ("days", "places"):
+        download = client.get(f"/dashboard/export/{name}.csv")
+        assert download.status_code == 200 and "no-store" in download["Cache-Control"]
