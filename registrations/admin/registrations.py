@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -41,6 +42,11 @@ from .imports import PrivateImportMixin
 ACTION_TEMPLATE = "admin/teeka/action_form.html"
 
 
+# Fewer letters match too many people to be of use (and too few trigrams to
+# narrow the index).
+NAME_SEARCH_MIN_LETTERS = 3
+
+
 @admin.register(Registration)
 class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = RegistrationChangeForm
@@ -71,8 +77,8 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
     )
     search_fields = ("reference",)
     search_help_text = gettext_lazy(
-        "Reference (like ABC-DEF-GHJ), the whole ID number, or the last 4 or more digits "
-        "of the mobile."
+        "Reference (like ABC-DEF-GHJ), the whole ID number, the last 4 or more digits "
+        "of the mobile, or part of the name (3 letters or more)."
     )
     ordering = ("-registered_at",)
     autocomplete_fields = ("area", "locality")
@@ -184,9 +190,9 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
     # Search, permissions, import and export ----------------------------------
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        """A reference, a whole ID number, or the last digits of a mobile, in
-        any script's digits: each hits an index or a small district's rows,
-        never a scan for a name across the state."""
+        """A reference, a whole ID number, the last digits of a mobile (in any
+        script's digits) or part of a name: each hits an index, never a scan
+        across the state."""
         term = ids.ascii_digits(search_term).strip()
         if not term:
             return queryset, False
@@ -214,6 +220,10 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
         return found if has_letters or found.exists() else None
 
     def _by_mobile(self, queryset: QuerySet, term: str) -> QuerySet:
+        # Letters with their marks: a Devanagari vowel sign is not isalpha().
+        if sum(unicodedata.category(c)[0] in "LM" for c in term) >= NAME_SEARCH_MIN_LETTERS:
+            # Any part of a name, any case: the trigram index reg_name_trgm.
+            return queryset.filter(name__icontains=" ".join(term.split()))
         mobile = validators.normalise_mobile(term)
         digits = mobile[3:] if mobile else re.sub(r"\D", "", term)
         if mobile or (len(digits) >= 4 and len(digits) == len(re.sub(r"[\s+\-]", "", term))):
