@@ -59,14 +59,15 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _summary(model: type, user: AbstractBaseUser, filters: Filters):
+def _summary(model: type, user: AbstractBaseUser, filters: Filters, day: str = "day"):
+    """The rows of `model` the user may see, in the filters' district and days."""
     rows = scope(model.objects.all(), user)
     if filters.district_id:
         rows = rows.filter(district_id=filters.district_id)
     if filters.date_from:
-        rows = rows.filter(day__gte=filters.date_from)
+        rows = rows.filter(**{f"{day}__gte": filters.date_from})
     if filters.date_to:
-        rows = rows.filter(day__lte=filters.date_to)
+        rows = rows.filter(**{f"{day}__lte": filters.date_to})
     return rows
 
 
@@ -195,15 +196,9 @@ def gender_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
 
 def _doses_by_session(user: AbstractBaseUser, filters: Filters):
     """Sessions that are over and opened vials, with the doses given at each."""
-    sessions = scope(Session.objects.all(), user).filter(
+    sessions = _summary(Session, user, filters, day="date").filter(
         vials_opened__gt=0, date__lt=timezone.localdate()
     )
-    if filters.district_id:
-        sessions = sessions.filter(district_id=filters.district_id)
-    if filters.date_from:
-        sessions = sessions.filter(date__gte=filters.date_from)
-    if filters.date_to:
-        sessions = sessions.filter(date__lte=filters.date_to)
     given = Count("appointments", filter=Q(appointments__status="attended"))
     return sessions.select_related("centre", "district").annotate(given=given)
 

@@ -23,7 +23,7 @@ from teeka.celery import app
 from teeka.models import OutboundSms
 from teeka.sms import read_file_outbox
 from tests import factories
-from tests.registrations.helpers import aadhaar_number
+from tests.registrations.helpers import form_payload
 
 from .conftest import start_worker, stop_worker, timed, wait_for
 
@@ -41,19 +41,7 @@ def _official(raipur_official):
 
 
 def _payload(locality, name: str) -> dict:
-    return {
-        "name": name,
-        "gender": "F",
-        "birth_year": "1979",
-        "id_type": "AADHAAR",
-        "id_number": aadhaar_number(),
-        "occupation": "5",
-        "district": locality.area.district_id,
-        "area": locality.area_id,
-        "locality": locality.pk,
-        "address_line": "House 12, Gandhi Chowk",
-        "pincode": "492001",
-    }
+    return form_payload(locality, name=name)
 
 
 def _sign_in(client: Client, mobile: str) -> list[float]:

@@ -34,3 +34,22 @@ def details(locality, **overrides) -> PersonDetails:
     }
     fields.update(overrides)
     return PersonDetails(**fields)
+
+
+def form_payload(locality, **overrides) -> dict:
+    """What a citizen posts to /my/add/, as a browser sends it."""
+    data = {
+        "name": "Sunita Sahu",
+        "gender": "F",
+        "birth_year": "1979",
+        "id_type": "AADHAAR",
+        "id_number": aadhaar_number(),
+        "occupation": "5",
+        "district": locality.area.district_id,
+        "area": locality.area_id,
+        "locality": locality.pk,
+        "address_line": "House 12, Gandhi Chowk",
+        "pincode": "492001",
+    }
+    data.update(overrides)
+    return data

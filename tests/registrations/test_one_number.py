@@ -18,7 +18,7 @@ from registrations.models import Account, Registration, SignInCode
 from registrations.validators import LANDLINE_MESSAGE
 from teeka.sms import read_file_outbox
 
-from .helpers import aadhaar_number
+from .helpers import aadhaar_number, form_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -47,21 +47,7 @@ def _sign_in(client, typed: str, *, code_typed=lambda code: code):
 
 
 def _payload(locality, **overrides) -> dict:
-    data = {
-        "name": "Sunita Sahu",
-        "gender": "F",
-        "birth_year": "1979",
-        "id_type": "AADHAAR",
-        "id_number": aadhaar_number(),
-        "occupation": "5",
-        "district": locality.area.district_id,
-        "area": locality.area_id,
-        "locality": locality.pk,
-        "address_line": "House 12, Gandhi Chowk",
-        "pincode": "492001",
-    }
-    data.update(overrides)
-    return data
+    return form_payload(locality, **overrides)
 
 
 def _epic() -> str:

@@ -9,7 +9,7 @@ from registrations.services import register_person
 from teeka.sms import read_file_outbox
 from tests import factories
 
-from .helpers import aadhaar_number, details
+from .helpers import aadhaar_number, details, form_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -28,21 +28,7 @@ def _sign_in(client, mobile: str = MOBILE):
 
 
 def _payload(locality, **overrides) -> dict:
-    data = {
-        "name": "Sunita Sahu",
-        "gender": "F",
-        "birth_year": "1979",
-        "id_type": "AADHAAR",
-        "id_number": aadhaar_number(),
-        "occupation": "5",
-        "district": locality.area.district_id,
-        "area": locality.area_id,
-        "locality": locality.pk,
-        "address_line": "House 12, Gandhi Chowk",
-        "pincode": "492001",
-    }
-    data.update(overrides)
-    return data
+    return form_payload(locality, **overrides)
 
 
 def test_signing_in_keeps_the_mobile_out_of_urls_and_masks_it(client):
