@@ -2,6 +2,7 @@
 picked earlier cannot overwrite the villages of the block picked since."""
 
 import pytest
+from playwright.sync_api import expect
 
 from districts.models import Area
 
@@ -43,6 +44,11 @@ def _villages_after_a_slow_first_answer(page, base_url: str, district) -> tuple[
             route.continue_()
 
     page.route("**/places/localities/*", hold_the_first_block)
+    # Both scripts first remove the no-JavaScript step buttons: until then the
+    # page has no listeners, and a choice made meanwhile would go unanswered
+    # (the control's script is served through this test's Python, later).
+    page.wait_for_selector("form[data-cascade]")
+    expect(page.locator("form[data-cascade] [data-step]")).to_have_count(0)
     page.select_option("select[name=district]", str(district.pk))
     page.wait_for_selector(f'select[name=area] option[value="{second.pk}"]', state="attached")
     page.select_option("select[name=area]", str(first.pk))
