@@ -1,23 +1,18 @@
 """Services broken for real: a redis-server of the test's own, stopped and
 frozen; a Celery worker process; the clock of a request."""
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from kombu import pools
 
 from teeka import redis_breaker
 from teeka.celery import app
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -90,52 +85,6 @@ def own_redis(tmp_path, settings):
     server.stop()
     _use_broker(previous)
     redis_breaker.reset()
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    user, host, port = db["USER"], db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
-def start_worker(redis_url: str, **env) -> subprocess.Popen:
-    """A real Celery worker process on the test database and `redis_url`,
-    taking both queues (allocations and SMS)."""
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url,
-        "SMS_FILE_PATH": str(settings.SMS_FILE_PATH),
-        "SMS_BACKEND": settings.SMS_BACKEND,
-        **env,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "teeka", "worker", "-Q", "celery,sms"]
-        + ["-c", "2", "-l", "warning"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def wait_for(condition, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def timed(call, *args, **kwargs):

@@ -15,8 +15,7 @@ from django.db import connection
 from slots.allocation import allocate_district
 from slots.models import AllocationRun, Appointment
 from tests import factories
-
-from .conftest import ROOT, database_url, wait_for
+from tests.workers import ROOT, database_url, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

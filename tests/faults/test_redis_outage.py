@@ -24,8 +24,9 @@ from teeka.models import OutboundSms
 from teeka.sms import read_file_outbox
 from tests import factories
 from tests.registrations.helpers import form_payload
+from tests.workers import start_worker, stop_worker, wait_for
 
-from .conftest import start_worker, stop_worker, timed, wait_for
+from .conftest import timed
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 LIMIT = 2.0

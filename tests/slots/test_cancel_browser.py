@@ -15,9 +15,10 @@ from teeka.outbox import send_due
 from teeka.sms import read_file_outbox
 from tests import factories
 from tests.conftest import screenshot
+from tests.workers import wait_for
 
 from .conftest import allocate, session_at
-from .test_celery_worker import _wait_for, worker  # noqa: F401 (a fixture)
+from .test_celery_worker import worker  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -105,7 +106,7 @@ def test_cancel_for_another_date_pause_resume_and_withdraw_in_hindi(
     # Another date: the worker allots Wednesday, never Monday again.
     _cancel(phone, "दूसरी तारीख़")
     assert "कतार में आपकी जगह बनी है" in phone.inner_text("main")
-    assert _wait_for(lambda: _booked_session_id(someone) is not None), "no allotment"
+    assert wait_for(lambda: _booked_session_id(someone) is not None), "no allotment"
     assert _booked_session_id(someone) == wednesday.pk
     phone.reload()
     assert _in_hindi(wednesday.date) in phone.inner_text("main")
@@ -118,7 +119,7 @@ def test_cancel_for_another_date_pause_resume_and_withdraw_in_hindi(
     screenshot(phone, "status-paused-phone-hi")
     phone.get_by_role("button", name="फिर शुरू करें").click()
     assert "फिर शुरू हो गया" in phone.inner_text("main")
-    assert _wait_for(lambda: _booked_session_id(someone) is not None), "no allotment"
+    assert wait_for(lambda: _booked_session_id(someone) is not None), "no allotment"
     assert _booked_session_id(someone) == wednesday.pk  # a pause gives up no date
 
     # Withdraw: the box must be ticked, and the message says so in Hindi.
