@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from districts import roles
 from slots.models import Appointment, Session
+from teeka.models import OutboundSms
 from tests.conftest import screenshot
 
 from .. import factories
@@ -187,3 +188,34 @@ def test_an_official_downloads_the_template_fills_it_and_imports_it_in_hindi(
     desk.locator("input[type=submit]").click()
     expect(desk.locator("td.errors")).to_have_count(1)
     screenshot(desk, "admin-import-preview-desk-hi")
+
+
+def test_a_vaccinator_opens_a_vial_and_calls_standby_on_a_phone_in_hindi(
+    live_server, phone, raipur, raipur_village, role_groups
+):
+    rows = rows_in(raipur_village)
+    Session.objects.filter(pk=rows.session.pk).update(date=timezone.localdate(), max_age=None)
+    vaccinator = staff_user("vax", roles.VACCINATOR, raipur, is_staff=False)
+    rows.centre.staff.add(vaccinator)
+    waiting = factories.make_registration(
+        locality=raipur_village, account=factories.make_account(language="hi")
+    )
+
+    phone.goto(live_server.url + "/checkin/")
+    phone.get_by_role("button", name="हिन्दी").click()
+    phone.get_by_label("यूज़रनेम").fill("vax")
+    phone.get_by_label("पासवर्ड").fill(PASSWORD)
+    phone.get_by_role("button", name="साइन इन करें").click()
+    phone.get_by_role("link", name=re.compile(str(rows.centre))).click()
+    phone.get_by_role("button", name=re.compile("मैंने नई शीशी खोली")).click()
+    expect(phone.get_by_text(re.compile("शीशी 1 खोली गई"))).to_be_visible()
+    expect(phone.get_by_text(re.compile("खुली शीशी में बची: 10"))).to_be_visible()
+    phone.get_by_label("कितनी खुराकें देनी हैं").fill("1")
+    phone.get_by_role("button", name="स्टैंडबाय बुलाएँ").click()
+    expect(phone.get_by_text(re.compile("1 व्यक्ति को एक घंटे में आने का SMS"))).to_be_visible()
+    assert _fits(phone)
+    for button in phone.locator("main button").all():
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, button.inner_text()
+    screenshot(phone, "checkin-vial-standby-phone-hi")
+    assert OutboundSms.objects.filter(kind="standby", to=str(waiting.account.mobile)).exists()
