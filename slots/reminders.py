@@ -27,7 +27,7 @@ from teeka.outbox import queue_sms
 
 from . import notices
 from .models import Appointment, Reminder, Session
-from .services import cancel_for_another_date
+from .services import cancel_for_another_date, retried
 
 # How people write yes and no on a phone, in Latin letters and in Devanagari.
 YES = {"haan", "haa", "han", "ha", "hn", "haanji", "hanji", "ji", "yes", "y", "ok", "okay"}
@@ -168,6 +168,9 @@ def handle_reply(*, mobile: str, text: str) -> Outcome:
     return _answer(chosen[0], reply.answer)
 
 
+# The whole reply is one transaction (the reply recorded, the seat given back),
+# run again as a whole if PostgreSQL picks it to break a deadlock.
+@retried
 def _answer(reminder: Reminder, answer: str) -> Outcome:
     appointment = reminder.appointment
     if timezone.now() >= _starts_at(appointment.session):

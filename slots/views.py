@@ -9,6 +9,7 @@ from teeka.sms import inbound_is_genuine
 
 from . import reminders
 from .models import Vaccine
+from .services import Busy
 
 
 @require_GET
@@ -39,7 +40,11 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     """A reply to a reminder, posted by the SMS gateway (fields from, text)."""
     if not inbound_is_genuine(request.body, request.headers.get("X-Teeka-Signature", "")):
         return HttpResponseForbidden("bad signature")
-    outcome = reminders.handle_reply(
-        mobile=request.POST.get("from", ""), text=request.POST.get("text", "")
-    )
+    try:
+        outcome = reminders.handle_reply(
+            mobile=request.POST.get("from", ""), text=request.POST.get("text", "")
+        )
+    except Busy:
+        # Still in conflict after the retries: the gateway sends it again later.
+        return JsonResponse({"outcome": "busy"}, status=503)
     return JsonResponse({"outcome": outcome.value})

@@ -1,11 +1,16 @@
-"""A `_details(**overrides)` builder for register_person, with real ID numbers."""
+"""Builders for registering in tests: details for register_person, a browser's
+form for /my/add/, and signing in with the code from the SMS file; ID numbers
+made by python-stdnum."""
 
 import itertools
+import re
 
+from django.urls import reverse
 from stdnum import verhoeff
 
 from registrations.models import PriorityGroup
 from registrations.services import PersonDetails
+from teeka.sms import read_file_outbox
 
 _serial = itertools.count(100)
 
@@ -36,7 +41,7 @@ def details(locality, **overrides) -> PersonDetails:
     return PersonDetails(**fields)
 
 
-def form_payload(locality, **overrides) -> dict:
+def form_payload(place, /, **overrides) -> dict:
     """What a citizen posts to /my/add/, as a browser sends it."""
     data = {
         "name": "Sunita Sahu",
@@ -45,11 +50,18 @@ def form_payload(locality, **overrides) -> dict:
         "id_type": "AADHAAR",
         "id_number": aadhaar_number(),
         "occupation": "5",
-        "district": locality.area.district_id,
-        "area": locality.area_id,
-        "locality": locality.pk,
+        "district": place.area.district_id,
+        "area": place.area_id,
+        "locality": place.pk,
         "address_line": "House 12, Gandhi Chowk",
         "pincode": "492001",
     }
     data.update(overrides)
     return data
+
+
+def sign_in(client, mobile: str):
+    """Asks for a code and signs in with the one the SMS file got last."""
+    client.post(reverse("registrations:sign_in"), {"mobile": mobile})
+    code = re.search(r"\b(\d{6})\b", read_file_outbox()[-1]["text"]).group(1)
+    return client.post(reverse("registrations:sign_in_code"), {"code": code})

@@ -4,7 +4,6 @@ rule (wrong places are still refused next to their field, officials still
 only register into their districts)."""
 
 import datetime
-import re
 import time
 
 import pytest
@@ -17,10 +16,9 @@ from districts.models import Area
 from registrations.admin.forms import AssistedRegistrationForm
 from registrations.forms import RETYPE_ID_MESSAGE, PersonForm
 from registrations.models import Account, Registration
-from teeka.sms import read_file_outbox
 from tests import factories
 
-from .helpers import aadhaar_number
+from .helpers import form_payload, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,26 +29,11 @@ def _empty_cache():
 
 
 def _sign_in(client, mobile: str = "98123 45678") -> None:
-    client.post(reverse("registrations:sign_in"), {"mobile": mobile})
-    code = re.search(r"\b(\d{6})\b", read_file_outbox()[-1]["text"]).group(1)
-    client.post(reverse("registrations:sign_in_code"), {"code": code})
+    sign_in(client, mobile)
 
 
 def _payload(place, **overrides) -> dict:
-    return {
-        "name": "Sunita Sahu",
-        "gender": "F",
-        "birth_year": "1979",
-        "id_type": "AADHAAR",
-        "id_number": aadhaar_number(),
-        "occupation": "5",
-        "district": place.area.district_id,
-        "area": place.area_id,
-        "locality": place.pk,
-        "address_line": "House 12, Gandhi Chowk",
-        "pincode": "492001",
-        **overrides,
-    }
+    return form_payload(place, **overrides)
 
 
 def test_adding_a_person_needs_few_queries(client, raipur_village, django_assert_max_num_queries):

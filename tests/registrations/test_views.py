@@ -1,15 +1,12 @@
-import re
-
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
 from registrations.models import Account, Registration
 from registrations.services import register_person
-from teeka.sms import read_file_outbox
 from tests import factories
 
-from .helpers import aadhaar_number, details, form_payload
+from .helpers import aadhaar_number, details, form_payload, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +19,7 @@ def _empty_cache():
 
 
 def _sign_in(client, mobile: str = MOBILE):
-    client.post(reverse("registrations:sign_in"), {"mobile": mobile})
-    code = re.search(r"\b(\d{6})\b", read_file_outbox()[-1]["text"]).group(1)
-    return client.post(reverse("registrations:sign_in_code"), {"code": code})
+    return sign_in(client, mobile)
 
 
 def _payload(locality, **overrides) -> dict:

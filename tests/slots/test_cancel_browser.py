@@ -19,21 +19,11 @@ from tests.workers import wait_for
 
 from .conftest import allocate, session_at
 from .test_celery_worker import worker  # noqa: F401 (a fixture)
+from .test_citizen_choices import _booked_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 MOBILE = "9826012345"
-
-
-def _booked_session_id(registration: Registration) -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT session_id FROM slots_appointment"
-            " WHERE registration_id = %s AND status = 'booked'",
-            [registration.pk],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def _status(registration: Registration) -> str:
@@ -94,7 +84,7 @@ def test_cancel_for_another_date_pause_resume_and_withdraw_in_hindi(
     account = factories.make_account("+91" + MOBILE, language="hi")
     someone = factories.make_registration(locality=places.home, account=account, name="सुनीता साहू")
     allocate(places.home)
-    assert _booked_session_id(someone) == monday.pk
+    assert _booked_session(someone) == monday.pk
 
     _sign_in(phone, live_server.url)
     phone.get_by_role("link", name="सुनीता साहू").click()
@@ -106,8 +96,8 @@ def test_cancel_for_another_date_pause_resume_and_withdraw_in_hindi(
     # Another date: the worker allots Wednesday, never Monday again.
     _cancel(phone, "दूसरी तारीख़")
     assert "कतार में आपकी जगह बनी है" in phone.inner_text("main")
-    assert wait_for(lambda: _booked_session_id(someone) is not None), "no allotment"
-    assert _booked_session_id(someone) == wednesday.pk
+    assert wait_for(lambda: _booked_session(someone) is not None), "no allotment"
+    assert _booked_session(someone) == wednesday.pk
     phone.reload()
     assert _in_hindi(wednesday.date) in phone.inner_text("main")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
@@ -115,12 +105,12 @@ def test_cancel_for_another_date_pause_resume_and_withdraw_in_hindi(
     # Pause: the seat goes back and nothing is allotted while paused.
     _cancel(phone, "रोक दें")
     assert _status(someone) == "paused"
-    assert _booked_session_id(someone) is None
+    assert _booked_session(someone) is None
     screenshot(phone, "status-paused-phone-hi")
     phone.get_by_role("button", name="फिर शुरू करें").click()
     assert "फिर शुरू हो गया" in phone.inner_text("main")
-    assert wait_for(lambda: _booked_session_id(someone) is not None), "no allotment"
-    assert _booked_session_id(someone) == wednesday.pk  # a pause gives up no date
+    assert wait_for(lambda: _booked_session(someone) is not None), "no allotment"
+    assert _booked_session(someone) == wednesday.pk  # a pause gives up no date
 
     # Withdraw: the box must be ticked, and the message says so in Hindi.
     phone.reload()
@@ -135,7 +125,7 @@ def test_cancel_for_another_date_pause_resume_and_withdraw_in_hindi(
     phone.get_by_role("button", name="पंजीकरण वापस लें").click()
     phone.wait_for_url("**/my/")
     assert _status(someone) == "withdrawn"
-    assert _booked_session_id(someone) is None
+    assert _booked_session(someone) is None
 
     _send_the_outbox()
     texts = [m["text"] for m in read_file_outbox() if m["to"] == "+91" + MOBILE]

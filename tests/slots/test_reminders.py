@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
+from slots.models import Reminder
 from slots.reminders import send_reminders
-from slots.services import allot
+from slots.services import allot, cancel_for_another_date
 from teeka.models import OutboundSms
 from teeka.sms import sign_inbound
 from tests import factories
@@ -74,6 +75,19 @@ def _status(registration) -> list[tuple[int, str]]:
             [registration.pk],
         )
         return cursor.fetchall()
+
+
+def _appointment_of(registration) -> int:
+    return _status_rows(registration)[0]
+
+
+def _status_rows(registration) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM slots_appointment WHERE registration_id = %s ORDER BY id",
+            [registration.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _sms(kind: str) -> list[str]:
@@ -209,3 +223,57 @@ def test_a_reply_can_be_simulated_from_the_command_line(places, tomorrow, capsys
 def test_reminders_are_on_the_beat():
     tasks = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     assert "slots.tasks.send_reminders" in tasks
+
+
+class _DeadlockError(Exception):
+    pgcode = "40P01"  # what psycopg2 carries for PostgreSQL's "deadlock detected"
+
+
+def _conflict() -> OperationalError:
+    error = OperationalError("deadlock detected")
+    error.__cause__ = _DeadlockError()
+    return error
+
+
+# Outside a test's transaction, as the gateway's request is: the retry is the
+# outermost transaction's.
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_picked_to_break_a_deadlock_is_run_again_whole(
+    client, places, tomorrow, monkeypatch
+):
+    seated = _allotted(places, tomorrow)
+    _remind()
+    calls = []
+
+    def deadlocked_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise _conflict()
+        return cancel_for_another_date(**kwargs)
+
+    monkeypatch.setattr("slots.reminders.cancel_for_another_date", deadlocked_once)
+    response = _reply(client, str(seated.account.mobile), "NAHI")
+    assert response.json() == {"outcome": "declined"}
+    assert _status(seated) == [(tomorrow.pk, "cancelled")]
+    assert len(calls) == 2
+
+
+# Outside a test's transaction, as the gateway's request is: the retry is the
+# outermost transaction's.
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_still_in_conflict_asks_the_gateway_to_send_it_again(
+    client, places, tomorrow, monkeypatch
+):
+    seated = _allotted(places, tomorrow)
+    _remind()
+
+    def always_deadlocked(**kwargs):
+        raise _conflict()
+
+    monkeypatch.setattr("slots.reminders.cancel_for_another_date", always_deadlocked)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    response = _reply(client, str(seated.account.mobile), "NAHI")
+    assert response.status_code == 503
+    # Nothing was kept of the reply: when the gateway sends it again, it counts.
+    assert Reminder.objects.get(pk=_appointment_of(seated)).reply == ""
+    assert _status(seated) == [(tomorrow.pk, "booked")]
