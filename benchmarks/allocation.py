@@ -64,6 +64,32 @@ def add_sessions() -> int:
         return cursor.fetchone()[0]
 
 
+def turn_on_policy() -> None:
+    """The shipped May 2021 example, on for every session ahead (18 and
+    over, the next weeks)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from quotas.models import Policy
+
+    today = timezone.localdate()
+    Policy.objects.filter(name_en="18-44, May 2021 (example)").update(
+        active=True,
+        max_age=None,
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=30),
+    )
+
+
+def rolled_over() -> int:
+    from django.db.models import Sum
+
+    from quotas.models import Rollover
+
+    return Rollover.objects.aggregate(n=Sum("seats"))["n"] or 0
+
+
 def seats() -> int:
     """Seats left in sessions the allocator may fill (from the day after tomorrow)."""
     import datetime
@@ -260,11 +286,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--naive-sample", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the copy afterwards")
+    parser.add_argument(
+        "--policy", action="store_true", help="with the May 2021 category quotas turned on"
+    )
     args = parser.parse_args()
     t = time.perf_counter()
     name = f"teeka_bench_alloc_{args.registrations}"
     setup_django(shared_seed.clone(args.registrations, name))
     first = add_sessions()
+    if args.policy:
+        turn_on_policy()
     total_seats = seats()
     print(
         f"{args.registrations} registrations (copied), {total_seats} seats ahead "
@@ -297,6 +328,8 @@ def main() -> None:
         # What the ratio would be if the workers had their cores to themselves.
         idle = args.workers * (bound_cpu / bound_rows) / (cpu / allotted)
         print(f"by CPU time, on an otherwise idle machine: bound_ratio about {idle:.2f}")
+    if args.policy:
+        print(f"policy: May 2021 shares on, {rolled_over()} seats rolled over")
     broken = check_invariants(first)
     print("invariants: " + ("all hold" if not broken else f"BROKEN {broken}"))
     print(

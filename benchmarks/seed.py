@@ -30,7 +30,9 @@ Who the people are, from hashes of the row number (so a rebuild is the same):
   given and waiting for dose 2 (10%), booked ahead for dose 1 (8%) or for
   dose 2 after dose 1 (4%), a no-show (5%) or a cancellation (4%) now
   waiting again, both doses given (26%), paused (3%), withdrawn (4%, seat
-  given up), marked a duplicate of the person before (3%).
+  given up), marked a duplicate of the person before (3%);
+- ration cards (for the category quotas): 10% Antyodaya, 45% BPL, 30% APL,
+  15% none.
 
 No history rows are written (simple_history's tables stay empty).
 """
@@ -49,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432")
 DAYS_BACK = 120
 # Bump when the seed changes what it writes: an older database is then rebuilt.
-SEED_VERSION = 1
+SEED_VERSION = 2
 
 # The tables filled in bulk, whose indexes and constraints wait until they are full.
 BULK_TABLES = ("registrations_account", "registrations_registration", "slots_appointment")
@@ -359,7 +361,7 @@ def _seed_sql(n: int) -> list[tuple[str, str]]:
                 id, account_id, seat, reference, name, gender, birth_year, id_type, id_hash,
                 id_last4, priority, district_id, area_id, locality_id, address_line, pincode,
                 status, doses_received, last_dose_date, last_vaccine, registered_at, queue_at,
-                no_show_count, duplicate_of_id, no_mobile_reason)
+                no_show_count, duplicate_of_id, no_mobile_reason, ration_card)
             SELECT g, CASE WHEN nomobile THEN NULL ELSE (g + 1) / 2 END,
                 CASE WHEN nomobile OR k BETWEEN 93 AND 96 THEN NULL ELSE 2 - g % 2 END,
                 upper(lpad(to_hex(g), 9, '0')),
@@ -382,7 +384,9 @@ def _seed_sql(n: int) -> list[tuple[str, str]]:
                 CASE WHEN k BETWEEN 33 AND 42 OR k BETWEEN 51 AND 89 THEN 'COVISHIELD' ELSE '' END,
                 at, at, (k BETWEEN 55 AND 59)::int,
                 CASE WHEN k >= 97 AND g > 1 THEN g - 1 END,
-                CASE WHEN nomobile THEN 'No phone in the family' ELSE '' END
+                CASE WHEN nomobile THEN 'No phone in the family' ELSE '' END,
+                CASE WHEN {h(16)} % 100 < 10 THEN 'antyodaya' WHEN {h(16)} % 100 < 55 THEN 'bpl'
+                     WHEN {h(16)} % 100 < 85 THEN 'apl' ELSE 'none' END
             FROM (
                 SELECT g, {h(1)} % 100 AS k, {h(5)} % 50 = 0 AS nomobile,
                     {h(2)} % (SELECT n FROM bench_buckets) AS bucket,
