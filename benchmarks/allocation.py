@@ -255,8 +255,10 @@ CHECKS = {
     "allotted without appointment": """
         SELECT count(*) FROM registrations_registration r WHERE status = 'allotted'
         AND NOT EXISTS (SELECT 1 FROM slots_appointment a WHERE a.registration_id = r.id)""",
-    "appointment without SMS": """
-        SELECT count(*) FROM slots_appointment a WHERE a.id > %(first)s AND NOT EXISTS (
+    "appointment without SMS (to someone with a mobile)": """
+        SELECT count(*) FROM slots_appointment a
+        JOIN registrations_registration r ON r.id = a.registration_id
+        WHERE a.id > %(first)s AND r.account_id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM teeka_outboundsms o WHERE o.dedupe_key = 'allotted:' || a.id)""",
     "waiting while a seat they fit is left in their district": """
         SELECT count(*) FROM registrations_registration r WHERE r.status = 'waiting'
