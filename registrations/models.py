@@ -80,6 +80,16 @@ class PriorityGroup(models.IntegerChoices):
     EVERYONE = 5, _("Everyone else")
 
 
+class RationCard(models.TextChoices):
+    """The ration-card type asked at registration: category quotas (the
+    quotas app) may be defined by it. Blank: registered before it was asked."""
+
+    ANTYODAYA = "antyodaya", _("Antyodaya (AAY)")
+    BPL = "bpl", _("Below poverty line (BPL)")
+    APL = "apl", _("Above poverty line (APL)")
+    NONE = "none", _("No ration card")
+
+
 # The one fair order, used by the allocator and by every "place in queue":
 # priority group, then time in the queue, then the reference as a tie-break.
 QUEUE_ORDER = ("priority", "queue_at", "reference")
@@ -134,6 +144,16 @@ class Registration(models.Model):
         on_delete=models.PROTECT,
         db_index=False,
         verbose_name=_("village or ward"),
+    )
+    # In no index: allotting stays HOT, and a policy reads it with the queue.
+    # A database default too: registrations are inserted in raw SQL.
+    ration_card = models.CharField(
+        _("ration card"),
+        max_length=9,
+        choices=RationCard.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     address_line = models.CharField(_("house and street"), max_length=200, blank=True)
     pincode = models.CharField(_("PIN code"), max_length=6, blank=True)

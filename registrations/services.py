@@ -105,6 +105,7 @@ class PersonDetails:
     locality_id: int
     address_line: str = ""
     pincode: str = ""
+    ration_card: str = ""
 
 
 def mask_reference(reference: str) -> str:
