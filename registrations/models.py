@@ -382,7 +382,7 @@ class QueueDay(models.Model):
     first, which say from when it is due.
 
     Kept by the database itself: a trigger on registrations_registration
-    (migration 0013) adds and takes away whatever each statement changed, for
+    (migration 0014) adds and takes away whatever each statement changed, for
     every writer alike (the citizen's insert, the allocator's batches,
     officials, cancellations, no-shows). So "your place in the queue" is a sum
     over these rows and a count within one day, whatever the size of the

@@ -73,7 +73,7 @@ def _on_postgresql(sql: str):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registrations', '0012_name_search_index'),
+        ('registrations', '0013_ration_card'),
     ]
 
     operations = [
