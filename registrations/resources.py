@@ -7,7 +7,6 @@ same dedupe and eligibility rules apply. A row whose ID is already registered
 
 import datetime
 
-import tablib
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -74,25 +73,9 @@ def standard_header(header: object) -> str:
     return "_".join(english.strip().lower().split())
 
 
-def mask_id_numbers(dataset: tablib.Dataset) -> tablib.Dataset:
-    """The same rows, headers in their standard form, with each ID number
-    replaced by what Teeka keeps of it (or by why it was refused): what an
-    import's preview stores."""
-    dataset.headers = [standard_header(h) for h in dataset.headers or []]
-    headers = list(dataset.headers)
-    if "id_number" not in headers:
-        return dataset
-    column = headers.index("id_number")
-    masked = tablib.Dataset(headers=headers)
-    for values in dataset:
-        row = dict(zip(headers, values, strict=False))
-        cells = list(values)
-        cells[column] = _masked_cell(_text(row, "id_type"), _text(row, "id_number"))
-        masked.append(cells)
-    return masked
-
-
-def _masked_cell(typed_type: str, typed_number: str) -> str:
+def mask_cell(typed_type: str, typed_number: str) -> str:
+    """What an import keeps of a typed ID number: the keyed hash and last 4,
+    or why it was refused; the number itself is gone either way."""
     id_type = id_type_of(typed_type)
     if id_type is None:
         return f"{MASKED}!"  # the unknown ID type is what the row is told
@@ -103,7 +86,7 @@ def _masked_cell(typed_type: str, typed_number: str) -> str:
     return f"{MASKED}{keyed.last4}:{keyed.id_hash}"
 
 
-def _last4_shown(cell: str) -> str:
+def last4_shown(cell: str) -> str:
     if cell.startswith(MASKED):
         last4, _sep, id_hash = cell[len(MASKED) :].partition(":")
         return last4 if id_hash else ""
@@ -172,10 +155,18 @@ class RegistrationImportResource(resources.ModelResource):
         use_bulk = False
         skip_unchanged = False
         report_skipped = True
+        # No before/after table of each row: a list of 50,000 rows would keep
+        # 50,000 of them, and an import only ever adds people.
+        skip_diff = True
 
-    def __init__(self, *, user=None, **kwargs) -> None:
+    def __init__(self, *, user=None, lines: list[int] | None = None, on_row=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.user = user
+        # The spreadsheet row of each data row, when blank rows were left out
+        # (registrations.import_jobs); else data row n is row n + 1.
+        self.lines = lines
+        # Called with each row's result: the background import's progress.
+        self.on_row = on_row
         self.seen_ids: dict[tuple[str, str], int] = {}
         # (file line, reason) for rows skipped as duplicates, for the preview.
         self.skipped: list[tuple[int, str]] = []
@@ -189,10 +180,20 @@ class RegistrationImportResource(resources.ModelResource):
     def get_or_init_instance(self, instance_loader, row):
         return Registration(), True
 
+    def import_row(self, row, instance_loader, **kwargs):
+        result = super().import_row(row, instance_loader, **kwargs)
+        if self.on_row is not None:
+            self.on_row(result)
+        return result
+
+    def line_of(self, row_number: int) -> int:
+        """The spreadsheet's row number of the dataset's `row_number` (from 1)."""
+        return self.lines[row_number - 1] if self.lines else row_number + 1
+
     def import_instance(self, instance: Registration, row: dict, **kwargs) -> None:
         # The header is row 1 of the spreadsheet, so data row n is row n + 1:
         # every message numbers rows so (the preview's table too).
-        line = kwargs.get("row_number", 0) + 1
+        line = self.line_of(kwargs.get("row_number", 0))
         instance._import_line = line
         problems = RowProblems()
         details = self._details(row, problems)
@@ -284,7 +285,7 @@ class RegistrationImportResource(resources.ModelResource):
         if number:
             # The preview shows a refused row's cells as read: never the whole
             # number (django-import-export keeps this very dict for it).
-            row["id_number"] = "••••" + _last4_shown(number)
+            row["id_number"] = "••••" + last4_shown(number)
         id_type = id_type_of(_text(row, "id_type"))
         if id_type is None:
             problems.add(
