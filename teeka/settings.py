@@ -113,6 +113,9 @@ MIDDLEWARE = [
     "teeka.middleware.PrivateByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before CSRF and authentication: the waiting page costs no more than its
+    # Redis script (teeka/waiting_room.py).
+    "teeka.middleware.WaitingRoomMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -412,6 +415,39 @@ TEEKA_OTP_IP_TRIES = env_int("TEEKA_OTP_IP_TRIES", 60)
 TEEKA_PROXY_COUNT = env_int("TEEKA_PROXY_COUNT", 0)
 # A citizen's session ends after this long without a page view.
 TEEKA_CITIZEN_IDLE_SECONDS = env_int("TEEKA_CITIZEN_IDLE_SECONDS", 30 * 60)
+
+# The waiting room (teeka/waiting_room.py): when WAITING_ROOM_ACTIVE people
+# are in (each counted until WAITING_ROOM_IDLE_SECONDS pass without a
+# request), a first visit waits its turn on a light page. 0: no waiting room.
+WAITING_ROOM_ACTIVE = env_int("WAITING_ROOM_ACTIVE", 0)
+WAITING_ROOM_IDLE_SECONDS = env_int("WAITING_ROOM_IDLE_SECONDS", 120)
+# At most this many let in a second (0: twice ACTIVE / IDLE), so that places
+# freed together do not let a crowd in at once.
+WAITING_ROOM_ADMIT_PER_SECOND = env_int("WAITING_ROOM_ADMIT_PER_SECOND", 0)
+# The waiting page refreshes itself between these (often near the front).
+WAITING_ROOM_REFRESH_SECONDS = (
+    env_int("WAITING_ROOM_REFRESH_MIN_SECONDS", 5),
+    env_int("WAITING_ROOM_REFRESH_MAX_SECONDS", 60),
+)
+# A ticket or a pass unused for this long is void (a new visit takes a new one).
+WAITING_ROOM_PASS_SECONDS = env_int("WAITING_ROOM_PASS_SECONDS", 30 * 60)
+# With Redis away, each web process lets in this many new people per idle
+# period, on its own (default: a fifth of ACTIVE, for 5 workers).
+WAITING_ROOM_FALLBACK_ACTIVE = env_int(
+    "WAITING_ROOM_FALLBACK_ACTIVE", max(1, WAITING_ROOM_ACTIVE // 5)
+)
+# Never queued: officials' pages, operators' probes, static files, the SMS
+# gateway's webhook and the language switch.
+WAITING_ROOM_OPEN_PATHS = (
+    "/admin/",
+    "/checkin/",
+    "/dashboard/",
+    "/healthz",
+    "/metrics",
+    "/static/",
+    "/sms/inbound/",
+    "/i18n/",
+)
 
 # --- Beyond one machine (deploy/, docs/operations.md) ------------------------
 # Read replica: the dashboard, /stats/, exports and day lists read from
