@@ -258,20 +258,22 @@ def forget_stale_previews() -> int:
 
 
 def _run(job: ImportJob, *, dry_run: bool) -> tuple[Result, RegistrationImportResource, _Counter]:
+    """Every row through the resource, in one transaction that is rolled
+    back for a preview or when any row is refused. The transaction is ours,
+    not the library's: it would add a savepoint around every row, and each
+    write that can be refused has its own already (register_person)."""
     stored = job.rows
     dataset = tablib.Dataset(*map(tuple, stored["rows"]), headers=stored["headers"])
     counter = _Counter(job.pk, writing=not dry_run)
     resource = RegistrationImportResource(
         user=job.created_by, lines=stored["lines"], on_row=counter
     )
-    result = resource.import_data(
-        dataset,
-        dry_run=dry_run,
-        raise_errors=False,
-        use_transactions=True,
-        # Nothing is written unless every row of the confirmed list goes in.
-        rollback_on_validation_errors=True,
-    )
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset, dry_run=False, raise_errors=False, use_transactions=False
+        )
+        if dry_run or result.has_errors() or result.has_validation_errors():
+            transaction.set_rollback(True)
     counter.tell()
     return result, resource, counter
 
