@@ -70,11 +70,16 @@ FROM generate_series(1, %(n)s) i;
 INSERT INTO registrations_registration (
     account_id, seat, reference, name, gender, birth_year, id_type, id_hash, id_last4,
     priority, district_id, area_id, locality_id, address_line, pincode, status,
-    doses_received, last_vaccine, registered_at, queue_at, no_show_count, no_mobile_reason)
+    doses_received, last_vaccine, registered_at, queue_at, no_show_count, no_mobile_reason,
+    ration_card)
 SELECT i, 1, upper(lpad(to_hex(i), 9, '0')), 'Person ' || i, 'F',
        1950 + (hashint % 55), 'VOTER', md5(i::text), lpad((i % 10000)::text, 4, '0'),
        1 + (hashint / 55) % 5, p.district_id, p.area_id, p.locality_id, '', '', 'waiting',
-       0, '', t, t, 0, ''
+       0, '', t, t, 0, '',
+       -- Ration cards, for --policy: 10% Antyodaya, 45% BPL, 30% APL, 15% none.
+       CASE WHEN abs(hashint4(i * 17)) % 100 < 10 THEN 'antyodaya'
+            WHEN abs(hashint4(i * 17)) % 100 < 55 THEN 'bpl'
+            WHEN abs(hashint4(i * 17)) % 100 < 85 THEN 'apl' ELSE 'none' END
 FROM (SELECT i, abs(hashint4(i)) AS hashint,
              now() - make_interval(secs => abs(hashint4(i * 7)) % 5000000) AS t,
              1 + abs(hashint4(i * 13)) % (SELECT count(*) FROM bench_places) AS place
@@ -84,10 +89,10 @@ JOIN bench_places p ON p.n = g.place;
 -- Seven days of dose 1 sessions; each district's capacity is half its people.
 INSERT INTO slots_session (centre_id, district_id, date, start_time, end_time, vaccine, dose,
                            min_age, capacity, booked, published, status, cancel_reason,
-                           created_at)
+                           created_at, vials_opened, standby_doses, standby_margin)
 SELECT c.id, c.district_id, current_date + d, '09:00', '17:00',
        CASE WHEN c.id % 3 = 0 THEN 'COVAXIN' ELSE 'COVISHIELD' END, 1, 18,
-       ceil(w.people / 2.0 / (w.centres * 7))::int, 0, true, 'active', '', now()
+       ceil(w.people / 2.0 / (w.centres * 7))::int, 0, true, 'active', '', now(), 0, 0, 2
 FROM slots_centre c
 JOIN (SELECT c2.district_id, count(DISTINCT c2.id) AS centres,
              (SELECT count(*) FROM registrations_registration r
@@ -109,6 +114,32 @@ def seed(n: int) -> None:
         call_command("load_geography", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(SEED_SQL.replace("%(n)s", str(int(n))))
+
+
+def turn_on_policy() -> None:
+    """The shipped May 2021 example, on for every seeded session (18 and
+    over, the next weeks)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from quotas.models import Policy
+
+    today = timezone.localdate()
+    Policy.objects.filter(name_en="18-44, May 2021 (example)").update(
+        active=True,
+        max_age=None,
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=30),
+    )
+
+
+def rolled_over() -> int:
+    from django.db.models import Sum
+
+    from quotas.models import Rollover
+
+    return Rollover.objects.aggregate(n=Sum("seats"))["n"] or 0
 
 
 def seats() -> int:
@@ -299,12 +330,17 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/teeka_bench_alloc"
     )
+    parser.add_argument(
+        "--policy", action="store_true", help="with the May 2021 category quotas turned on"
+    )
     args = parser.parse_args()
     recreate_database(args.database_url)
     setup_django(args.database_url)
 
     t = time.perf_counter()
     seed(args.registrations)
+    if args.policy:
+        turn_on_policy()
     total_seats = seats()
     print(
         f"seeded {args.registrations} registrations, {total_seats} seats "
@@ -337,6 +373,8 @@ def main() -> None:
         # What the ratio would be if the workers had their cores to themselves.
         idle = args.workers * (bound_cpu / bound_rows) / (cpu / allotted)
         print(f"by CPU time, on an otherwise idle machine: bound_ratio about {idle:.2f}")
+    if args.policy:
+        print(f"policy: May 2021 shares on, {rolled_over()} seats rolled over")
     broken = check_invariants()
     print("invariants: " + ("all hold" if not broken else f"BROKEN {broken}"))
     print(

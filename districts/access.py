@@ -30,6 +30,7 @@ class Subject(StrEnum):
     IMPORTS = "imports"  # paper lists read in
     CHECK_IN = "check_in"  # the vaccinator's check-in pages
     STAFF = "staff"  # staff users, roles, profiles, the SMS outbox, sign-in lockouts
+    POLICY = "policy"  # the allotment policy: category quotas and their shares
 
 
 VIEW, ADD, CHANGE, DELETE, MOVE = "view", "add", "change", "delete", "move"
@@ -82,6 +83,9 @@ MODEL_SUBJECTS: dict[tuple[str, str], tuple[Subject, frozenset[str]]] = {
     ("helpdesk", "ticket"): (Subject.TICKETS, frozenset({VIEW, CHANGE})),
     ("helpdesk", "ticketevent"): (Subject.TICKETS, V),
     ("teeka", "outboundsms"): (Subject.STAFF, EVERYTHING),
+    # The state administrator's alone (the matrix gives POLICY to no other role).
+    ("quotas", "policy"): (Subject.POLICY, EVERYTHING),
+    ("quotas", "category"): (Subject.POLICY, EVERYTHING),
     ("auth", "user"): (Subject.STAFF, EVERYTHING),
     ("auth", "group"): (Subject.STAFF, EVERYTHING),
     ("axes", "accessattempt"): (Subject.STAFF, EVERYTHING),

@@ -80,6 +80,16 @@ class PriorityGroup(models.IntegerChoices):
     EVERYONE = 5, _("Everyone else")
 
 
+class RationCard(models.TextChoices):
+    """The ration-card type asked at registration: category quotas (the
+    quotas app) may be defined by it. Blank: registered before it was asked."""
+
+    ANTYODAYA = "antyodaya", _("Antyodaya (AAY)")
+    BPL = "bpl", _("Below poverty line (BPL)")
+    APL = "apl", _("Above poverty line (APL)")
+    NONE = "none", _("No ration card")
+
+
 # The one fair order, used by the allocator and by every "place in queue":
 # priority group, then time in the queue, then the reference as a tie-break.
 QUEUE_ORDER = ("priority", "queue_at", "reference")
@@ -134,6 +144,16 @@ class Registration(models.Model):
         on_delete=models.PROTECT,
         db_index=False,
         verbose_name=_("village or ward"),
+    )
+    # In no index: allotting stays HOT, and a policy reads it with the queue.
+    # A database default too: registrations are inserted in raw SQL.
+    ration_card = models.CharField(
+        _("ration card"),
+        max_length=9,
+        choices=RationCard.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     address_line = models.CharField(_("house and street"), max_length=200, blank=True)
     pincode = models.CharField(_("PIN code"), max_length=6, blank=True)
@@ -446,3 +466,52 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class QueueDay(models.Model):
+    """How many people wait for a dose in one block or town, by the dose
+    (doses_received), priority group and day of joining the queue (the UTC
+    day of queue_at); for a second dose also by the vaccine and day of the
+    first, which say from when it is due.
+
+    Kept by the database itself: a trigger on registrations_registration
+    (migration 0014) adds and takes away whatever each statement changed, for
+    every writer alike (the citizen's insert, the allocator's batches,
+    officials, cancellations, no-shows). So "your place in the queue" is a sum
+    over these rows and a count within one day, whatever the size of the
+    queue (registrations.services.queue_place)."""
+
+    area_id = models.IntegerField()
+    district_id = models.IntegerField()
+    doses_received = models.PositiveSmallIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    last_vaccine = models.CharField(max_length=20)
+    last_dose_date = models.DateField(null=True)
+    waiting = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id",
+                    "doses_received",
+                    "priority",
+                    "day",
+                    "last_vaccine",
+                    "last_dose_date",
+                ],
+                nulls_distinct=False,
+                name="queue_day_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["district_id", "doses_received", "priority", "day"],
+                include=["waiting", "last_vaccine", "last_dose_date"],
+                name="queue_day_district",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.priority} {self.day}: {self.waiting}"

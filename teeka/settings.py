@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "districts",
     "registrations",
     "slots",
+    "quotas",
     "helpdesk",
     "dashboard",
 ]

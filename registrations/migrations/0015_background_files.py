@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('districts', '0004_trigram_extension'),
-        ('registrations', '0012_name_search_index'),
+        ('registrations', '0014_queue_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
