@@ -110,6 +110,7 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
                     "masked_mobile",
                     "no_mobile_reason",
                     "priority",
+                    "ration_card",
                 )
             },
         ),

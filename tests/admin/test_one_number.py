@@ -135,6 +135,7 @@ def _assisted(locality, **overrides) -> dict:
         "area": locality.area_id,
         "locality": locality.pk,
         "occupation": "5",
+        "ration_card": "none",
         "mobile": "",
         "no_mobile_reason": "No phone at home",
     }
