@@ -373,3 +373,52 @@ class NormalFormFlag(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class QueueDay(models.Model):
+    """How many people wait for a dose in one block or town, by the dose
+    (doses_received), priority group and day of joining the queue (the UTC
+    day of queue_at); for a second dose also by the vaccine and day of the
+    first, which say from when it is due.
+
+    Kept by the database itself: a trigger on registrations_registration
+    (migration 0014) adds and takes away whatever each statement changed, for
+    every writer alike (the citizen's insert, the allocator's batches,
+    officials, cancellations, no-shows). So "your place in the queue" is a sum
+    over these rows and a count within one day, whatever the size of the
+    queue (registrations.services.queue_place)."""
+
+    area_id = models.IntegerField()
+    district_id = models.IntegerField()
+    doses_received = models.PositiveSmallIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    last_vaccine = models.CharField(max_length=20)
+    last_dose_date = models.DateField(null=True)
+    waiting = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id",
+                    "doses_received",
+                    "priority",
+                    "day",
+                    "last_vaccine",
+                    "last_dose_date",
+                ],
+                nulls_distinct=False,
+                name="queue_day_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["district_id", "doses_received", "priority", "day"],
+                include=["waiting", "last_vaccine", "last_dose_date"],
+                name="queue_day_district",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.priority} {self.day}: {self.waiting}"
