@@ -173,7 +173,13 @@ PAGES: dict[str, tuple[Need, Need]] = {
     "admin:registrations_registration_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_process_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_import_template": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_jobs": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_job": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_confirm": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_export": (PEOPLE_EXPORT, PEOPLE_EXPORT),
+    # A big export's page and file: its asker's only (the view checks that too).
+    "admin:registrations_registration_export_job": (PEOPLE_EXPORT, PEOPLE_EXPORT),
+    "admin:registrations_registration_export_download": (PEOPLE_EXPORT, PEOPLE_EXPORT),
     "admin:slots_session_plan": (((Subject.SESSIONS, ADD),), ((Subject.SESSIONS, ADD),)),
     "admin:slots_session_allocate": (
         ((Subject.SESSIONS, CHANGE),),

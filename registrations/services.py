@@ -174,12 +174,20 @@ def register_person(
     details: PersonDetails,
     by: User | None = None,
     no_mobile_reason: str = "",
+    registered_at: datetime.datetime | None = None,
+    reason: str | None = None,
 ) -> Registration:
     """Adds a person to the queue, at the back of their priority group, in the
-    first free seat of the account."""
+    first free seat of the account. A paper list gives its own
+    `registered_at` (the day on the list keeps the person's place in the
+    queue), and the history's `reason`."""
     _check_eligible(details)
     registration = _new_registration(details, account)
     registration.created_by = by
+    if registered_at is not None:
+        registration.registered_at = registration.queue_at = registered_at
+    if reason:
+        registration._change_reason = reason
     registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
