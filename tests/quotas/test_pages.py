@@ -12,8 +12,9 @@ from districts import roles
 from quotas.models import Policy
 from registrations.models import Registration
 from tests import factories
+from tests.admin import imports
 from tests.admin.conftest import give_role
-from tests.admin.test_import import HEADER, _confirm, _upload, aadhaar
+from tests.admin.test_import import HEADER, aadhaar
 from tests.registrations.helpers import form_payload, sign_in
 from tests.slots.conftest import allocate
 
@@ -72,14 +73,16 @@ def test_a_paper_list_gives_the_ration_card_in_code_or_in_hindi(
         f"{name},F,1990,AADHAAR,{aadhaar(n)},98765000{n:02d},5,{card},{place},2021-05-01\n"
         for name, n, card in rows
     )
-    preview = _upload(client, text)
-    assert _confirm(client, preview).status_code == 302
+    preview = imports.upload(client, text)
+    assert imports.confirm(client, preview).context["job"].status == "done"
 
     assert ration_cards() == {"Asha Bai": "bpl", "Ramesh": "antyodaya", "Old List": ""}
 
     bad = header + f"Bad Card,F,1990,AADHAAR,{aadhaar(9)},9876500109,5,pink,{place},2021-05-01\n"
-    page = _upload(client, bad).content.decode()
-    assert "Unknown ration card: use one of antyodaya, bpl, apl, none, or leave it empty." in page
+    invalid = imports.invalid(imports.upload(client, bad))
+    assert "Unknown ration card: use one of antyodaya, bpl, apl, none, or leave it empty." in str(
+        invalid[2]["ration_card"]
+    )
 
 
 def test_the_rules_page_explains_the_shares_with_a_worked_example(client, may_2021):
