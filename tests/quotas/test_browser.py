@@ -3,7 +3,7 @@ person's page with their category (Chromium, looked at as screenshots)."""
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import ARTIFACTS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,3 +16,10 @@ def test_the_rules_page_with_the_shares_fits_a_phone_in_hindi(live_server, phone
     assert phone.locator("table.shares tbody tr").count() == 4
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "rules-shares-phone-hi")
+    top = phone.evaluate("document.getElementById('shares').getBoundingClientRect().top + scrollY")
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(
+        path=str(ARTIFACTS / "rules-shares-section-phone-hi.png"),
+        full_page=True,
+        clip={"x": 0, "y": top, "width": 360, "height": 1100},
+    )
