@@ -93,6 +93,7 @@ class Crowd:
         self.timings = {"overload": Timings(), "calm": Timings()}
         self.timeline: list[tuple[float, int]] = []
         self.stopping = False
+        self.asked = 0
 
     # Arrivals and the waiting pages --------------------------------------------
 
@@ -123,8 +124,9 @@ class Crowd:
         start = time.perf_counter()
         try:
             status = browser.request("GET", "/")
-        except OSError:
+        except Exception:  # a dropped connection, an answer that is not HTTP
             status = 0
+        self.asked += 1
         ms = (time.perf_counter() - start) * 1000
         if status != 200:
             with self.lock:
@@ -183,6 +185,13 @@ class Crowd:
                     with self.lock:
                         self.longest_line = max(self.longest_line, self.waiting_now)
                         self.timeline.append((now - self.start, self.waiting_now))
+                    if self.args.verbose and int(now - self.start) % 10 == 0:
+                        print(
+                            f"  t={now - self.start:5.0f} s waiting {self.waiting_now}"
+                            f" requests {self.asked} let in {len(self.completed)}"
+                            f" queued {len(self.due)}",
+                            flush=True,
+                        )
                     next_sample += 1
                 arrival = began + n / rate
                 if arrival <= now:
@@ -243,6 +252,8 @@ def room_env(args, capacity: float, journey_s: float) -> dict:
     active = args.active or math.ceil(capacity * hold)
     return {
         "WAITING_ROOM_ACTIVE": str(active),
+        # Let in evenly, a little faster than the capacity, not in bursts.
+        "WAITING_ROOM_ADMIT_PER_SECOND": str(math.ceil(capacity * 1.1)),
         "WAITING_ROOM_IDLE_SECONDS": str(args.idle),
         "WAITING_ROOM_REFRESH_MIN_SECONDS": "1",
         "WAITING_ROOM_REFRESH_MAX_SECONDS": str(args.refresh_max),
@@ -262,6 +273,7 @@ def main() -> None:
     parser.add_argument("--slack", type=float, default=0.5, help="of a journey's time")
     parser.add_argument("--idle", type=int, default=1, help="WAITING_ROOM_IDLE_SECONDS")
     parser.add_argument("--refresh-max", type=int, default=60)
+    parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--active", type=int, help="WAITING_ROOM_ACTIVE (default: from C)")
     parser.set_defaults(redis_db=5)
     args = parser.parse_args()

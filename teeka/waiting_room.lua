@@ -15,8 +15,9 @@
 local now = tonumber(ARGV[2])
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local low, high = tonumber(ARGV[6]), tonumber(ARGV[7])
--- A called ticket's place is held this long for its page to refresh.
-local grace = 2 * low + 2
+-- A called ticket's place is held this long for its page to refresh (near
+-- the front it refreshes every `low` s).
+local grace = low + 2
 
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - idle)
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 60)
@@ -36,15 +37,17 @@ end
 
 -- Where a ticket stands, and when its page should ask again: a third of the
 -- expected wait at the last minute's pace (or at the pace of everyone
--- staying their idle time), often near the front, rarely far back. Until it
--- asks two refreshes later its place is kept.
+-- staying their idle time), often near the front, rarely far back. A page
+-- that has not asked again a little after that has left (closed, or its
+-- person gave up): it is skipped, not called to a place it would leave
+-- empty. Coming back, it takes its place by its ticket again.
 local function waiting(ticket)
   local place = redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
               + redis.call('ZCOUNT', KEYS[3], '-inf', ticket)
   local admitted = redis.call('ZCARD', KEYS[6])
   local pace = admitted > 0 and admitted or math.max(limit * 60 / idle, 1)
   local refresh = math.floor(math.min(math.max(place * 60 / pace / 3, low), high))
-  redis.call('ZADD', KEYS[4], now + 2 * refresh + 2, ticket)
+  redis.call('ZADD', KEYS[4], now + refresh * 1.25 + 2, ticket)
   return {ticket, place, admitted, refresh}
 end
 
