@@ -213,6 +213,7 @@ def person(serial: Counter, places: list[tuple[int, int, int]]) -> dict:
         "id_type": "AADHAAR",
         "id_number": body + verhoeff.calc_check_digit(body),
         "occupation": "5",
+        "ration_card": "bpl",
         "priority": "5",
         "district": district,
         "area": area,
@@ -317,7 +318,8 @@ def prepare_database(env: dict, db: str, template: str | None = None) -> list[tu
     one, so the run writes to the copy), migrated, with the places; returns
     (district, area, locality) of some blocks and towns to register people in."""
     psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    psql(f"CREATE DATABASE {db}" + (f" TEMPLATE {template}" if template else ""))
+    # FILE_COPY copies the template's files: much faster for many gigabytes.
+    psql(f"CREATE DATABASE {db}" + (f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""))
     manage = [sys.executable, str(ROOT / "manage.py")]
     commands = [["migrate", "--noinput"], ["collectstatic", "--noinput"]]
     if not template:

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "districts",
     "registrations",
     "slots",
+    "quotas",
     "helpdesk",
     "dashboard",
 ]
@@ -323,6 +324,10 @@ CELERY_BEAT_SCHEDULE = {
         # A tick the broker kept through an outage is not worth running late.
         "options": {"expires": 55},
     },
+    "forget-old-files": {
+        "task": "registrations.tasks.forget_old_files",
+        "schedule": timedelta(minutes=15),
+    },
     "escalate-overdue-tickets": {
         "task": "helpdesk.tasks.escalate_overdue",
         "schedule": timedelta(minutes=10),
@@ -513,14 +518,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 
-# Officials' files (issue 14). Exports: every cell that would start a formula
-# stays text (teeka.spreadsheets; the library's own escape as well). Imports:
-# an uploaded paper list is read in memory, its ID column masked at once, and
-# the masked copy waits for confirmation in the cache for a short while under
-# a key only the server knows (registrations.admin.imports).
+# Officials' files (issues 14 and 15). Exports: every cell that would start a
+# formula stays text (teeka.spreadsheets; the library's own escape as well).
+# Imports: an uploaded paper list is read in memory, its ID cells masked at
+# once, and only the masked rows are stored, on a job a worker checks and,
+# once confirmed, writes (registrations.import_jobs). A preview waits this
+# long for its confirmation.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "teeka.spreadsheets.PreviewStorage"
 TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# An admin export of more rows than this is written by a worker
+# (registrations.export_jobs) and kept for its asker this long.
+TEEKA_EXPORT_IN_REQUEST_ROWS = env_int("TEEKA_EXPORT_IN_REQUEST_ROWS", 5000)
+TEEKA_EXPORT_KEEP_SECONDS = env_int("TEEKA_EXPORT_KEEP_SECONDS", 6 * 3600)
 # Uploads stay in memory: Django would write a bigger one to a temporary file
 # (with whole ID numbers in it). A file over this size is not received at all.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
