@@ -1,14 +1,13 @@
-"""Allocation benchmark: seeds N registrations over the 33 districts with
-published capacity for about half of them, allots them with the Celery task
-code (one task per district, two worker processes like `celery worker -c 2`),
-checks the invariants, and compares with two references on the same database:
-the naive way (an ORM query and save per person, on a sample) and the raw
-bound (one INSERT ... SELECT of as many appointment rows).
+"""Allocation benchmark: on a fresh copy of the shared seed of N registrations
+(benchmarks/seed.py: teeka_bench_<N> cloned to teeka_bench_alloc_<N>, dropped
+at the end unless --keep), adds a week of dose 1 sessions whose seats are half
+of each district's people waiting for dose 1, allots everyone waiting with the
+Celery task code (one task per district, two worker processes like `celery
+worker -c 2`), checks the invariants, and compares with two references on the
+same database: the naive way (an ORM query and save per person, on a sample)
+and the raw bound (one INSERT ... SELECT of as many appointment rows).
 
     .venv/bin/python benchmarks/allocation.py --registrations 1000000
-
-Uses its own database (default teeka_bench_alloc), dropped and created afresh
-each run.
 """
 
 import argparse
@@ -22,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import seed as shared_seed  # noqa: E402 (after the path is set)
+
 
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
@@ -32,91 +33,74 @@ def setup_django(database_url: str) -> None:
     django.setup()
 
 
-def recreate_database(database_url: str) -> None:
-    """A fresh database each run: rows deleted by an earlier run would leave
-    dead tuples and bloated indexes behind and slow this one down."""
-    import psycopg2
-
-    name = database_url.rsplit("/", 1)[1]
-    admin = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-SEED_SQL = """
-TRUNCATE teeka_outboundsms, slots_allocationrun, slots_appointment, slots_session,
-    slots_centre, registrations_registration, registrations_account RESTART IDENTITY CASCADE;
-
--- Two centres per block and town, at its first two villages or wards.
-INSERT INTO slots_centre (district_id, area_id, locality_id, name, address, pincode, active,
-                          created_at)
-SELECT a.district_id, a.id, l.id, 'PHC ' || l.name, 'Main road', '', true, now()
-FROM districts_area a
-CROSS JOIN LATERAL (SELECT id, name FROM districts_locality WHERE area_id = a.id
-                    ORDER BY id LIMIT 2) l;
-
--- People spread over every village and ward (so by settlement, roughly by population).
-CREATE TEMP TABLE bench_places AS
-SELECT row_number() OVER (ORDER BY l.id) AS n, l.id AS locality_id, l.area_id, a.district_id
-FROM districts_locality l JOIN districts_area a ON a.id = l.area_id;
-
-INSERT INTO registrations_account (mobile, language, created_at)
-SELECT '+9160' || lpad(i::text, 8, '0'), CASE WHEN i % 4 = 0 THEN 'en' ELSE 'hi' END, now()
-FROM generate_series(1, %(n)s) i;
-
-INSERT INTO registrations_registration (
-    account_id, seat, reference, name, gender, birth_year, id_type, id_hash, id_last4,
-    priority, district_id, area_id, locality_id, address_line, pincode, status,
-    doses_received, last_vaccine, registered_at, queue_at, no_show_count, no_mobile_reason)
-SELECT i, 1, upper(lpad(to_hex(i), 9, '0')), 'Person ' || i, 'F',
-       1950 + (hashint % 55), 'VOTER', md5(i::text), lpad((i % 10000)::text, 4, '0'),
-       1 + (hashint / 55) % 5, p.district_id, p.area_id, p.locality_id, '', '', 'waiting',
-       0, '', t, t, 0, ''
-FROM (SELECT i, abs(hashint4(i)) AS hashint,
-             now() - make_interval(secs => abs(hashint4(i * 7)) % 5000000) AS t,
-             1 + abs(hashint4(i * 13)) % (SELECT count(*) FROM bench_places) AS place
-      FROM generate_series(1, %(n)s) i) g
-JOIN bench_places p ON p.n = g.place;
-
--- Seven days of dose 1 sessions; each district's capacity is half its people.
+# The people come from the shared seed (benchmarks/seed.py); this benchmark
+# adds a week of dose 1 sessions after the seed's last day, whose seats are
+# half of each district's people waiting for dose 1.
+SESSIONS_SQL = """
 INSERT INTO slots_session (centre_id, district_id, date, start_time, end_time, vaccine, dose,
                            min_age, capacity, booked, published, status, cancel_reason,
-                           created_at)
-SELECT c.id, c.district_id, current_date + d, '09:00', '17:00',
-       CASE WHEN c.id % 3 = 0 THEN 'COVAXIN' ELSE 'COVISHIELD' END, 1, 18,
-       ceil(w.people / 2.0 / (w.centres * 7))::int, 0, true, 'active', '', now()
+                           created_at, vials_opened, standby_doses, standby_margin)
+SELECT c.id, c.district_id, current_date + d,
+       '09:00', '17:00', CASE WHEN c.id % 3 = 0 THEN 'COVAXIN' ELSE 'COVISHIELD' END, 1, 18,
+       ceil(w.people / 2.0 / (w.centres * 7))::int, 0, true, 'active', '', now(), 0, 0, 2
 FROM slots_centre c
 JOIN (SELECT c2.district_id, count(DISTINCT c2.id) AS centres,
              (SELECT count(*) FROM registrations_registration r
-              WHERE r.district_id = c2.district_id) AS people
+              WHERE r.district_id = c2.district_id AND r.status = 'waiting'
+              AND r.doses_received = 0) AS people
       FROM slots_centre c2 GROUP BY c2.district_id) w ON w.district_id = c.district_id
-CROSS JOIN generate_series(2, 8) d;
-ANALYZE;
+CROSS JOIN generate_series(8, 14) d;
+ANALYZE slots_session;
 """
 
 
-def seed(n: int) -> None:
-    from django.core.management import call_command
+def add_sessions() -> int:
+    """Adds the sessions; returns the last appointment id before the run."""
     from django.db import connection
 
-    from districts.models import District
-
-    call_command("migrate", verbosity=0)
-    if not District.objects.exists():
-        call_command("load_geography", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute(SEED_SQL.replace("%(n)s", str(int(n))))
+        cursor.execute(SESSIONS_SQL)
+        cursor.execute("SELECT coalesce(max(id), 0) FROM slots_appointment")
+        return cursor.fetchone()[0]
+
+
+def turn_on_policy() -> None:
+    """The shipped May 2021 example, on for every session ahead (18 and
+    over, the next weeks)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from quotas.models import Policy
+
+    today = timezone.localdate()
+    Policy.objects.filter(name_en="18-44, May 2021 (example)").update(
+        active=True,
+        max_age=None,
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=30),
+    )
+
+
+def rolled_over() -> int:
+    from django.db.models import Sum
+
+    from quotas.models import Rollover
+
+    return Rollover.objects.aggregate(n=Sum("seats"))["n"] or 0
 
 
 def seats() -> int:
+    """Seats left in sessions the allocator may fill (from the day after tomorrow)."""
+    import datetime
+
     from django.db.models import F, Sum
+    from django.utils import timezone
 
     from slots.models import Session
 
-    return Session.objects.aggregate(s=Sum(F("capacity") - F("booked")))["s"] or 0
+    ahead = Session.objects.filter(date__gte=timezone.localdate() + datetime.timedelta(days=2))
+    return ahead.aggregate(s=Sum(F("capacity") - F("booked")))["s"] or 0
 
 
 def naive(sample: int) -> float:
@@ -132,7 +116,9 @@ def naive(sample: int) -> float:
     district = Registration.objects.values_list("district_id", flat=True).first()
     started = time.perf_counter()
     with transaction.atomic():
-        people = Registration.objects.filter(district_id=district, status="waiting")
+        people = Registration.objects.filter(
+            district_id=district, status="waiting", doses_received=0
+        )
         for person in people.order_by(*QUEUE_ORDER)[:sample]:
             places = [{"centre__locality": person.locality_id}, {"centre__area": person.area_id}]
             for place in [*places, {}]:
@@ -158,10 +144,10 @@ def naive(sample: int) -> float:
     return sample / elapsed
 
 
-def raw_bound(rows: int) -> tuple[float, float]:
+def raw_bound(rows: int) -> tuple[float, float, int]:
     """One INSERT ... SELECT of `rows` appointment rows into the same table,
-    with the same indexes and constraints; rolled back. Returns rows per
-    second and the CPU seconds it took."""
+    with the same indexes and constraints (at most as many as wait for dose 1);
+    rolled back. Returns rows per second, the CPU seconds it took and the rows."""
     from django.db import connection, transaction
 
     backend = _backend_pid()
@@ -176,17 +162,18 @@ def raw_bound(rows: int) -> tuple[float, float]:
             INSERT INTO slots_appointment (registration_id, session_id, dose, status, code,
                 created_at, updated_at, batch_number, cancel_reason)
             SELECT r.id, s.id, 1, 'booked', '0000', now(), now(), '', ''
-            FROM (SELECT id, district_id, row_number() OVER () AS k
-                  FROM registrations_registration LIMIT %s) r
+            FROM (SELECT id, district_id FROM registrations_registration
+                  WHERE status = 'waiting' AND doses_received = 0 LIMIT %s) r
             JOIN LATERAL (SELECT id FROM slots_session WHERE district_id = r.district_id
                           LIMIT 1) s ON true
             """,
             [rows],
         )
+        rows = cursor.rowcount
         elapsed = time.perf_counter() - started
         cpu = _cpu_seconds(backend) - cpu
         transaction.set_rollback(True)
-    return rows / elapsed, cpu
+    return rows / elapsed, cpu, rows
 
 
 def _worker_init() -> None:
@@ -268,23 +255,27 @@ CHECKS = {
     "allotted without appointment": """
         SELECT count(*) FROM registrations_registration r WHERE status = 'allotted'
         AND NOT EXISTS (SELECT 1 FROM slots_appointment a WHERE a.registration_id = r.id)""",
-    "appointment without SMS": """
-        SELECT count(*) FROM slots_appointment a WHERE NOT EXISTS (
+    "appointment without SMS (to someone with a mobile)": """
+        SELECT count(*) FROM slots_appointment a
+        JOIN registrations_registration r ON r.id = a.registration_id
+        WHERE a.id > %(first)s AND r.account_id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM teeka_outboundsms o WHERE o.dedupe_key = 'allotted:' || a.id)""",
     "waiting while a seat they fit is left in their district": """
         SELECT count(*) FROM registrations_registration r WHERE r.status = 'waiting'
+        AND r.doses_received = 0 AND r.not_before IS NULL
         AND EXISTS (SELECT 1 FROM slots_session s WHERE s.district_id = r.district_id
-            AND s.booked < s.capacity AND s.date >= current_date + 2)""",
+            AND s.dose = 1 AND s.booked < s.capacity AND s.date >= current_date + 2)""",
 }
 
 
-def check_invariants() -> dict[str, int]:
+def check_invariants(first: int) -> dict[str, int]:
+    """`first`: the last appointment id before the run (the seed's have no SMS)."""
     from django.db import connection
 
     broken = {}
     with connection.cursor() as cursor:
         for name, sql in CHECKS.items():
-            cursor.execute(sql)
+            cursor.execute(sql, {"first": first})
             count = cursor.fetchone()[0]
             if count:
                 broken[name] = count
@@ -296,24 +287,26 @@ def main() -> None:
     parser.add_argument("--registrations", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--naive-sample", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true", help="keep the copy afterwards")
     parser.add_argument(
-        "--database-url", default="postgres://postgres@127.0.0.1:5432/teeka_bench_alloc"
+        "--policy", action="store_true", help="with the May 2021 category quotas turned on"
     )
     args = parser.parse_args()
-    recreate_database(args.database_url)
-    setup_django(args.database_url)
-
     t = time.perf_counter()
-    seed(args.registrations)
+    name = f"teeka_bench_alloc_{args.registrations}"
+    setup_django(shared_seed.clone(args.registrations, name))
+    first = add_sessions()
+    if args.policy:
+        turn_on_policy()
     total_seats = seats()
     print(
-        f"seeded {args.registrations} registrations, {total_seats} seats "
+        f"{args.registrations} registrations (copied), {total_seats} seats ahead "
         f"in {time.perf_counter() - t:.1f} s"
     )
     naive_rate = naive(args.naive_sample)
     print(f"naive: {naive_rate:.0f} allotments/s (sample of {args.naive_sample}, rolled back)")
     bound_rows = min(total_seats, args.registrations)
-    bound_rate, bound_cpu = raw_bound(bound_rows)
+    bound_rate, bound_cpu, bound_rows = raw_bound(bound_rows)
     print(
         f"raw bound: {bound_rate:.0f} rows/s (INSERT ... SELECT, rolled back), "
         f"{bound_cpu / bound_rows * 1e6:.0f} us of CPU a row"
@@ -337,13 +330,20 @@ def main() -> None:
         # What the ratio would be if the workers had their cores to themselves.
         idle = args.workers * (bound_cpu / bound_rows) / (cpu / allotted)
         print(f"by CPU time, on an otherwise idle machine: bound_ratio about {idle:.2f}")
-    broken = check_invariants()
+    if args.policy:
+        print(f"policy: May 2021 shares on, {rolled_over()} seats rolled over")
+    broken = check_invariants(first)
     print("invariants: " + ("all hold" if not broken else f"BROKEN {broken}"))
     print(
         f"RESULT allotted={allotted} allotments_per_s={rate:.0f} seconds={seconds:.2f} "
         f"peak_mb={peak_mb:.0f} naive_ratio={rate / naive_rate:.1f} "
         f"bound_ratio={rate / bound_rate:.2f}"
     )
+    if not args.keep:
+        from django.db import connections
+
+        connections.close_all()
+        shared_seed.drop(name)
     if broken:
         sys.exit(1)
 

@@ -1,11 +1,10 @@
 """Dashboard and public statistics at state scale.
 
-    .venv/bin/python benchmarks/dashboard.py [--registrations 1000000] [--reseed]
+    .venv/bin/python benchmarks/dashboard.py [--registrations 1000000] [--fresh]
 
-Seeds its own database (BENCH_DATABASE_URL, default teeka_bench_dash on the
-local PostgreSQL) with N registrations spread over 120 days and their
-appointments (about 0.9 per person: doses given, bookings ahead, no-shows,
-cancellations), in bulk SQL; a second run reuses it. Then it rebuilds the
+Works on a copy of the shared seed of N registrations (benchmarks/seed.py:
+teeka_bench_<N>, copied once to teeka_bench_dash_<N> and kept; --fresh copies
+it again), since the refresh writes the summaries. Then it rebuilds the
 summaries (as the Celery task does) and renders both pages through the test
 client, as a state-wide user: the work a page view costs.
 
@@ -23,108 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/teeka_bench_dash"
-)
-os.environ["DATABASE_URL"] = BENCH_DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teeka.settings")
 
-DAYS_BACK = 120
-
-
-def ensure_database() -> None:
-    import psycopg2
-    from django.db import connection
-
-    params = connection.get_connection_params()
-    name = params.pop("dbname", params.pop("database", None))
-    admin = psycopg2.connect(**params, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-# Everything keyed on the registration id: k = id % 20 decides what became of
-# the person, reg_off = (id * 7919) % 120 how many days ago they registered.
-SEED_SQL = [
-    "TRUNCATE slots_appointment, slots_historicalappointment, slots_session, "
-    "slots_historicalsession, slots_centre_staff, slots_centre, slots_historicalcentre, "
-    "registrations_registration, registrations_historicalregistration CASCADE",
-    """CREATE TEMP TABLE bench_loc AS
-       SELECT row_number() OVER (ORDER BY l.id) - 1 AS n, l.id AS locality_id, l.area_id,
-              a.district_id
-       FROM districts_locality l JOIN districts_area a ON a.id = l.area_id""",
-    """INSERT INTO registrations_registration (
-         id, reference, name, gender, birth_year, id_type, id_hash, id_last4, priority,
-         district_id, area_id, locality_id, address_line, pincode, status, doses_received,
-         last_vaccine, registered_at, queue_at, no_show_count, no_mobile_reason)
-       SELECT g, 'B' || lpad(g::text, 8, '0'), 'Bench person ' || g,
-         CASE WHEN g %% 100 < 49 THEN 'F' WHEN g %% 100 < 99 THEN 'M' ELSE 'O' END,
-         1940 + g %% 60, 'VOTER', md5(g::text) || md5('x' || g), lpad((g %% 10000)::text, 4, '0'),
-         CASE WHEN g %% 50 = 0 THEN 1 WHEN g %% 50 < 4 THEN 2 WHEN g %% 50 < 14 THEN 3
-              WHEN g %% 50 < 20 THEN 4 ELSE 5 END,
-         l.district_id, l.area_id, l.locality_id, '', '',
-         CASE WHEN g %% 20 IN (6, 7) THEN 'allotted' WHEN g %% 20 BETWEEN 14 AND 17 THEN 'completed'
-              WHEN g %% 20 = 19 THEN 'withdrawn' ELSE 'waiting' END,
-         CASE WHEN g %% 20 BETWEEN 8 AND 13 THEN 1 WHEN g %% 20 BETWEEN 14 AND 17 THEN 2 ELSE 0 END,
-         '',
-         now() - ((g * 7919) %% %(days)s) * interval '1 day' - (g %% 36000) * interval '1 s',
-         now() - ((g * 7919) %% %(days)s) * interval '1 day' - (g %% 36000) * interval '1 s',
-         (g %% 20 = 18)::int, ''
-       FROM generate_series(1::bigint, %(n)s::bigint) AS g
-       JOIN bench_loc l ON l.n = (g * 7907) %% (SELECT count(*) FROM bench_loc)""",
-    "SELECT setval(pg_get_serial_sequence('registrations_registration', 'id'), %(n)s)",
-    """CREATE TEMP TABLE bench_centre AS SELECT DISTINCT ON (area_id) area_id, district_id,
-         locality_id FROM bench_loc ORDER BY area_id, n""",
-    """INSERT INTO slots_centre (district_id, area_id, locality_id, name, address, pincode,
-         active, created_at)
-       SELECT district_id, area_id, locality_id, 'Bench centre ' || area_id, 'Main road', '', true,
-         now() FROM bench_centre""",
-    """INSERT INTO slots_session (centre_id, district_id, date, start_time, end_time, vaccine,
-         dose, min_age, capacity, booked, published, status, cancel_reason, created_at)
-       SELECT c.id, c.district_id, %(today)s::date + d, '09:00', '17:00', 'COVISHIELD', dose,
-         18, 0, 0, true, 'active', '', now()
-       FROM slots_centre c, generate_series(-%(days)s, 7) AS d, generate_series(1, 2) AS dose""",
-    """CREATE TEMP TABLE bench_plan AS
-       SELECT r.id, r.area_id, 1 AS dose,
-         CASE WHEN r.id %% 20 IN (6, 7) THEN 'booked' WHEN r.id %% 20 = 18 THEN 'no_show'
-              WHEN r.id %% 20 = 19 THEN 'cancelled' ELSE 'attended' END AS status,
-         CASE WHEN r.id %% 20 IN (6, 7, 19) THEN 1 + r.id %% 7
-              ELSE -greatest((r.id * 7919) %% %(days)s - 3, 1) END AS day_off
-       FROM registrations_registration r WHERE r.id %% 20 >= 6
-       UNION ALL
-       SELECT r.id, r.area_id, 2, 'attended', -greatest((r.id * 7919) %% %(days)s - 31, 1)
-       FROM registrations_registration r WHERE r.id %% 20 BETWEEN 14 AND 17""",
-    """INSERT INTO slots_appointment (registration_id, session_id, dose, status, code,
-         created_at, updated_at, batch_number, cancel_reason)
-       SELECT p.id, s.id, p.dose, p.status, lpad((p.id %% 10000)::text, 4, '0'), now(), now(),
-         '', ''
-       FROM bench_plan p JOIN slots_centre c ON c.area_id = p.area_id
-       JOIN slots_session s ON s.centre_id = c.id AND s.date = %(today)s::date + p.day_off::int
-         AND s.dose = p.dose""",
-    """UPDATE slots_session s SET booked = b.n, capacity = greatest(100, b.n)
-       FROM (SELECT session_id, count(*) AS n FROM slots_appointment
-             WHERE status IN ('booked', 'attended') GROUP BY session_id) b
-       WHERE b.session_id = s.id""",
-    "UPDATE slots_session SET capacity = 100 WHERE capacity = 0",
-]
-
-
-def seed(n: int) -> None:
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    params = {"n": n, "days": DAYS_BACK, "today": timezone.localdate()}
-    with transaction.atomic(), connection.cursor() as cur:
-        for sql in SEED_SQL:
-            started = time.monotonic()
-            cur.execute(sql, params)
-            print(f"  {time.monotonic() - started:6.1f}s  {' '.join(sql.split())[:70]}")
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+from benchmarks import seed  # noqa: E402 (after the path is set)
 
 
 def timed(fn) -> tuple[float, object]:
@@ -146,8 +46,10 @@ def render(client, url: str) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registrations", type=int, default=1_000_000)
-    parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--fresh", action="store_true", help="copy the seed again")
     args = parser.parse_args()
+    name = f"teeka_bench_dash_{args.registrations}"
+    os.environ["DATABASE_URL"] = seed.clone(args.registrations, name, reuse=not args.fresh)
 
     import django
 
@@ -155,23 +57,13 @@ def main() -> None:
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["*"]
-    ensure_database()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.test import Client
 
     from dashboard import stats, summaries
-    from districts.models import District
     from registrations.models import Registration
     from slots.models import Appointment
 
-    call_command("migrate", verbosity=0)
-    if not District.objects.exists():
-        call_command("load_geography")
-    have = Registration.objects.count()
-    if args.reseed or have != args.registrations:
-        print(f"Seeding {args.registrations:,} registrations (had {have:,})")
-        seed(args.registrations)
     appointments = Appointment.objects.count()
     print(f"{Registration.objects.count():,} registrations, {appointments:,} appointments")
 

@@ -12,7 +12,7 @@ DEBUG off, and drives it over HTTP with many client threads:
   the clock starts and take the next one when one is full (signing in more
   inline if they run out, which the output then says: a sign-in on the clock
   makes "ours" look slower than it is);
-- baseline: a bare Django view in this file that validates a form of the same
+- baseline: a bare Django view (benchmarks/harness.py) that validates a form of the same
   fields and inserts one row into a table of the same shape (same columns,
   unique indexes and checks) with one INSERT: no session, no account, no
   history row, no CSRF check, and no foreign keys (LIKE copies none), so it
@@ -30,214 +30,12 @@ for this server only (TEEKA_OTP_IP_SENDS / TEEKA_OTP_IP_TRIES).
 """
 
 import argparse
-import http.client
-import itertools
-import json
-import os
-import re
-import secrets
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432"
-REDIS = "redis://127.0.0.1:6379"
-
-# -- The server side: the baseline view and a URLconf adding it -----------------
-
-if os.environ.get("TEEKA_BENCH_SERVER"):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teeka.settings")
-    from django.conf import settings
-
-    settings.ROOT_URLCONF = "benchmarks.registration"
-    if os.environ.get("TEEKA_BENCH_DJANGO_POOL"):
-        # Django's own pool (psycopg 3 only): each worker process keeps a few
-        # connections and lends one to each request; CONN_MAX_AGE must be 0.
-        settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
-        settings.DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 2}}
-
-    import django
-    from django import forms
-    from django.db import connection
-    from django.http import HttpResponse
-    from django.urls import include, path
-    from django.views.decorators.csrf import csrf_exempt
-
-    django.setup()
-
-    from registrations import ids
-
-    class BaselineForm(forms.Form):
-        name = forms.CharField(max_length=100)
-        gender = forms.ChoiceField(choices=[("F", "F"), ("M", "M"), ("O", "O")])
-        birth_year = forms.IntegerField(min_value=1900, max_value=2010)
-        id_type = forms.CharField(max_length=10)
-        id_number = forms.CharField(max_length=30)
-        priority = forms.IntegerField(min_value=1, max_value=5)
-        district = forms.IntegerField()
-        area = forms.IntegerField()
-        locality = forms.IntegerField()
-        address_line = forms.CharField(max_length=200, required=False)
-        pincode = forms.CharField(max_length=6, required=False)
-
-    @csrf_exempt
-    def baseline(request):
-        form = BaselineForm(request.POST)
-        if not form.is_valid():
-            return HttpResponse(status=400)
-        d = form.cleaned_data
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO bench_baseline (reference, name, gender, birth_year, id_type,"
-                " id_hash, id_last4, priority, district_id, area_id, locality_id,"
-                " address_line, pincode, status, doses_received, registered_at, queue_at,"
-                " no_show_count, no_mobile_reason, last_vaccine)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'waiting',0,now(),now(),0,'','')",
-                [
-                    ids.new_reference(),
-                    d["name"],
-                    d["gender"],
-                    d["birth_year"],
-                    d["id_type"],
-                    ids.hash_id_number(d["id_type"], d["id_number"]),
-                    ids.id_last4(d["id_number"]),
-                    d["priority"],
-                    d["district"],
-                    d["area"],
-                    d["locality"],
-                    d["address_line"],
-                    d["pincode"],
-                ],
-            )
-        return HttpResponse(status=201)
-
-    urlpatterns = [path("bench/baseline/", baseline), path("", include("teeka.urls"))]
-    # The project's own WSGI module, so the server runs as it does in production.
-    from teeka.wsgi import application  # noqa: E402, F401
-
-
-# -- The client side ---------------------------------------------------------------
-
-
-def _client_django() -> None:
-    """The client borrows the project's Verhoeff code, so Django must be set up."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teeka.settings")
-    import django
-
-    django.setup()
-
-
-class Counter:
-    def __init__(self, start: int):
-        self._it = itertools.count(start)
-        self._lock = threading.Lock()
-
-    def next(self) -> int:
-        with self._lock:
-            return next(self._it)
-
-
-class SmsFile:
-    """Codes by mobile, read incrementally from the file backend's output."""
-
-    def __init__(self, path: Path):
-        self.path, self.offset, self.codes = path, 0, {}
-        self.lock = threading.Lock()
-
-    def code_for(self, mobile: str) -> str:
-        for _ in range(200):
-            with self.lock:
-                if self.path.exists():
-                    with open(self.path, encoding="utf-8") as f:
-                        f.seek(self.offset)
-                        chunk = f.read()
-                        complete = chunk[: chunk.rfind("\n") + 1]
-                        self.offset += len(complete.encode())
-                    for line in complete.splitlines():
-                        message = json.loads(line)
-                        self.codes[message["to"]] = re.search(r"\d{6}", message["text"]).group()
-                if mobile in self.codes:
-                    return self.codes.pop(mobile)
-            time.sleep(0.01)
-        raise RuntimeError("no code arrived")
-
-
-class Browser:
-    """One citizen's connection with its cookies."""
-
-    def __init__(self, port: int):
-        self.port, self.cookies, self.conn = port, {}, None
-
-    def request(self, method: str, url: str, form: dict | None = None) -> int:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in range(2):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                self.conn.request(method, url, body=body, headers=headers)
-                response = self.conn.getresponse()
-                response.read()
-                break
-            except (http.client.HTTPException, OSError):
-                self.conn = None
-                if attempt:
-                    raise
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key] = rest.split(";")[0]
-        return response.status
-
-
-def sign_in(port: int, mobiles: Counter, sms: SmsFile) -> Browser:
-    browser = Browser(port)
-    mobile = f"9{mobiles.next():09d}"
-    browser.request("GET", "/sign-in/")
-    assert browser.request("POST", "/sign-in/", {"mobile": mobile}) == 302
-    code = sms.code_for("+91" + mobile)
-    assert browser.request("POST", "/sign-in/code/", {"code": code}) == 302
-    return browser
-
-
-def person(serial: Counter, places: list[tuple[int, int, int]]) -> dict:
-    from stdnum import verhoeff
-
-    n = serial.next()
-    # Never a palindrome (which Aadhaar refuses): the body ends in 1, starts with 3.
-    body = f"3{n:09d}1"
-    district, area, locality = places[n % len(places)]
-    return {
-        "name": f"Bench Person {n}",
-        "gender": "F",
-        "birth_year": "1980",
-        "id_type": "AADHAAR",
-        "id_number": body + verhoeff.calc_check_digit(body),
-        "occupation": "5",
-        "priority": "5",
-        "district": district,
-        "area": area,
-        "locality": locality,
-        "address_line": "House 1, Main road",
-        "pincode": "492001",
-    }
-
-
-def timed(call) -> tuple[float, int]:
-    start = time.perf_counter()
-    status = call()
-    return (time.perf_counter() - start) * 1000, status
+import harness
+from harness import Counter, SmsFile, run_clients, sign_in
 
 
 def drive_ours(args, pools, mobiles, sms, serial, places, inline, results, index):
@@ -250,8 +48,8 @@ def drive_ours(args, pools, mobiles, sms, serial, places, inline, results, index
         for _ in range(4):
             if time.monotonic() >= deadline:
                 return
-            ms, status = timed(
-                lambda b=browser: b.request("POST", "/my/add/", person(serial, places))
+            ms, status = harness.timed(
+                lambda b=browser: b.request("POST", "/my/add/", harness.person(serial, places))
             )
             results.append((ms, status == 302))
             # The page it redirects to shows "... is registered" and clears it;
@@ -259,172 +57,24 @@ def drive_ours(args, pools, mobiles, sms, serial, places, inline, results, index
             browser.cookies.pop("messages", None)
 
 
-def drive_baseline(args, serial, places, results, _index):
-    browser = Browser(args.port)
-    deadline = time.monotonic() + args.seconds
-    while time.monotonic() < deadline:
-        ms, status = timed(
-            lambda: browser.request("POST", "/bench/baseline/", person(serial, places))
-        )
-        results.append((ms, status == 201))
-
-
 def warm_up(args, pools, mobiles, sms, _results, index) -> None:
     pools[index].extend(sign_in(args.port, mobiles, sms) for _ in range(args.accounts_per_client))
 
 
-def run_clients(target, count: int, *extra) -> list[tuple[float, bool]]:
-    results: list = []
-    threads = [threading.Thread(target=target, args=(*extra, results, i)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
-def report(label: str, results: list, seconds: float) -> tuple[float, float]:
-    ok = [ms for ms, good in results if good]
-    failed = len(results) - len(ok)
-    latencies = sorted(ms for ms, _ in results)
-    p50 = statistics.median(latencies)
-    p95 = latencies[int(len(latencies) * 0.95) - 1]
-    rate = len(ok) / seconds
-    print(
-        f"{label:9} {rate:8.1f} registrations/s  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
-        f"  ({len(ok)} ok, {failed} refused)"
-    )
-    return rate, p95
-
-
-# -- Set-up ------------------------------------------------------------------------
-
-
-def psql(sql: str, db: str = "postgres") -> str:
-    return subprocess.run(
-        ["psql", f"{PG}/{db}", "-qtAc", sql], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def server_env(tmp: Path, args) -> dict:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"{PG}/{args.db}",
-        "REDIS_URL": f"{REDIS}/{args.redis_db}",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_hex(32),
-        "ID_HASH_KEY": "bench-id-hash-key",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "TEEKA_VAR_DIR": str(tmp),
-        "SMS_FILE_PATH": str(tmp / "sms.jsonl"),
-        "TEEKA_OTP_IP_SENDS": "1000000",
-        "TEEKA_OTP_IP_TRIES": "1000000",
-        "LOG_LEVEL": "ERROR",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def server_database_env(args) -> dict:
-    """How the server reaches the database: directly (as set-up does), or as
-    --server-database-url says (a pooler in front), with --conn-max-age, or
-    through Django's own pool (--django-pool, psycopg 3 from --pythonpath)."""
-    env = {"DB_CONN_MAX_AGE": str(args.conn_max_age)}
-    if args.server_database_url:
-        env["DATABASE_URL"] = args.server_database_url
-    if args.django_pool:
-        env["TEEKA_BENCH_DJANGO_POOL"] = "1"
-    if args.pythonpath:
-        env["PYTHONPATH"] = f"{args.pythonpath}:{ROOT}"
-    return env
-
-
-def prepare_database(env: dict, db: str) -> list[tuple[int, int, int]]:
-    psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    psql(f"CREATE DATABASE {db}")
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    for command in (["migrate", "--noinput"], ["load_geography"], ["collectstatic", "--noinput"]):
-        subprocess.run([*manage, *command], env=env, check=True, cwd=ROOT, capture_output=True)
-    psql(
-        "CREATE TABLE bench_baseline (LIKE registrations_registration"
-        " INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)",
-        db,
-    )
-    rows = psql(
-        "SELECT a.district_id, a.id, min(l.id) FROM districts_area a"
-        " JOIN districts_locality l ON l.area_id = a.id GROUP BY a.district_id, a.id"
-        " ORDER BY a.id LIMIT 40",
-        db,
-    )
-    return [tuple(int(x) for x in line.split("|")) for line in rows.split()]
-
-
-def start_server(env: dict, args) -> subprocess.Popen:
-    subprocess.run(
-        ["redis-cli", "-n", str(args.redis_db), "FLUSHDB"], check=False, capture_output=True
-    )
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),  # beside this Python
-            "benchmarks.registration:application",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            args.worker_class,
-            "--threads",
-            str(args.threads),
-            "--log-level",
-            "warning",
-        ],
-        env={**env, **server_database_env(args), "TEEKA_BENCH_SERVER": "1"},
-        cwd=ROOT,
-    )
-    for _ in range(100):
-        try:
-            if Browser(args.port).request("GET", "/healthz") == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--port", type=int, default=8101)
-    parser.add_argument("--db", default="teeka_bench_reg")
-    parser.add_argument("--redis-db", type=int, default=3)
-    # As gunicorn advises and docker-compose.yml runs it: sync workers, 2 x
-    # cores + 1 of them, behind a buffering proxy. Connections wait their turn
-    # in the kernel's accept queue, first come first served, so latency stays
-    # even; threads (2 x 16 gthread, measured in the same runs) served about
-    # as many people but with twice the p95, from threads queueing for the GIL.
-    parser.add_argument("--workers", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
-    parser.add_argument("--rounds", type=int, default=4)
+    harness.add_server_arguments(parser, db="teeka_bench_reg", port=8101)
     parser.add_argument("--accounts-per-client", type=int, default=80)
-    # Connection pooling (docs/performance.md): a pooler's address for the
-    # server (set-up still goes straight to PostgreSQL), how long Django keeps
-    # a connection, or Django's own pool with psycopg 3 found on --pythonpath.
-    parser.add_argument("--server-database-url")
-    parser.add_argument("--conn-max-age", type=int, default=60)
-    parser.add_argument("--django-pool", action="store_true")
-    parser.add_argument("--pythonpath")
+    parser.add_argument(
+        "--template-db", help="copy this database (a seeded one) and register into the copy"
+    )
     args = parser.parse_args()
-    _client_django()
+    harness.client_django()
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = server_env(Path(tmp), args)
-        places = prepare_database(env, args.db)
-        server = start_server(env, args)
+        env = harness.server_env(Path(tmp), args)
+        places = harness.prepare_database(env, args.db, args.template_db)
+        server = harness.start_server(env, args)
         try:
             sms, mobiles = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000)
             print(
@@ -442,37 +92,33 @@ def main() -> None:
             print(f"signed in {signed} accounts in {time.perf_counter() - started:.1f} s")
             serial, inline = Counter(0), []
             baseline, ours = [], []
-            # Interleaved (baseline, ours, ours, baseline, ...), so that a shared
-            # machine speeding up or slowing down during the run weighs on both.
             part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
-            for round_ in range(args.rounds):
-                runs = [
-                    lambda: baseline.extend(
-                        run_clients(drive_baseline, args.clients, part, serial, places)
-                    ),
-                    lambda: ours.extend(
-                        run_clients(
-                            drive_ours,
-                            args.clients,
-                            part,
-                            pools,
-                            mobiles,
-                            sms,
-                            serial,
-                            places,
-                            inline,
-                        )
-                    ),
-                ]
-                for run in runs if round_ % 2 == 0 else reversed(runs):
-                    run()
+            harness.interleaved(
+                args.rounds,
+                lambda: baseline.extend(
+                    run_clients(harness.drive_baseline, args.clients, part, serial, places)
+                ),
+                lambda: ours.extend(
+                    run_clients(
+                        drive_ours,
+                        args.clients,
+                        part,
+                        pools,
+                        mobiles,
+                        sms,
+                        serial,
+                        places,
+                        inline,
+                    )
+                ),
+            )
             if inline:
                 print(f"{len(inline)} sign-ins during the run: raise --accounts-per-client")
         finally:
             server.terminate()
             server.wait(timeout=30)
-    base_rate, _ = report("baseline", baseline, args.seconds)
-    rate, p95 = report("ours", ours, args.seconds)
+    base_rate, _ = harness.report("baseline", baseline, args.seconds)
+    rate, p95 = harness.report("ours", ours, args.seconds)
     print(
         f"RESULT registrations_per_s={rate:.1f} p95_ms={p95:.1f} "
         f"baseline_per_s={base_rate:.1f} ratio={rate / base_rate:.2f}"

@@ -30,6 +30,7 @@ class Subject(StrEnum):
     IMPORTS = "imports"  # paper lists read in
     CHECK_IN = "check_in"  # the vaccinator's check-in pages
     STAFF = "staff"  # staff users, roles, profiles, the SMS outbox, sign-in lockouts
+    POLICY = "policy"  # the allotment policy: category quotas and their shares
 
 
 VIEW, ADD, CHANGE, DELETE, MOVE = "view", "add", "change", "delete", "move"
@@ -82,6 +83,9 @@ MODEL_SUBJECTS: dict[tuple[str, str], tuple[Subject, frozenset[str]]] = {
     ("helpdesk", "ticket"): (Subject.TICKETS, frozenset({VIEW, CHANGE})),
     ("helpdesk", "ticketevent"): (Subject.TICKETS, V),
     ("teeka", "outboundsms"): (Subject.STAFF, EVERYTHING),
+    # The state administrator's alone (the matrix gives POLICY to no other role).
+    ("quotas", "policy"): (Subject.POLICY, EVERYTHING),
+    ("quotas", "category"): (Subject.POLICY, EVERYTHING),
     ("auth", "user"): (Subject.STAFF, EVERYTHING),
     ("auth", "group"): (Subject.STAFF, EVERYTHING),
     ("axes", "accessattempt"): (Subject.STAFF, EVERYTHING),
@@ -169,7 +173,13 @@ PAGES: dict[str, tuple[Need, Need]] = {
     "admin:registrations_registration_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_process_import": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_import_template": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_jobs": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_job": (PEOPLE_IMPORT, PEOPLE_IMPORT),
+    "admin:registrations_registration_import_confirm": (PEOPLE_IMPORT, PEOPLE_IMPORT),
     "admin:registrations_registration_export": (PEOPLE_EXPORT, PEOPLE_EXPORT),
+    # A big export's page and file: its asker's only (the view checks that too).
+    "admin:registrations_registration_export_job": (PEOPLE_EXPORT, PEOPLE_EXPORT),
+    "admin:registrations_registration_export_download": (PEOPLE_EXPORT, PEOPLE_EXPORT),
     "admin:slots_session_plan": (((Subject.SESSIONS, ADD),), ((Subject.SESSIONS, ADD),)),
     "admin:slots_session_allocate": (
         ((Subject.SESSIONS, CHANGE),),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from . import fragments
 from .models import Area, District, Locality
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -222,4 +223,5 @@ def load_geography() -> LoadResult:
         ["kind", "pincode"],
     )
     Locality.objects.bulk_create(_whole_towns())
+    fragments.forget()  # bulk writes send no signals
     return LoadResult(District.objects.count(), Area.objects.count(), Locality.objects.count())

@@ -6,12 +6,14 @@ JavaScript they fill the next list as soon as the previous one is picked.
 """
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from registrations.forms import area_choices, locality_choices
+
+from .fragments import drawn
 
 _DAY = 24 * 3600
 
@@ -27,8 +29,15 @@ def _number(request: HttpRequest, name: str) -> int | None:
 @vary_on_headers("Accept-Language", "Cookie")
 def areas(request: HttpRequest) -> HttpResponse:
     district_id = _number(request, "district")
-    groups = area_choices(district_id) if district_id else []
-    return render(request, "districts/_area_options.html", {"groups": groups})
+    return HttpResponse(
+        drawn(
+            ("areas", district_id),
+            lambda: render_to_string(
+                "districts/_area_options.html",
+                {"groups": area_choices(district_id) if district_id else []},
+            ),
+        )
+    )
 
 
 @require_GET
@@ -36,5 +45,12 @@ def areas(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("Accept-Language", "Cookie")
 def localities(request: HttpRequest) -> HttpResponse:
     area_id = _number(request, "area")
-    options = locality_choices(area_id) if area_id else []
-    return render(request, "districts/_locality_options.html", {"options": options})
+    return HttpResponse(
+        drawn(
+            ("localities", area_id),
+            lambda: render_to_string(
+                "districts/_locality_options.html",
+                {"options": locality_choices(area_id) if area_id else []},
+            ),
+        )
+    )

@@ -80,6 +80,16 @@ class PriorityGroup(models.IntegerChoices):
     EVERYONE = 5, _("Everyone else")
 
 
+class RationCard(models.TextChoices):
+    """The ration-card type asked at registration: category quotas (the
+    quotas app) may be defined by it. Blank: registered before it was asked."""
+
+    ANTYODAYA = "antyodaya", _("Antyodaya (AAY)")
+    BPL = "bpl", _("Below poverty line (BPL)")
+    APL = "apl", _("Above poverty line (APL)")
+    NONE = "none", _("No ration card")
+
+
 # The one fair order, used by the allocator and by every "place in queue":
 # priority group, then time in the queue, then the reference as a tie-break.
 QUEUE_ORDER = ("priority", "queue_at", "reference")
@@ -134,6 +144,16 @@ class Registration(models.Model):
         on_delete=models.PROTECT,
         db_index=False,
         verbose_name=_("village or ward"),
+    )
+    # In no index: allotting stays HOT, and a policy reads it with the queue.
+    # A database default too: registrations are inserted in raw SQL.
+    ration_card = models.CharField(
+        _("ration card"),
+        max_length=9,
+        choices=RationCard.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     address_line = models.CharField(_("house and street"), max_length=200, blank=True)
     pincode = models.CharField(_("PIN code"), max_length=6, blank=True)
@@ -353,3 +373,145 @@ class NormalFormFlag(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class ImportJob(models.Model):
+    """A paper list being read in the background: its rows (each ID number
+    already reduced to its keyed hash and last 4, never the number), how far
+    the worker has got, and what the preview and the confirmation found.
+    The official finds it again on the imports page, whatever became of the
+    browser tab that started it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        CHECKING = "checking", _("checking the rows")
+        CHECKED = "checked", _("checked: waiting for your confirmation")
+        WRITING = "writing", _("writing the rows")
+        DONE = "done", _("done")
+        REFUSED = "refused", _("nothing written")
+        EXPIRED = "expired", _("expired: upload the file again")
+        FAILED = "failed", _("failed")
+
+    RUNNING = (Status.QUEUED, Status.CHECKING, Status.WRITING)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The district the official imports into, when they see one; a state
+    # administrator's list may name any (NULL): only those who see every
+    # district see it.
+    district = models.ForeignKey(
+        "districts.District", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=200)
+    # The language of the page that started it: the rows' messages are in it.
+    language = models.CharField(max_length=8)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # {"headers": [...], "rows": [[...], ...]} with ID cells masked
+    # (registrations.resources.MASKED); emptied once written or expired.
+    rows = models.JSONField(null=True, blank=True)
+    # What the preview and the confirmation found (registrations.import_jobs).
+    report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("paper-list import")
+        verbose_name_plural = _("paper-list imports")
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="importjob_by_user")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ExportJob(models.Model):
+    """A big export written in the background, offered for download to the
+    official who asked and to nobody else, until `expires_at`
+    (registrations.export_jobs; a periodic task deletes expired files)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        WRITING = "writing", _("writing the file")
+        READY = "ready", _("ready to download")
+        FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    file_format = models.CharField(max_length=8)
+    # The columns the official chose (none chosen: all of them).
+    fields = models.JSONField(default=list)
+    file_name = models.CharField(max_length=200)
+    # The registrations the official's list showed when they asked, in its
+    # order: the file is of those, whatever the filters mean later.
+    pks = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    # The file (masked IDs and mobiles, formulas neutralised) in the database,
+    # so any web node can serve what any worker wrote.
+    content = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export file")
+        verbose_name_plural = _("export files")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class QueueDay(models.Model):
+    """How many people wait for a dose in one block or town, by the dose
+    (doses_received), priority group and day of joining the queue (the UTC
+    day of queue_at); for a second dose also by the vaccine and day of the
+    first, which say from when it is due.
+
+    Kept by the database itself: a trigger on registrations_registration
+    (migration 0014) adds and takes away whatever each statement changed, for
+    every writer alike (the citizen's insert, the allocator's batches,
+    officials, cancellations, no-shows). So "your place in the queue" is a sum
+    over these rows and a count within one day, whatever the size of the
+    queue (registrations.services.queue_place)."""
+
+    area_id = models.IntegerField()
+    district_id = models.IntegerField()
+    doses_received = models.PositiveSmallIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    last_vaccine = models.CharField(max_length=20)
+    last_dose_date = models.DateField(null=True)
+    waiting = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id",
+                    "doses_received",
+                    "priority",
+                    "day",
+                    "last_vaccine",
+                    "last_dose_date",
+                ],
+                nulls_distinct=False,
+                name="queue_day_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["district_id", "doses_received", "priority", "day"],
+                include=["waiting", "last_vaccine", "last_dose_date"],
+                name="queue_day_district",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.priority} {self.day}: {self.waiting}"

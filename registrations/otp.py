@@ -91,7 +91,9 @@ def _count_ip(action: str, ip: str, limit: int) -> None:
 
 
 def _locked_row(mobile: str) -> SignInCode:
-    SignInCode.objects.get_or_create(mobile=mobile)
+    # Two statements whether the number is new or not: an INSERT that does
+    # nothing if the row is there, then the row locked.
+    SignInCode.objects.bulk_create([SignInCode(mobile=mobile)], ignore_conflicts=True)
     return SignInCode.objects.select_for_update().get(mobile=mobile)
 
 
@@ -161,10 +163,14 @@ def _wrong_code(row: SignInCode, now: datetime.datetime) -> OtpRefused:
     return _try_later(_("That code is not right, and this number is now locked."), row.locked_until)
 
 
+def _no_code() -> OtpRefused:
+    return OtpRefused(_("There is no code waiting for this number. Please ask for a code."))
+
+
 def _check(row: SignInCode, code: str, now: datetime.datetime) -> OtpRefused | None:
     _refuse_if_locked(row, now)
     if not row.code_hash:
-        return OtpRefused(_("There is no code waiting for this number. Please ask for a code."))
+        return _no_code()
     if row.expires_at <= now:
         return OtpRefused(
             _("This code has expired: codes work for 5 minutes. Please ask for a new code.")
@@ -176,11 +182,13 @@ def _check(row: SignInCode, code: str, now: datetime.datetime) -> OtpRefused | N
 
 def _sign_in(row: SignInCode, now: datetime.datetime) -> Account:
     row.code_hash, row.wrong_tries, row.locked_until = "", 0, None
-    account, _created = Account.objects.get_or_create(
-        mobile=row.mobile, defaults={"language": translation.get_language() or "hi"}
+    account, created = Account.objects.get_or_create(
+        mobile=row.mobile,
+        defaults={"language": translation.get_language() or "hi", "last_sign_in_at": now},
     )
-    Account.objects.filter(pk=account.pk).update(last_sign_in_at=now)
-    account.last_sign_in_at = now
+    if not created:
+        Account.objects.filter(pk=account.pk).update(last_sign_in_at=now)
+        account.last_sign_in_at = now
     return account
 
 
@@ -192,7 +200,10 @@ def verify_code(*, mobile: str, code: str, ip: str) -> Account:
     # The wrong-try counter must be saved even when the answer is a refusal,
     # so the transaction commits and the refusal is raised after it.
     with transaction.atomic():
-        row = _locked_row(mobile)
+        # A number never sent a code has no row, and nothing to count.
+        row = SignInCode.objects.select_for_update().filter(mobile=mobile).first()
+        if row is None:
+            raise _no_code()
         verdict = _Verdict(refusal=_check(row, code, now))
         if verdict.refusal is None:
             verdict.account = _sign_in(row, now)

@@ -7,7 +7,6 @@ same dedupe and eligibility rules apply. A row whose ID is already registered
 
 import datetime
 
-import tablib
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -74,25 +73,9 @@ def standard_header(header: object) -> str:
     return "_".join(english.strip().lower().split())
 
 
-def mask_id_numbers(dataset: tablib.Dataset) -> tablib.Dataset:
-    """The same rows, headers in their standard form, with each ID number
-    replaced by what Teeka keeps of it (or by why it was refused): what an
-    import's preview stores."""
-    dataset.headers = [standard_header(h) for h in dataset.headers or []]
-    headers = list(dataset.headers)
-    if "id_number" not in headers:
-        return dataset
-    column = headers.index("id_number")
-    masked = tablib.Dataset(headers=headers)
-    for values in dataset:
-        row = dict(zip(headers, values, strict=False))
-        cells = list(values)
-        cells[column] = _masked_cell(_text(row, "id_type"), _text(row, "id_number"))
-        masked.append(cells)
-    return masked
-
-
-def _masked_cell(typed_type: str, typed_number: str) -> str:
+def mask_cell(typed_type: str, typed_number: str) -> str:
+    """What an import keeps of a typed ID number: the keyed hash and last 4,
+    or why it was refused; the number itself is gone either way."""
     id_type = id_type_of(typed_type)
     if id_type is None:
         return f"{MASKED}!"  # the unknown ID type is what the row is told
@@ -103,7 +86,7 @@ def _masked_cell(typed_type: str, typed_number: str) -> str:
     return f"{MASKED}{keyed.last4}:{keyed.id_hash}"
 
 
-def _last4_shown(cell: str) -> str:
+def last4_shown(cell: str) -> str:
     if cell.startswith(MASKED):
         last4, _sep, id_hash = cell[len(MASKED) :].partition(":")
         return last4 if id_hash else ""
@@ -172,10 +155,26 @@ class RegistrationImportResource(resources.ModelResource):
         use_bulk = False
         skip_unchanged = False
         report_skipped = True
+        # No before/after table of each row: a list of 50,000 rows would keep
+        # 50,000 of them, and an import only ever adds people.
+        skip_diff = True
 
-    def __init__(self, *, user=None, **kwargs) -> None:
+    def __init__(self, *, user=None, lines: list[int] | None = None, on_row=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.user = user
+        # The spreadsheet row of each data row, when blank rows were left out
+        # (registrations.import_jobs); else data row n is row n + 1.
+        self.lines = lines
+        # Called with each row's result: the background import's progress.
+        self.on_row = on_row
+        # Looked up once per import, not once per row: the official's
+        # districts, each typed district and block, the accounts used, and
+        # which of the list's IDs are registered already (before_import).
+        self._allowed: set[int] | None | bool = False
+        self._districts: dict[str, District | None] = {}
+        self._areas: dict[tuple[int, str], list[Area]] = {}
+        self._accounts: dict[str, Account] = {}
+        self._existing: dict[tuple[str, str], Registration] | None = None
         self.seen_ids: dict[tuple[str, str], int] = {}
         # (file line, reason) for rows skipped as duplicates, for the preview.
         self.skipped: list[tuple[int, str]] = []
@@ -189,10 +188,47 @@ class RegistrationImportResource(resources.ModelResource):
     def get_or_init_instance(self, instance_loader, row):
         return Registration(), True
 
+    def before_import(self, dataset, **kwargs) -> None:
+        """Which of the list's ID numbers are registered already: one query
+        per few thousand rows instead of one a row. A person registered after
+        this still cannot be registered twice (the unique constraint), and is
+        refused by name."""
+        if "id_number" not in (dataset.headers or []):
+            return
+        type_column = dataset.headers.index("id_type") if "id_type" in dataset.headers else None
+        number_column = dataset.headers.index("id_number")
+        wanted: dict[str, set[str]] = {}
+        for values in dataset:
+            cell = values[number_column]
+            if type_column is None or not isinstance(cell, str) or not cell.startswith(MASKED):
+                continue
+            id_type = id_type_of(str(values[type_column] or "").strip())
+            id_hash = cell[len(MASKED) :].partition(":")[2]
+            if id_type and id_hash:
+                wanted.setdefault(id_type, set()).add(id_hash)
+        self._existing = {}
+        for id_type, hashes in wanted.items():
+            hashes = sorted(hashes)
+            for start in range(0, len(hashes), 5000):
+                found = Registration.objects.filter(
+                    id_type=id_type, id_hash__in=hashes[start : start + 5000]
+                )
+                self._existing.update({(r.id_type, r.id_hash): r for r in found})
+
+    def import_row(self, row, instance_loader, **kwargs):
+        result = super().import_row(row, instance_loader, **kwargs)
+        if self.on_row is not None:
+            self.on_row(result)
+        return result
+
+    def line_of(self, row_number: int) -> int:
+        """The spreadsheet's row number of the dataset's `row_number` (from 1)."""
+        return self.lines[row_number - 1] if self.lines else row_number + 1
+
     def import_instance(self, instance: Registration, row: dict, **kwargs) -> None:
         # The header is row 1 of the spreadsheet, so data row n is row n + 1:
         # every message numbers rows so (the preview's table too).
-        line = kwargs.get("row_number", 0) + 1
+        line = self.line_of(kwargs.get("row_number", 0))
         instance._import_line = line
         problems = RowProblems()
         details = self._details(row, problems)
@@ -224,22 +260,31 @@ class RegistrationImportResource(resources.ModelResource):
 
     def save_instance(self, instance: Registration, is_create: bool, row, **kwargs) -> None:
         details, mobile, registered_at = instance._import
-        account = Account.objects.get_or_create(mobile=mobile)[0] if mobile else None
         try:
             saved = register_person(
-                account=account,
+                account=self._account(mobile) if mobile else None,
                 details=details,
                 by=self.user,
                 no_mobile_reason=instance.no_mobile_reason,
+                # The paper list's date keeps the person's place in the queue.
+                registered_at=registered_at,
+                reason=_("Imported from a paper list"),
             )
         except RegistrationRefused as refusal:
             raise ValidationError(refusal.message) from None
-        if registered_at is not None:
-            # The paper list's date keeps the person's place in the queue.
-            saved.registered_at = saved.queue_at = registered_at
-            saved._change_reason = _("Imported from a paper list")
-            saved.save(update_fields=["registered_at", "queue_at"])
         instance.pk, instance.reference = saved.pk, saved.reference
+
+    def _account(self, mobile: str) -> Account:
+        # A family's rows share a mobile: its account is found once, by one
+        # statement (INSERT ... ON CONFLICT) that needs no savepoint even when
+        # a citizen signs up with the number meanwhile.
+        if mobile not in self._accounts:
+            account = Account(mobile=mobile)
+            Account.objects.bulk_create(
+                [account], update_conflicts=True, unique_fields=["mobile"], update_fields=["mobile"]
+            )
+            self._accounts[mobile] = account
+        return self._accounts[mobile]
 
     # Reading one row ---------------------------------------------------------
 
@@ -284,7 +329,7 @@ class RegistrationImportResource(resources.ModelResource):
         if number:
             # The preview shows a refused row's cells as read: never the whole
             # number (django-import-export keeps this very dict for it).
-            row["id_number"] = "••••" + _last4_shown(number)
+            row["id_number"] = "••••" + last4_shown(number)
         id_type = id_type_of(_text(row, "id_type"))
         if id_type is None:
             problems.add(
@@ -302,18 +347,25 @@ class RegistrationImportResource(resources.ModelResource):
             return id_type, None
 
     def _district(self, row: dict, problems: RowProblems) -> District | None:
-        allowed = visible_district_ids(self.user)
-        districts = (
-            District.objects.all() if allowed is None else District.objects.filter(pk__in=allowed)
-        )
+        if self._allowed is False:
+            self._allowed = visible_district_ids(self.user)
+        allowed = self._allowed
         typed = _text(row, "district")
-        if not typed and len(allowed or ()) == 1:
-            return districts.first()
-        match = districts.filter(
-            Q(name_en__iexact=typed)
-            | Q(name_hi=typed)
-            | Q(lgd_code=int(typed) if typed.isdigit() else -1)
-        ).first()
+        if typed not in self._districts:
+            districts = (
+                District.objects.all()
+                if allowed is None
+                else District.objects.filter(pk__in=allowed)
+            )
+            if not typed and len(allowed or ()) == 1:
+                self._districts[typed] = districts.first()
+            else:
+                self._districts[typed] = districts.filter(
+                    Q(name_en__iexact=typed)
+                    | Q(name_hi=typed)
+                    | Q(lgd_code=int(typed) if typed.isdigit() else -1)
+                ).first()
+        match = self._districts[typed]
         if match is None:
             problems.add(
                 "district", _("“%(name)s” is not a district you can import into.") % {"name": typed}
@@ -323,9 +375,13 @@ class RegistrationImportResource(resources.ModelResource):
     def _area(self, row: dict, district: District, problems: RowProblems) -> Area | None:
         typed = _text(row, "block_or_town")
         number = int(typed) if typed.isdigit() else -1
-        matches = list(
-            district.areas.filter(Q(name_en__iexact=typed) | Q(name_hi=typed) | Q(lgd_code=number))
-        )
+        if (district.pk, typed) not in self._areas:
+            self._areas[district.pk, typed] = list(
+                district.areas.filter(
+                    Q(name_en__iexact=typed) | Q(name_hi=typed) | Q(lgd_code=number)
+                )
+            )
+        matches = self._areas[district.pk, typed]
         if len(matches) > 1:
             # A block and a town of one name: the village or ward tells them apart.
             village = _text(row, "village_or_ward")
@@ -442,7 +498,10 @@ class RegistrationImportResource(resources.ModelResource):
                 "line": line,
                 "first": self.seen_ids[key],
             }
-        existing = Registration.objects.filter(id_type=key[0], id_hash=key[1]).first()
+        if self._existing is None:
+            existing = Registration.objects.filter(id_type=key[0], id_hash=key[1]).first()
+        else:
+            existing = self._existing.get(key)
         if existing is not None:
             return _(
                 "Row %(line)d: this ID is already registered as %(ref)s (%(status)s); skipped."

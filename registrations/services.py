@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,6 +105,7 @@ class PersonDetails:
     locality_id: int
     address_line: str = ""
     pincode: str = ""
+    ration_card: str = ""
 
 
 def mask_reference(reference: str) -> str:
@@ -173,12 +174,20 @@ def register_person(
     details: PersonDetails,
     by: User | None = None,
     no_mobile_reason: str = "",
+    registered_at: datetime.datetime | None = None,
+    reason: str | None = None,
 ) -> Registration:
     """Adds a person to the queue, at the back of their priority group, in the
-    first free seat of the account."""
+    first free seat of the account. A paper list gives its own
+    `registered_at` (the day on the list keeps the person's place in the
+    queue), and the history's `reason`."""
     _check_eligible(details)
     registration = _new_registration(details, account)
     registration.created_by = by
+    if registered_at is not None:
+        registration.registered_at = registration.queue_at = registered_at
+    if reason:
+        registration._change_reason = reason
     registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
@@ -256,15 +265,6 @@ class QueuePlace:
     in_district: int
 
 
-@dataclass
-class Estimate:
-    """When a slot is likely: `days` when the published seats reach the person,
-    else how many free seats are published (0: none at all)."""
-
-    days: int | None
-    seats_published: int
-
-
 def _same_queue(registration: Registration) -> Q:
     """WAITING people eligible for the same next dose as `registration`."""
     same = Q(status=Registration.Status.WAITING, doses_received=registration.doses_received)
@@ -290,6 +290,8 @@ def _ahead_of(registration: Registration) -> Q:
 
 def queue_place(*, registration: Registration) -> QueuePlace:
     """1 = next in line, in the block or town and in the district."""
+    if connection.vendor == "postgresql":
+        return _place_from_queue_days(registration)
     ahead = Registration.objects.filter(_same_queue(registration), _ahead_of(registration))
     return QueuePlace(
         in_area=ahead.filter(area_id=registration.area_id).count() + 1,
@@ -297,52 +299,54 @@ def queue_place(*, registration: Registration) -> QueuePlace:
     )
 
 
-def _open_seats_by_day(
-    registration: Registration, now: datetime.datetime
-) -> list[tuple[datetime.date, int]]:
-    """Free seats per day in the person's block or town that the allocator
-    could give them: far enough ahead for the notice rule (to the minute, as
-    the allocator counts it), their age, dose and vaccine, and their wishes."""
-    from slots.allocation import notice_cutoff
-    from slots.models import Session, SkippedSession
+# Everyone ahead for the same dose: the whole days before the person's own (in
+# a better group, or in theirs on an earlier day) from the counts the database
+# keeps (QueueDay), then those ahead of them on their own day, counted along
+# the queue index. All in one statement, so from one snapshot. A second dose
+# counts only those for whom it is due (by the vaccine and day of the first).
+_DAYS_AHEAD = (
+    "SELECT coalesce(sum(waiting), 0) FROM registrations_queueday"
+    " WHERE {where} = %s AND doses_received = %s AND (priority, day) < (%s, %s) AND {due}"
+)
+_SAME_DAY_AHEAD = (
+    "SELECT count(*) FROM registrations_registration"
+    " WHERE {where} = %s AND doses_received < 2 AND priority = %s AND queue_at >= %s"
+    " AND (queue_at, reference) < (%s, %s) AND status = 'waiting' AND doses_received = %s"
+    " AND {due}"
+)
 
-    cutoff = notice_cutoff(now)
-    age = registration.age_on(timezone.localdate(now))
-    sessions = Session.objects.filter(
-        Q(date__gt=cutoff.date()) | Q(date=cutoff.date(), start_time__gte=cutoff.time()),
-        centre__area_id=registration.area_id,
-        centre__active=True,
-        published=True,
-        status=Session.Status.ACTIVE,
-        dose=registration.next_dose(),
-        min_age__lte=age,
-    ).filter(Q(max_age__isnull=True) | Q(max_age__gte=age))
-    if registration.doses_received == 1:
-        interval = settings.TEEKA_DOSE_INTERVAL_DAYS.get(registration.last_vaccine, 0)
-        sessions = sessions.filter(
-            vaccine=registration.last_vaccine,
-            date__gte=registration.last_dose_date + datetime.timedelta(days=interval),
-        )
-    if registration.not_before:
-        sessions = sessions.filter(date__gte=registration.not_before)
-    skipped = SkippedSession.objects.filter(registration=registration).values("session_id")
-    rows = (
-        sessions.exclude(pk__in=skipped)
-        .values("date")
-        .annotate(free=Sum("capacity") - Sum("booked"))
+
+def _due(registration: Registration) -> tuple[str, list]:
+    """SQL (and its parameters) true for the rows whose next dose is due as
+    `registration`'s is: all of them for a first dose."""
+    if registration.doses_received == 0:
+        return "TRUE", []
+    today = timezone.localdate()
+    parts, params = [], []
+    for vaccine, days in settings.TEEKA_DOSE_INTERVAL_DAYS.items():
+        parts.append("(last_vaccine = %s AND last_dose_date <= %s)")
+        params += [vaccine, today - datetime.timedelta(days)]
+    return "(" + " OR ".join(parts or ["FALSE"]) + ")", params
+
+
+def _place_from_queue_days(registration: Registration) -> QueuePlace:
+    queue_at = registration.queue_at.astimezone(datetime.UTC)
+    day_start = queue_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    due, due_params = _due(registration)
+    doses, priority = registration.doses_received, registration.priority
+    places = (("area_id", registration.area_id), ("district_id", registration.district_id))
+    parts, params = [], []
+    for where, place in places:
+        parts.append(_DAYS_AHEAD.format(where=where, due=due))
+        params += [place, doses, priority, day_start.date(), *due_params]
+        parts.append(_SAME_DAY_AHEAD.format(where=where, due=due))
+        params += [place, priority, day_start, registration.queue_at, registration.reference]
+        params += [doses, *due_params]
+    # Only the fixed fragments above are joined; every value is a parameter.
+    sql = "SELECT " + ", ".join(f"({part})" for part in parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        area_days, area_today, district_days, district_today = cursor.fetchone()
+    return QueuePlace(
+        in_area=area_days + area_today + 1, in_district=district_days + district_today + 1
     )
-    return sorted((row["date"], row["free"]) for row in rows)
-
-
-def estimate_slot(
-    *, registration: Registration, place_in_area: int, now: datetime.datetime | None = None
-) -> Estimate:
-    """From the seats published in the person's block or town: the first day
-    on which the free seats reach their place in the queue."""
-    now = now or timezone.now()
-    total = 0
-    for day, free in _open_seats_by_day(registration, now):
-        total += free
-        if total >= place_in_area:
-            return Estimate(days=(day - timezone.localdate(now)).days, seats_published=total)
-    return Estimate(days=None, seats_published=total)

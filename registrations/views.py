@@ -12,12 +12,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from districts.fragments import drawn
 from slots import services as slot_services
+from slots.estimates import estimate_slot
 from slots.models import Appointment
 from teeka.clients import client_ip
 
@@ -30,6 +33,7 @@ ACCOUNT_KEY = "citizen_account_id"
 LANGUAGE_KEY = "citizen_language"
 MOBILE_KEY = "citizen_otp_mobile"
 SEEN_KEY = "citizen_seen"
+MASKED_MOBILE_KEY = "citizen_masked_mobile"
 
 
 def _keep_alive(request: HttpRequest) -> None:
@@ -68,6 +72,9 @@ def citizen_required(view):
         if account is None:
             return redirect("registrations:sign_in")
         request.account = account
+        # Shown on every page ("Signed in as ******5678"): kept masked in the
+        # session, so no page reads the account for it.
+        request.masked_mobile = request.session.get(MASKED_MOBILE_KEY) or account.masked_mobile()
         _keep_alive(request)
         _remember_language(request, account)
         try:
@@ -123,6 +130,7 @@ def _start_citizen_session(request: HttpRequest, account: Account) -> None:
     request.session.pop(MOBILE_KEY, None)
     request.session[ACCOUNT_KEY] = account.pk
     request.session[LANGUAGE_KEY] = account.language
+    request.session[MASKED_MOBILE_KEY] = account.masked_mobile()
     request.session[SEEN_KEY] = int(time.time())
     request.session.set_expiry(settings.TEEKA_CITIZEN_IDLE_SECONDS)
 
@@ -180,7 +188,11 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @citizen_required
 def account(request: HttpRequest) -> HttpResponse:
-    people = list(request.account.registrations.order_by("seat", "registered_at"))
+    people = list(
+        request.account.registrations.select_related("district", "area").order_by(
+            "seat", "registered_at"
+        )
+    )
     for person in people:
         if person.status == Registration.Status.WAITING:
             person.place = services.queue_place(registration=person)
@@ -200,6 +212,11 @@ def _step_form(request: HttpRequest) -> PersonForm:
     return PersonForm(initial=initial)
 
 
+def _blank_person_form() -> str:
+    """The empty form, the same for everyone (in their language)."""
+    return render_to_string("registrations/_person_fields.html", {"form": PersonForm()})
+
+
 @citizen_required
 @require_http_methods(["GET", "POST"])
 def add_person(request: HttpRequest) -> HttpResponse:
@@ -209,11 +226,14 @@ def add_person(request: HttpRequest) -> HttpResponse:
         if request.account.first_free_seat(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT) is None:
             context = {"full": services.AccountFull().message}
             return render(request, "registrations/add_person.html", context)
-    if request.method == "POST" and "step" in request.POST:
+    if request.method == "GET":
+        context = {"blank_form": drawn(("person_form",), _blank_person_form)}
+        return render(request, "registrations/add_person.html", context)
+    if "step" in request.POST:
         form = _step_form(request)
     else:
-        form = PersonForm(request.POST or None)
-    if request.method == "POST" and "step" not in request.POST and form.is_valid():
+        form = PersonForm(request.POST)
+    if "step" not in request.POST and form.is_valid():
         try:
             person = services.register_person(account=request.account, details=form.details())
         except services.AccountFull as refusal:
@@ -238,9 +258,7 @@ def person(request: HttpRequest, reference: str) -> HttpResponse:
     if registration.status == Registration.Status.WAITING:
         place = services.queue_place(registration=registration)
         context["place"] = place
-        context["estimate"] = services.estimate_slot(
-            registration=registration, place_in_area=place.in_area
-        )
+        context["estimate"] = estimate_slot(registration=registration, place_in_area=place.in_area)
     return render(request, "registrations/person.html", context)
 
 

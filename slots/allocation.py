@@ -32,10 +32,22 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from quotas.models import Policy, Rollover
+from quotas.shares import Rule, category_of, split
 from registrations.models import QUEUE_ORDER, Registration
 from teeka.models import OutboundSms
 from teeka.outbox import PRIORITY_OF_KIND, next_sending_time
@@ -81,6 +93,10 @@ class OpenSession:
     # For the SMS.
     centre_name: str = ""
     end_time: datetime.time | None = None
+    # Under a quota policy (quotas app): its id, and the seats left in each
+    # category's share, in the policy's order. None: no policy covers it.
+    policy: int | None = None
+    shares: dict[int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +121,13 @@ class Person:
     # session before this day, and never these sessions again.
     not_before: datetime.date | None = None
     skipped: frozenset[int] | set[int] = frozenset()
+    # Under quota policies: the person's category in each (policy id ->
+    # category id, None for none); and for the seat taken, the share it
+    # counts against and the person's category there.
+    ration_card: str = ""
+    categories: dict[int, int | None] | None = None
+    share: int | None = None
+    category: int | None = None
 
     def places(self) -> list[tuple]:
         """Where to look, nearest first; never outside the district."""
@@ -210,6 +233,147 @@ class SeatFinder:
         if skipped:
             for person in people:
                 person.skipped = skipped.get(person.id, person.skipped)
+
+
+@dataclass
+class QuotaPlan:
+    """The active quota policies, as a run applies them (docs/design.md, "How
+    slots are allotted"). Read once a run: a policy turned on or off in the
+    middle of a run applies from the next run."""
+
+    policies: list[tuple[Policy, list[Rule]]]
+
+    @classmethod
+    def active(cls) -> "QuotaPlan":
+        policies = Policy.objects.filter(active=True).order_by("id")
+        return cls([(policy, policy.rules()) for policy in policies])
+
+    def __bool__(self) -> bool:
+        return bool(self.policies)
+
+    def covering(self, session: OpenSession) -> tuple[Policy, list[Rule]] | None:
+        # Active policies do not overlap (the quotas admin refuses it); if
+        # they ever did, the first made wins.
+        for policy, rules in self.policies:
+            if policy.covers(date=session.date, min_age=session.min_age, max_age=session.max_age):
+                return policy, rules
+        return None
+
+    def attach_shares(self, sessions: list[OpenSession]) -> None:
+        """Each covered session's seats left per category share: the share of
+        the seats allotted under the shares (capacity less the seats booked
+        outside them: by hand, as standby, before the policy was on), less
+        the seats already counted against it. Read under the batch's lock on
+        the sessions, so exact."""
+        covered = {}
+        for session in sessions:
+            found = self.covering(session)
+            if found is not None:
+                covered[session.id] = found
+        if not covered:
+            return
+        counted: dict[int, Counter] = defaultdict(Counter)
+        rows = (
+            Appointment.objects.filter(
+                session_id__in=list(covered),
+                status__in=Appointment.ACTIVE,
+                share_of__isnull=False,
+            )
+            .values_list("session_id", "share_of_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for session_id, category_id, n in rows:
+            counted[session_id][category_id] = n
+        for session in sessions:
+            if session.id in covered:
+                policy, rules = covered[session.id]
+                taken = counted[session.id]
+                parts = split(session.seats + sum(taken.values()), [r.share for r in rules])
+                session.policy = policy.id
+                session.shares = {
+                    r.id: max(0, part - taken[r.id]) for r, part in zip(rules, parts, strict=True)
+                }
+
+    def sort_people(self, people: list[Person]) -> None:
+        """Each person's category in each policy: the first they qualify for."""
+        for person in people:
+            person.categories = {
+                policy.id: category_of(
+                    rules, ration_card=person.ration_card, priority=person.queue_key[0]
+                )
+                for policy, rules in self.policies
+            }
+
+
+class ShareFinder(SeatFinder):
+    """The seat finder under quota policies, in one of two passes over the
+    queue. First (`rollover` False) each person takes a seat only from their
+    own category's share of a covered session (or any seat of a session no
+    policy covers). Then (`rollover` True) the people still waiting, in queue
+    order again, take any seat left: a share still open after the first pass
+    has nobody of its category left who could take it, so it rolls over."""
+
+    def __init__(self, sessions: list[OpenSession], *, rollover: bool):
+        super().__init__(sessions)
+        self.rollover = rollover
+
+    def seats_left(self) -> int:
+        if self.rollover:
+            return super().seats_left()
+        return sum(
+            s.seats if s.shares is None else min(s.seats, sum(s.shares.values()))
+            for s in self.sessions
+        )
+
+    def take_seat(self, person: Person) -> OpenSession | None:
+        # SeatFinder.take_seat, with the person's categories in the memo in the
+        # first pass (people alike but in other categories fit other seats).
+        kind = () if self.rollover else tuple(person.categories.values())
+        for place in person.places():
+            key = (place, person.dose)
+            seats = self.lists.get(key)
+            memo = (key, person.birth_year, person.vaccine, person.earliest, kind)
+            if not seats or memo in self.none_left:
+                continue
+            session = self._first_fit(seats, person)
+            if session is not None:
+                self._take(session, person)
+                return session
+            if person.not_before is None and not person.skipped:
+                self.none_left.add(memo)
+        return None
+
+    def _first_fit(self, sessions: list[OpenSession], person: Person) -> OpenSession | None:
+        full = 0
+        found = None
+        for session in sessions:
+            if session.seats <= 0:
+                full += 1
+            elif person.fits(session) and self._open_to(session, person):
+                found = session
+                break
+        if full > 8:
+            sessions[:] = [s for s in sessions if s.seats > 0]
+        return found
+
+    def _open_to(self, session: OpenSession, person: Person) -> bool:
+        if session.shares is None or self.rollover:
+            return True
+        return session.shares.get(person.categories.get(session.policy), 0) > 0
+
+    def _take(self, session: OpenSession, person: Person) -> None:
+        session.seats -= 1
+        if session.shares is None:
+            return
+        own = person.categories.get(session.policy)
+        if session.shares.get(own, 0) > 0:
+            give = own
+        else:  # the second pass: the first share in the policy's order with seats left
+            give = next((c for c, left in session.shares.items() if left > 0), None)
+        if give is not None:
+            session.shares[give] -= 1
+        person.share, person.category = give, own
 
 
 def _first_fit(sessions: list[OpenSession], person: Person) -> OpenSession | None:
@@ -344,6 +508,7 @@ _PERSON_FIELDS = (
     "mobile",
     "account__language",
     "not_before",
+    "ration_card",
 )
 
 
@@ -366,6 +531,7 @@ def _person(row: tuple) -> Person | None:
         mobile,
         language,
         not_before,
+        ration_card,
     ) = row[_AFTER_QUEUE_KEY:]
     person = _new_person(
         id=row[0],
@@ -383,6 +549,7 @@ def _person(row: tuple) -> Person | None:
         person.mobile = mobile or None
         person.language = language or ""
         person.not_before = not_before
+        person.ration_card = ration_card
     return person
 
 
@@ -460,8 +627,25 @@ class _Run:
         return self.summary.district_id
 
     def dry(self, *, only_ids: list[int] | None, batch_size: int) -> None:
-        finder = SeatFinder(open_sessions(district_id=self.district_id, now=self.now, lock=False))
-        after = None
+        sessions = open_sessions(district_id=self.district_id, now=self.now, lock=False)
+        plan = QuotaPlan.active()
+        if not plan:
+            finder = SeatFinder(sessions)
+            self.summary.allotted += self._dry_pass(finder, None, only_ids, batch_size, set())
+        else:
+            plan.attach_shares(sessions)
+            seated: set[int] = set()
+            for rollover in (False, True):
+                finder = ShareFinder(sessions, rollover=rollover)
+                self.summary.allotted += self._dry_pass(finder, plan, only_ids, batch_size, seated)
+        waiting = _waiting_count(self.district_id, only_ids)
+        self.summary.still_waiting = waiting - self.summary.allotted
+        self.summary.seats_left = sum(s.seats for s in sessions)
+
+    def _dry_pass(self, finder, plan, only_ids, batch_size: int, seated: set[int]) -> int:
+        """One pass over the queue, written nowhere; `seated` carries who
+        found a seat from the first pass of a quota plan to the second."""
+        allotted, after = 0, None
         while True:
             batch = waiting_people(
                 district_id=self.district_id,
@@ -470,40 +654,53 @@ class _Run:
                 only_ids=only_ids,
                 lock=False,
             )
-            finder.add_wishes(batch.people)
-            self.summary.allotted += len(_assign(finder, batch.people))
+            people = [p for p in batch.people if p.id not in seated] if seated else batch.people
+            finder.add_wishes(people)
+            if plan is not None:
+                plan.sort_people(people)
+            pairs = _assign(finder, people)
+            allotted += len(pairs)
+            if plan is not None:
+                seated.update(person.id for person, _ in pairs)
             if not batch.complete:
-                break
+                return allotted
             after = batch.last_key
-        waiting = _waiting_count(self.district_id, only_ids)
-        self.summary.still_waiting = waiting - self.summary.allotted
-        self.summary.seats_left = finder.seats_left()
 
     def for_real(self, *, only_ids: list[int] | None, batch_size: int) -> None:
         self._close_interrupted()
         record = AllocationRun.objects.create(district_id=self.district_id, started_at=self.now)
-        done, after = 0, None
-        while True:
-            with transaction.atomic(durable=True):
-                _tune_batch()
-                finder = SeatFinder(
-                    open_sessions(district_id=self.district_id, now=self.now, lock=True)
-                )
-                batch = self._next(after, only_ids, _read_size(finder, batch_size))
-                # Read after the people: whoever is waiting again after a
-                # cancel has their skipped session committed with it.
-                finder.add_wishes(batch.people)
-                pairs = _assign(finder, batch.people)
-                write_batch(pairs, now=self.now, kind=self.kind, reason=self.reason)
-                done += 1
-                AllocationRun.objects.filter(pk=record.pk).update(
-                    batches=done, allotted=F("allotted") + len(pairs)
-                )
-            self._note(pairs)
-            if not batch.complete or not finder.seats_left():
-                break
-            after = batch.last_key
-            _after_batch(self.district_id, done)
+        plan = QuotaPlan.active()
+        done = 0
+        # Without a policy, one pass as ever; with one, the shares' pass and
+        # then the rollover's, each over the queue from its head.
+        for rollover in (False, True) if plan else (None,):
+            after = None
+            while True:
+                with transaction.atomic(durable=True):
+                    _tune_batch()
+                    sessions = open_sessions(district_id=self.district_id, now=self.now, lock=True)
+                    if rollover is None:
+                        finder = SeatFinder(sessions)
+                    else:
+                        plan.attach_shares(sessions)
+                        finder = ShareFinder(sessions, rollover=rollover)
+                    batch = self._next(after, only_ids, _read_size(finder, batch_size))
+                    # Read after the people: whoever is waiting again after a
+                    # cancel has their skipped session committed with it.
+                    finder.add_wishes(batch.people)
+                    if plan:
+                        plan.sort_people(batch.people)
+                    pairs = _assign(finder, batch.people)
+                    write_batch(pairs, now=self.now, kind=self.kind, reason=self.reason)
+                    done += 1
+                    AllocationRun.objects.filter(pk=record.pk).update(
+                        batches=done, allotted=F("allotted") + len(pairs)
+                    )
+                self._note(pairs)
+                if not batch.complete or not finder.seats_left():
+                    break
+                after = batch.last_key
+                _after_batch(self.district_id, done)
         self._finish(record, only_ids)
 
     def _close_interrupted(self) -> None:
@@ -654,7 +851,7 @@ def _session_text(session: OpenSession, language: str, *, kind: str, reason: str
 _BATCH_TABLE = """
 CREATE TEMPORARY TABLE allotment_batch (
     registration_id bigint, session_id bigint, dose smallint, code varchar(4),
-    mobile varchar(16), text text, expires_at timestamptz
+    mobile varchar(16), text text, expires_at timestamptz, share_id bigint, category_id bigint
 ) ON COMMIT DROP
 """
 
@@ -674,11 +871,12 @@ WITH taken AS (
 ), ap AS (
     INSERT INTO slots_appointment
         (registration_id, session_id, dose, status, code, created_at, updated_at,
-         batch_number, cancel_reason)
-    SELECT p.registration_id, p.session_id, p.dose, 'booked', p.code, %(now)s, %(now)s, '', ''
+         batch_number, cancel_reason, share_of_id)
+    SELECT p.registration_id, p.session_id, p.dose, 'booked', p.code, %(now)s, %(now)s, '', '',
+           p.share_id
     FROM allotment_batch p JOIN taken ON taken.id = p.registration_id
     RETURNING id, registration_id, session_id
-), sms AS (
+){rollover}, sms AS (
     INSERT INTO teeka_outboundsms
         ("to", text, kind, dedupe_key, status, priority, created_at, send_after, expires_at,
          attempts, last_error)
@@ -691,6 +889,19 @@ UPDATE slots_session t SET booked = t.booked + n.taken
 FROM (SELECT session_id, count(*) AS taken FROM ap GROUP BY session_id) n
 WHERE t.id = n.session_id
 """
+
+# Under a quota policy, the seats a share gave to people of another category
+# (or of none), added to the session's rollover record: counted from the
+# appointments actually made, after the compare-and-set.
+_ROLLOVER_SQL = """, moved AS (
+    INSERT INTO quotas_rollover (session_id, from_category_id, to_category_id, seats, updated_at)
+    SELECT ap.session_id, p.share_id, p.category_id, count(*), %(now)s
+    FROM ap JOIN allotment_batch p ON p.registration_id = ap.registration_id
+    WHERE p.share_id IS NOT NULL AND p.share_id IS DISTINCT FROM p.category_id
+    GROUP BY ap.session_id, p.share_id, p.category_id
+    ON CONFLICT ON CONSTRAINT rollover_once DO UPDATE
+    SET seats = quotas_rollover.seats + EXCLUDED.seats, updated_at = EXCLUDED.updated_at
+)"""
 
 
 def _write_batch_sql(pairs, *, now, kind, reason) -> None:
@@ -706,8 +917,12 @@ def _write_batch_sql(pairs, *, now, kind, reason) -> None:
         [person.mobile for person, _ in pairs],
         _texts(pairs, codes, kind=kind, reason=reason),
         [starts[session.id] for _, session in pairs],
+        [person.share for person, _ in pairs],
+        [person.category for person, _ in pairs],
         strict=True,
     )
+    shared = any(person.share is not None for person, _ in pairs)
+    sql = _BATCH_SQL.format(rollover=_ROLLOVER_SQL if shared else "")
     params = {
         "now": now,
         "kind": kind,
@@ -719,28 +934,55 @@ def _write_batch_sql(pairs, *, now, kind, reason) -> None:
         # two batches in one transaction.
         cursor.execute("DROP TABLE IF EXISTS pg_temp.allotment_batch")
         cursor.execute(_BATCH_TABLE)
-        cursor.copy_expert("COPY allotment_batch FROM STDIN (FORMAT csv)", _as_csv(rows))
+        cursor.copy_expert(
+            "COPY allotment_batch FROM STDIN"
+            " (FORMAT csv, FORCE_NULL (mobile, share_id, category_id))",
+            _as_csv(rows),
+        )
         cursor.execute("ANALYZE allotment_batch")
-        cursor.execute(_BATCH_SQL, params)
+        cursor.execute(sql, params)
 
 
 def _as_csv(rows) -> io.StringIO:
     """CSV that COPY reads back exactly: strings quoted (so an empty one stays
-    empty), numbers bare, and None as nothing at all, which COPY reads as NULL."""
+    empty), numbers bare. Python 3.11's csv writes None as "" (quoted) too, so
+    COPY is told which columns read "" as NULL (FORCE_NULL)."""
     buffer = io.StringIO()
     csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
     buffer.seek(0)
     return buffer
 
 
+def _add_rollovers(pairs, *, now: datetime.datetime) -> None:
+    """_ROLLOVER_SQL through the ORM."""
+    moved = Counter(
+        (session.id, person.share, person.category)
+        for person, session in pairs
+        if person.share is not None and person.share != person.category
+    )
+    for (session_id, giver, taker), n in sorted(moved.items(), key=str):
+        row, _made = Rollover.objects.get_or_create(
+            session_id=session_id,
+            from_category_id=giver,
+            to_category_id=taker,
+            defaults={"seats": 0},
+        )
+        Rollover.objects.filter(pk=row.pk).update(seats=F("seats") + n, updated_at=now)
+
+
 def _write_batch_orm(pairs, *, now, kind, reason) -> None:
     """The same writes through the ORM, for the embedded SQLite default."""
     made = Appointment.objects.bulk_create(
         Appointment(
-            registration_id=person.id, session_id=session.id, dose=person.dose, created_at=now
+            registration_id=person.id,
+            session_id=session.id,
+            dose=person.dose,
+            created_at=now,
+            share_of_id=person.share,
         )
         for person, session in pairs
     )
+    _add_rollovers(pairs, now=now)
     for session_id, n in Counter(session.id for _, session in pairs).items():
         Session.objects.filter(pk=session_id).update(booked=F("booked") + n)
     Registration.objects.filter(pk__in=[p.id for p, _ in pairs]).update(

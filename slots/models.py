@@ -242,6 +242,19 @@ class Appointment(models.Model):
     # ones it is no longer accepted, and the vaccinator checks the photo ID.
     # Database defaults too: the allocator inserts appointments in raw SQL.
     wrong_codes = models.PositiveSmallIntegerField(_("wrong codes typed"), default=0, db_default=0)
+    # The category share of the session this seat counts against (the
+    # quotas app), when a policy covered the session; for a rolled-over seat,
+    # the share it came from. Null: allotted outside the shares (no policy,
+    # by hand, standby). No index: read only by session.
+    share_of = models.ForeignKey(
+        "quotas.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("seat from the share of"),
+        db_index=False,
+    )
     checked_in_without_code = models.CharField(
         _("checked in without the code, because"),
         max_length=200,
@@ -250,7 +263,9 @@ class Appointment(models.Model):
         db_default="",
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "wrong_codes"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "wrong_codes"], no_db_index=["share_of"]
+    )
 
     class Meta:
         verbose_name = _("appointment")

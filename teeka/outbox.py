@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, TextField, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -222,13 +222,19 @@ def deliver(messages: list[Claimed], *, clock: Callable[[], datetime.datetime]) 
     return sent
 
 
+# A sign-in code's text is not kept once it is sent or expired; in the same
+# UPDATE as the status, so a message is written once.
+_REDACT_CODES = Case(
+    When(kind="sign_in_code", then=Value(REDACTED)), default=F("text"), output_field=TextField()
+)
+
+
 def _mark_sent(ids: list[int], *, at: datetime.datetime) -> None:
     if not ids:
         return
     OutboundSms.objects.filter(pk__in=ids).update(
-        status=OutboundSms.Status.SENT, sent_at=at, attempts=F("attempts") + 1
+        status=OutboundSms.Status.SENT, sent_at=at, attempts=F("attempts") + 1, text=_REDACT_CODES
     )
-    OutboundSms.objects.filter(pk__in=ids, kind="sign_in_code").update(text=REDACTED)
 
 
 def _mark_expired(messages: list[Claimed]) -> None:
@@ -236,8 +242,9 @@ def _mark_expired(messages: list[Claimed]) -> None:
         return
     ids = [m.id for m in messages]
     logger.warning("%d SMS expired undelivered", len(ids))
-    OutboundSms.objects.filter(pk__in=ids).update(status=OutboundSms.Status.EXPIRED)
-    OutboundSms.objects.filter(pk__in=ids, kind="sign_in_code").update(text=REDACTED)
+    OutboundSms.objects.filter(pk__in=ids).update(
+        status=OutboundSms.Status.EXPIRED, text=_REDACT_CODES
+    )
 
 
 def _put_back(messages: list[Claimed], until: datetime.datetime) -> None:

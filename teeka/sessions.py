@@ -39,19 +39,32 @@ class SessionStore(CachedDbStore):
         return data
 
     def exists(self, session_key: str) -> bool:
-        # Only asked for a new key: the database alone is enough, and is
-        # always there.
-        return super(CachedDbStore, self).exists(session_key)
+        # Only asked whether a new random key is taken: the INSERT that
+        # creates the session answers that itself (a taken key is a
+        # CreateError, and create() draws another), so no query first.
+        return False
+
+    def cycle_key(self) -> None:
+        """A new key for the same data (at sign-in): the session is written
+        once, under its new key, when the response is saved (one INSERT),
+        instead of created at once and written again at the end."""
+        data, old_key = self._session, self.session_key
+        self._session_key = None
+        self._session_cache = data
+        self.modified = True
+        if old_key:
+            self.delete(old_key)
 
     def save(self, must_create: bool = False) -> None:
         super(CachedDbStore, self).save(must_create)
         self._cache_set(self._session, self.get_expiry_age())
 
     def delete(self, session_key: str | None = None) -> None:
-        super(CachedDbStore, self).delete(session_key)
         session_key = session_key or self.session_key
         if session_key is None:
             return
+        # One DELETE (Django's own reads the row first, then deletes it).
+        self.model.objects.filter(session_key=session_key).delete()
         try:
             self._cache.delete(self.cache_key_prefix + session_key)
         except Exception:

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "districts",
     "registrations",
     "slots",
+    "quotas",
     "helpdesk",
     "dashboard",
 ]
@@ -113,6 +114,9 @@ MIDDLEWARE = [
     "teeka.middleware.PrivateByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before CSRF and authentication: the waiting page costs no more than its
+    # Redis script (teeka/waiting_room.py).
+    "teeka.middleware.WaitingRoomMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -320,6 +324,10 @@ CELERY_BEAT_SCHEDULE = {
         # A tick the broker kept through an outage is not worth running late.
         "options": {"expires": 55},
     },
+    "forget-old-files": {
+        "task": "registrations.tasks.forget_old_files",
+        "schedule": timedelta(minutes=15),
+    },
     "escalate-overdue-tickets": {
         "task": "helpdesk.tasks.escalate_overdue",
         "schedule": timedelta(minutes=10),
@@ -412,6 +420,39 @@ TEEKA_PROXY_COUNT = env_int("TEEKA_PROXY_COUNT", 0)
 # A citizen's session ends after this long without a page view.
 TEEKA_CITIZEN_IDLE_SECONDS = env_int("TEEKA_CITIZEN_IDLE_SECONDS", 30 * 60)
 
+# The waiting room (teeka/waiting_room.py): when WAITING_ROOM_ACTIVE people
+# are in (each counted until WAITING_ROOM_IDLE_SECONDS pass without a
+# request), a first visit waits its turn on a light page. 0: no waiting room.
+WAITING_ROOM_ACTIVE = env_int("WAITING_ROOM_ACTIVE", 0)
+WAITING_ROOM_IDLE_SECONDS = env_int("WAITING_ROOM_IDLE_SECONDS", 120)
+# At most this many let in a second (0: twice ACTIVE / IDLE), so that places
+# freed together do not let a crowd in at once.
+WAITING_ROOM_ADMIT_PER_SECOND = env_int("WAITING_ROOM_ADMIT_PER_SECOND", 0)
+# The waiting page refreshes itself between these (often near the front).
+WAITING_ROOM_REFRESH_SECONDS = (
+    env_int("WAITING_ROOM_REFRESH_MIN_SECONDS", 5),
+    env_int("WAITING_ROOM_REFRESH_MAX_SECONDS", 60),
+)
+# A ticket or a pass unused for this long is void (a new visit takes a new one).
+WAITING_ROOM_PASS_SECONDS = env_int("WAITING_ROOM_PASS_SECONDS", 30 * 60)
+# With Redis away, each web process lets in this many new people per idle
+# period, on its own (default: a fifth of ACTIVE, for 5 workers).
+WAITING_ROOM_FALLBACK_ACTIVE = env_int(
+    "WAITING_ROOM_FALLBACK_ACTIVE", max(1, WAITING_ROOM_ACTIVE // 5)
+)
+# Never queued: officials' pages, operators' probes, static files, the SMS
+# gateway's webhook and the language switch.
+WAITING_ROOM_OPEN_PATHS = (
+    "/admin/",
+    "/checkin/",
+    "/dashboard/",
+    "/healthz",
+    "/metrics",
+    "/static/",
+    "/sms/inbound/",
+    "/i18n/",
+)
+
 # --- Beyond one machine (deploy/, docs/operations.md) ------------------------
 # Read replica: the dashboard, /stats/, exports and day lists read from
 # REPLICA_DATABASE_URL while its replay lag is under
@@ -480,14 +521,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 
-# Officials' files (issue 14). Exports: every cell that would start a formula
-# stays text (teeka.spreadsheets; the library's own escape as well). Imports:
-# an uploaded paper list is read in memory, its ID column masked at once, and
-# the masked copy waits for confirmation in the cache for a short while under
-# a key only the server knows (registrations.admin.imports).
+# Officials' files (issues 14 and 15). Exports: every cell that would start a
+# formula stays text (teeka.spreadsheets; the library's own escape as well).
+# Imports: an uploaded paper list is read in memory, its ID cells masked at
+# once, and only the masked rows are stored, on a job a worker checks and,
+# once confirmed, writes (registrations.import_jobs). A preview waits this
+# long for its confirmation.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "teeka.spreadsheets.PreviewStorage"
 TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# An admin export of more rows than this is written by a worker
+# (registrations.export_jobs) and kept for its asker this long.
+TEEKA_EXPORT_IN_REQUEST_ROWS = env_int("TEEKA_EXPORT_IN_REQUEST_ROWS", 5000)
+TEEKA_EXPORT_KEEP_SECONDS = env_int("TEEKA_EXPORT_KEEP_SECONDS", 6 * 3600)
 # Uploads stay in memory: Django would write a bigger one to a temporary file
 # (with whole ID numbers in it). A file over this size is not received at all.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]

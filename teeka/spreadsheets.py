@@ -8,20 +8,15 @@ cell starting with a character that spreadsheet programs read as a formula
 gets a leading apostrophe (as OWASP's "CSV injection" advice says).
 
 Every export uses this: django-import-export's (through SafeCSV and
-SafeXLSX), the day list's and the dashboard's. PreviewStorage keeps an
-import's masked copy between preview and confirmation.
+SafeXLSX), the day list's and the dashboard's.
 """
 
 import io
 import re
-import uuid
 from collections.abc import Iterable, Sequence
 
 import tablib
-from django.conf import settings
-from django.core.cache import cache
 from import_export.formats import base_formats
-from import_export.tmp_storages import CacheStorage
 
 # Spreadsheet programs start a formula (or DDE) with these; a tab or carriage
 # return first can hide one from a glance.
@@ -107,18 +102,3 @@ class SafeXLSX(base_formats.XLSX):
 
     def export_data(self, dataset: tablib.Dataset, **kwargs) -> bytes:
         return xlsx_bytes(dataset.title or "Sheet", [dataset.headers or [], *dataset])
-
-
-class PreviewStorage(CacheStorage):
-    """Where an import waits between its preview and its confirmation: the
-    cache, for TEEKA_IMPORT_PREVIEW_SECONDS, never a file on disk. An
-    abandoned preview simply expires. The key is made here (a random UUID);
-    registrations.admin.imports accepts back only keys it handed to the same
-    signed-in session."""
-
-    def save(self, data) -> None:
-        self.name = self.name or uuid.uuid4().hex
-        cache.set(self.CACHE_PREFIX + self.name, data, settings.TEEKA_IMPORT_PREVIEW_SECONDS)
-
-    def exists(self) -> bool:
-        return bool(self.name) and cache.get(self.CACHE_PREFIX + self.name) is not None

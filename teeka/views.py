@@ -7,11 +7,12 @@ from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import outbox
+from . import outbox, waiting_room
 
 logger = logging.getLogger(__name__)
 
@@ -144,3 +145,28 @@ def service_unavailable(request: HttpRequest | None = None) -> HttpResponse:
     """The 503 page, for a part that cannot serve while a service it needs
     (the database, Redis) is down; it asks the browser to retry in a minute."""
     return render_error_page(request, status=503)
+
+
+def waiting_page(request: HttpRequest, place: waiting_room.Place) -> HttpResponse:
+    """The waiting room's page, in the visitor's language with the other one
+    below it: no database, no session, no context processors. It refreshes
+    itself (no JavaScript) at the address the person asked for."""
+    language = translation.get_language()
+    other = "en" if language.startswith("hi") else "hi"
+    context = {
+        "place": place,
+        "minutes": place.minutes(),
+        "refresh": place.refresh_seconds(),
+        "again": request.get_full_path() if request.method == "GET" else request.path,
+        "STATE_NAME": settings.TEEKA_STATE_NAME,
+        "HELPLINE": settings.TEEKA_HELPLINE,
+        "stylesheet": _stylesheet(),
+        "other": other,
+    }
+    with translation.override(other):
+        below = {**context, "heading": "h2"}
+        context["other_text"] = loader.render_to_string("teeka/_waiting_text.html", below)
+    context["heading"] = "h1"
+    response = HttpResponse(loader.render_to_string("teeka/waiting.html", context))
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -15,7 +15,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ImportExportMixin
-from import_export.results import RowResult
 from simple_history.admin import SimpleHistoryAdmin
 
 from districts import access
@@ -37,7 +36,7 @@ from .forms import (
     ReasonForm,
     RegistrationChangeForm,
 )
-from .imports import PrivateImportMixin
+from .imports import BackgroundFilesMixin
 
 ACTION_TEMPLATE = "admin/teeka/action_form.html"
 
@@ -48,7 +47,7 @@ NAME_SEARCH_MIN_LETTERS = 3
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, SimpleHistoryAdmin):
+class RegistrationAdmin(ScopedAdmin, BackgroundFilesMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = RegistrationChangeForm
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -261,27 +260,6 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
     def get_export_resource_classes(self, request: HttpRequest) -> list:
         return [RegistrationExportResource]
 
-    def get_import_data_kwargs(self, **kwargs) -> dict:
-        kwargs = super().get_import_data_kwargs(**kwargs)
-        kwargs.pop("request", None)
-        # Nothing is written unless every row of the confirmed file goes in.
-        kwargs["rollback_on_validation_errors"] = True
-        # Keeps each row's instance, so the preview can say why a row is skipped.
-        kwargs["retain_instance_in_row_result"] = True
-        return kwargs
-
-    def import_action(self, request: HttpRequest, **kwargs) -> HttpResponse:
-        response = super().import_action(request, **kwargs)
-        result = (
-            getattr(response, "context_data", {}).get("result")
-            if hasattr(response, "context_data")
-            else None
-        )
-        if result is not None:
-            for reason in _skipped_reasons(result):
-                messages.warning(request, reason)
-        return response
-
     def save_model(self, request: HttpRequest, obj: Registration, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change:
@@ -292,40 +270,6 @@ class RegistrationAdmin(ScopedAdmin, PrivateImportMixin, ImportExportMixin, Simp
                 changed=[str(form.fields[name].label) for name in form.changed_data],
                 request=request,
             )
-
-    def process_result(self, result, request: HttpRequest) -> HttpResponse:
-        """After the official confirms: what was written, counted in the
-        database, or that nothing was and which rows changed since the preview
-        (a mobile's account filled up, the same ID registered meanwhile)."""
-        refused = _refused_rows(result)
-        if refused:
-            for reason in refused:
-                messages.error(request, reason)
-            messages.error(
-                request,
-                _(
-                    "Nothing was written: the rows above changed since the preview. "
-                    "Correct them in the file and import it again."
-                ),
-            )
-            return redirect("admin:registrations_registration_import")
-        self.generate_log_entries(result, request)
-        written = Registration.objects.filter(pk__in=_new_ids(result)).count()
-        skipped = len(_skipped_reasons(result))
-        message = ngettext(
-            "%(n)d person registered from the list",
-            "%(n)d people registered from the list",
-            written,
-        ) % {"n": written}
-        if skipped:
-            also = ngettext(
-                "%(n)d row skipped as already registered",
-                "%(n)d rows skipped as already registered",
-                skipped,
-            ) % {"n": skipped}
-            message = f"{message}; {also}"
-        messages.success(request, f"{message}.")
-        return redirect("admin:registrations_registration_changelist")
 
     def get_actions(self, request: HttpRequest) -> dict:
         from slots.models import Appointment
@@ -632,41 +576,6 @@ def _action_page(request: HttpRequest, queryset: QuerySet, form, action: str, ti
         "opts": queryset.model._meta,
     }
     return TemplateResponse(request, ACTION_TEMPLATE, context)
-
-
-def _refused_rows(result) -> list[str]:
-    """Why the confirmed import refused each row, by its spreadsheet row: the
-    header is row 1, so data row n is row n + 1, as in every other message."""
-    refused = [
-        (row.number + 1, " ".join(str(m) for m in row.error.messages))
-        for row in result.invalid_rows
-    ]
-    refused += [
-        (number + 1, "; ".join(str(e.error) for e in errors))
-        for number, errors in result.row_errors()
-    ]
-    messages = [
-        _("Row %(row)d: %(reason)s") % {"row": n, "reason": why} for n, why in sorted(refused)
-    ]
-    return messages + [str(error.error) for error in result.base_errors]
-
-
-def _new_ids(result) -> list[int]:
-    return [
-        row.object_id
-        for row in result.rows
-        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.object_id
-    ]
-
-
-def _skipped_reasons(result) -> list[str]:
-    """Why each skipped row of a preview is skipped (its line is in the text)."""
-    return [
-        row.instance._duplicate_reason
-        for row in result.rows
-        if row.import_type == RowResult.IMPORT_TYPE_SKIP
-        and getattr(row.instance, "_duplicate_reason", None)
-    ]
 
 
 def _qr_svg(text: str) -> str:

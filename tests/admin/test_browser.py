@@ -147,49 +147,6 @@ def test_the_date_picker_shows_hindi_months_and_days(live_server, desk, raipur_o
     screenshot(desk, "admin-date-picker-desk-hi")
 
 
-def test_an_official_downloads_the_template_fills_it_and_imports_it_in_hindi(
-    live_server, desk, raipur_official, raipur_village, tmp_path
-):
-    import openpyxl
-    from stdnum import verhoeff
-
-    _signs_in(desk, live_server.url)
-    desk.get_by_role("button", name="हिन्दी").click()
-    desk.goto(live_server.url + "/admin/registrations/registration/import/")
-    with desk.expect_download() as download:
-        desk.get_by_role("link", name="टेम्पलेट डाउनलोड करें (XLSX)").click()
-    path = tmp_path / "template.xlsx"
-    download.value.save_as(path)
-    book = openpyxl.load_workbook(path)
-    sheet = book["list"]
-    columns = [cell.value.split(" / ")[0] for cell in sheet[1]]
-    area = raipur_village.area
-    body = "2341000071"
-    for name, number, date in (
-        ("कमला बाई", body + "1", "03/05/2021"),
-        ("Ramesh", "", "31/13/2021"),
-    ):
-        person = {
-            "name": name,
-            "gender": "F",
-            "birth_year": 1961,
-            "id_type": "AADHAAR",
-            "id_number": number + verhoeff.calc_check_digit(number) if number else "",
-            "district": area.district.name_en,
-            "block_or_town": area.name_en,
-            "village_or_ward": str(raipur_village),
-            "registered_on": date,
-        }
-        sheet.append([person.get(column) for column in columns])
-    book.save(path)
-    desk.locator("input[name=import_file]").set_input_files(str(path))
-    desk.locator("select[name=format]").select_option("xlsx")
-    screenshot(desk, "admin-import-form-desk-hi")
-    desk.locator("input[type=submit]").click()
-    expect(desk.locator("td.errors")).to_have_count(1)
-    screenshot(desk, "admin-import-preview-desk-hi")
-
-
 def test_a_vaccinator_opens_a_vial_and_calls_standby_on_a_phone_in_hindi(
     live_server, phone, raipur, raipur_village, role_groups
 ):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from districts import access, roles
 from districts.access import Subject
 from districts.models import OfficialProfile
+from registrations.models import ImportJob
 from slots.models import StandbyCall
 from teeka.models import OutboundSms
 
@@ -89,6 +90,7 @@ def _arguments(pattern: URLPattern, obj, session, appointment) -> dict:
             registration=appointment.registration,
             defaults={"come_by": timezone.now()},
         )[0].pk,
+        "job_id": ImportJob.objects.values_list("pk", flat=True).first() or 1,
         "table": "places",
         "fmt": "csv",
     }
@@ -156,6 +158,16 @@ def world(raipur, raipur_village, role_groups):
     rows.session.date = timezone.localdate()
     rows.session.save()
     desk_user = staff_user("desk-someone", roles.HELP_DESK, raipur)
+    # A paper list of Raipur's, checked, for the import pages to show.
+    ImportJob.objects.create(
+        created_by=desk_user,
+        district=raipur,
+        file_name="list.csv",
+        language="en",
+        status=ImportJob.Status.CHECKED,
+        report={"new": 1, "invalid": [], "skipped": []},
+        rows={"headers": ["name"], "rows": [["Someone"]], "lines": [2]},
+    )
     return rows, _model_objects(rows, raipur, desk_user)
 
 

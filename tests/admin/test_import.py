@@ -3,13 +3,12 @@ reported with its line and reason, duplicates skipped, nothing written until
 the official confirms, and nothing at all if the confirmed import fails."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 from stdnum import verhoeff
 
 from registrations.models import Registration
 
 from .. import factories
+from . import imports
 
 pytestmark = pytest.mark.django_db
 
@@ -34,17 +33,11 @@ def _line(
 
 
 def _upload(client, text: str):
-    upload = SimpleUploadedFile("paper-list.csv", text.encode(), content_type="text/csv")
-    return client.post(
-        reverse("admin:registrations_registration_import"),
-        {"import_file": upload, "format": "1", "resource": "0"},
-    )
+    return imports.upload(client, text)
 
 
 def _confirm(client, preview):
-    form = preview.context["confirm_form"]
-    data = {name: form[name].value() for name in form.fields}
-    return client.post(reverse("admin:registrations_registration_process_import"), data)
+    return imports.confirm(client, preview)
 
 
 def test_a_clean_file_is_previewed_then_written_only_on_confirmation(
@@ -57,9 +50,9 @@ def test_a_clean_file_is_previewed_then_written_only_on_confirmation(
         + _line(raipur_village, name="Ramesh", number=aadhaar(2), mobile="")
     )
     preview = _upload(client, text)
-    assert preview.context["confirm_form"] is not None
+    assert preview.context["can_confirm"]
     assert not Registration.objects.filter(name__in=["Asha Bai", "Ramesh"]).exists()
-    assert _confirm(client, preview).status_code == 302
+    assert _confirm(client, preview).context["job"].status == "done"
     asha = Registration.objects.get(name="Asha Bai")
     assert (
         asha.created_by == raipur_official and asha.registered_at.date().isoformat() == "2021-05-01"
@@ -78,11 +71,11 @@ def test_bad_rows_are_reported_with_line_and_reason_and_block_the_import(
         + _line(raipur_village, name="Bad Id", number="123412341234")
     )
     preview = _upload(client, text)
-    result = preview.context["result"]
-    invalid = {row.number: row.error_dict for row in result.invalid_rows}
-    assert set(invalid) == {2, 3}
-    assert "birth_year" in invalid[2] and "id_number" in invalid[3]
-    assert "confirm_form" not in preview.context
+    invalid = imports.invalid(preview)
+    # Spreadsheet rows: the header is row 1.
+    assert set(invalid) == {3, 4}
+    assert "birth_year" in invalid[3] and "id_number" in invalid[4]
+    assert not preview.context["can_confirm"]
     assert not Registration.objects.filter(name__in=["Asha Bai", "Bad Year", "Bad Id"]).exists()
 
 
@@ -129,5 +122,5 @@ def test_an_import_that_fails_on_confirmation_writes_nothing(
 def test_an_official_cannot_import_into_another_district(client, raipur_official, bastar_village):
     client.force_login(raipur_official)
     preview = _upload(client, HEADER + _line(bastar_village, name="Elsewhere", number=aadhaar(8)))
-    assert [row.number for row in preview.context["result"].invalid_rows] == [1]
+    assert list(imports.invalid(preview)) == [2]
     assert not Registration.objects.filter(name="Elsewhere").exists()

@@ -8,13 +8,13 @@ import random
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 from stdnum import verhoeff
 from stdnum.in_ import aadhaar
 
 from districts.lookup import LocalityIndex, closest_localities, place_key
 from districts.models import Area
+
+from . import imports
 
 pytestmark = pytest.mark.django_db
 
@@ -95,13 +95,7 @@ def _preview(client, lines: list[str]):
         "name,gender,birth_year,id_type,id_number,mobile,priority,district,"
         "block_or_town,village_or_ward,registered_on\n"
     )
-    upload = SimpleUploadedFile(
-        "paper-list.csv", (header + "".join(lines)).encode(), content_type="text/csv"
-    )
-    return client.post(
-        reverse("admin:registrations_registration_import"),
-        {"import_file": upload, "format": "1", "resource": "0"},
-    )
+    return imports.upload(client, header + "".join(lines))
 
 
 def _raipur_bracketed_village() -> dict:
@@ -134,11 +128,10 @@ def test_a_paper_list_finds_bracketed_villages_and_suggests_for_misspellings(
         "01/05/2021\n"
     )
     client.force_login(raipur_official)
-    result = _preview(client, lines).context["result"]
-    invalid = {row.number: row.error_dict for row in result.invalid_rows}
-    # Rows are numbered from 1 after the header: only the misspelt fourth fails.
-    assert list(invalid) == [4], invalid
-    message = " ".join(str(m) for m in invalid[4]["village_or_ward"])
+    invalid = imports.invalid(_preview(client, lines))
+    # The header is row 1: only the misspelt fourth person (row 5) fails.
+    assert list(invalid) == [5], invalid
+    message = " ".join(invalid[5]["village_or_ward"])
     assert "Nearest:" in message and row["locality_name"] in message, message
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
 from districts import roles
 
+from . import imports
 from .conftest import staff_user
-from .test_import import _confirm, aadhaar
+from .test_import import aadhaar
 
 pytestmark = pytest.mark.django_db
 
@@ -103,14 +103,9 @@ def test_a_filled_template_imports(client, raipur_official, raipur):
         sheet.append([person.get(column) for column in columns])
     buffer = io.BytesIO()
     book.save(buffer)
-    upload = SimpleUploadedFile("filled.xlsx", buffer.getvalue())
-    preview = client.post(
-        reverse("admin:registrations_registration_import"),
-        {"import_file": upload, "format": "0", "resource": "0"},
-    )
-    result = preview.context["result"]
-    assert not result.invalid_rows, [r.error_dict for r in result.invalid_rows]
-    _confirm(client, preview)
+    preview = imports.upload(client, buffer.getvalue(), imports.XLSX)
+    assert imports.invalid(preview) == {}
+    imports.confirm(client, preview)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT r.name, l.name FROM registrations_registration r"

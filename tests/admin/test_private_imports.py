@@ -1,9 +1,11 @@
 """A paper list's ID numbers never rest whole anywhere: not in the system's
-temp folder, not in the cache where the preview waits, not on the preview
-page; an abandoned preview expires; a confirmation names only a key the
-server handed to the same session, so a made-up file name (a path out of the
-folder) reads and deletes nothing."""
+temp folder, not in the database where the job's rows wait for the worker,
+not in the cache, not on the preview page; an abandoned preview loses its
+rows; only the official who uploaded a list confirms it, and the library's
+old confirmation by file name (a path out of the folder) reads and deletes
+nothing."""
 
+import datetime
 import hashlib
 import hmac
 import io
@@ -16,13 +18,16 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from stdnum import verhoeff
 
 from districts.roles import DISTRICT_OFFICIAL
-from registrations.models import Registration
+from registrations import import_jobs
+from registrations.models import ImportJob, Registration
 
+from . import imports
 from .conftest import staff_user
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +44,6 @@ HEADER = [
     "block_or_town",
     "village_or_ward",
 ]
-SESSION_KEY = "teeka_import_previews"
 
 
 def aadhaar(n: int) -> str:
@@ -70,16 +74,23 @@ def _xlsx(rows) -> bytes:
 
 
 def _upload(client, content: bytes, fmt: str):
-    name = "list.csv" if fmt == "1" else "list.xlsx"
-    return client.post(
-        reverse("admin:registrations_registration_import"),
-        {"import_file": SimpleUploadedFile(name, content), "format": fmt, "resource": "0"},
+    return imports.upload(client, content, fmt)
+
+
+def _stored_anywhere_in_the_database() -> str:
+    """Every import job's columns as PostgreSQL prints them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t::text FROM registrations_importjob t")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _cached_values() -> str:
+    client = cache.client.get_client() if hasattr(cache, "client") else None
+    if client is None:
+        return ""
+    return "\n".join(
+        repr(client.get(key)) for key in client.scan_iter("*") if client.type(key) == b"string"
     )
-
-
-def _confirm_data(preview) -> dict:
-    form = preview.context["confirm_form"]
-    return {name: form[name].value() for name in form.fields}
 
 
 def _temp_files_holding(text: str, since: float) -> list[str]:
@@ -107,19 +118,26 @@ def test_an_abandoned_preview_leaves_no_id_number_anywhere(
     client.force_login(raipur_official)
     started = time.time() - 1
     preview = _upload(client, content, fmt)
-    assert preview.context["confirm_form"] is not None
+    assert preview.context["can_confirm"]
     page = preview.content.decode()
-    key = client.session[SESSION_KEY][-1]
-    stored = cache.get(f"django-import-export-{key}")
-    assert stored is not None
-    stored_text = stored if isinstance(stored, str) else stored.decode("latin-1")
+    stored, cached = _stored_anywhere_in_the_database(), _cached_values()
+    assert "#masked:" in stored  # the rows are there, masked
     for number in numbers:
         assert number not in page
-        assert number not in stored_text
+        assert number not in stored and number not in cached
         assert number[-4:] in page  # the masked form is what the official sees
         assert _temp_files_holding(number, started) == []
-    # The preview is walked away from: it expires on its own.
-    assert 0 < cache.ttl(f"django-import-export-{key}") <= settings.TEEKA_IMPORT_PREVIEW_SECONDS
+    # The preview is walked away from: after its time, its rows are gone.
+    job = preview.context["job"]
+    ImportJob.objects.filter(pk=job.pk).update(
+        checked_at=timezone.now()
+        - datetime.timedelta(seconds=settings.TEEKA_IMPORT_PREVIEW_SECONDS + 1)
+    )
+    assert import_jobs.forget_stale_previews() == 1
+    assert ImportJob.objects.get(pk=job.pk).rows is None
+    page = client.get(preview.wsgi_request.path)
+    assert page.context["job"].status == "expired" and not page.context["can_confirm"]
+    assert "not confirmed in time" in page.content.decode()
 
 
 def test_a_confirmed_xlsx_import_registers_the_ids_hash_though_only_the_mask_was_kept(
@@ -128,16 +146,13 @@ def test_a_confirmed_xlsx_import_registers_the_ids_hash_though_only_the_mask_was
     number = aadhaar(3)
     client.force_login(raipur_official)
     preview = _upload(client, _xlsx(_rows(raipur_village, [number])), "0")
-    response = client.post(
-        reverse("admin:registrations_registration_process_import"), _confirm_data(preview)
-    )
-    assert response.status_code == 302
+    assert imports.confirm(client, preview).context["job"].status == "done"
     person = Registration.objects.get(name="Paper Person 0")
     expected = hmac.new(
         settings.ID_HASH_KEY.encode(), f"AADHAAR:{number}".encode(), hashlib.sha256
     ).hexdigest()
     assert (person.id_hash, person.id_last4) == (expected, number[-4:])
-    assert SESSION_KEY not in client.session or not client.session[SESSION_KEY]
+    assert ImportJob.objects.get().rows is None  # spent once written
 
 
 def test_a_made_up_file_name_is_refused_and_touches_no_file(
@@ -147,7 +162,7 @@ def test_a_made_up_file_name_is_refused_and_touches_no_file(
     with open(secret, "w") as f:
         f.write(",".join(HEADER) + "\n" + ",".join(_rows(raipur_village, [aadhaar(4)])[0]))
     client.force_login(raipur_official)
-    preview = _upload(client, _csv(_rows(raipur_village, [aadhaar(5)])), "1")
+    _upload(client, _csv(_rows(raipur_village, [aadhaar(5)])), "1")
     try:
         for name in (
             f"../../../{secret}",
@@ -155,7 +170,7 @@ def test_a_made_up_file_name_is_refused_and_touches_no_file(
             "../../etc/passwd",
             uuid.uuid4().hex,
         ):
-            data = {**_confirm_data(preview), "import_file_name": name}
+            data = {"import_file_name": name, "original_file_name": "list.csv", "format": "1"}
             response = client.post(
                 reverse("admin:registrations_registration_process_import"), data, follow=True
             )
@@ -174,10 +189,25 @@ def test_a_preview_of_one_session_cannot_be_confirmed_from_another(
     preview = _upload(client, _csv(_rows(raipur_village, [aadhaar(6)])), "1")
     other = staff_user("other-official", DISTRICT_OFFICIAL, raipur_village.area.district)
     client.force_login(other)
+    job = preview.context["job"]
+    # The other official of the district sees the import, but cannot confirm it.
+    page = client.get(reverse("admin:registrations_registration_import_job", args=[job.pk]))
+    assert page.status_code == 200 and not page.context["can_confirm"]
     response = client.post(
-        reverse("admin:registrations_registration_process_import"),
-        _confirm_data(preview),
-        follow=True,
+        reverse("admin:registrations_registration_import_confirm", args=[job.pk]), follow=True
     )
     assert "expired or is not yours" in response.content.decode()
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.CHECKED
     assert not Registration.objects.filter(name__startswith="Paper Person").exists()
+
+
+def test_an_official_of_another_district_does_not_see_the_import(
+    client, raipur_official, bastar_official, raipur_village
+):
+    client.force_login(raipur_official)
+    job = _upload(client, _csv(_rows(raipur_village, [aadhaar(7)])), "1").context["job"]
+    client.force_login(bastar_official)
+    url = reverse("admin:registrations_registration_import_job", args=[job.pk])
+    assert client.get(url).status_code == 404
+    jobs = client.get(reverse("admin:registrations_registration_import_jobs"))
+    assert job.file_name not in jobs.content.decode()

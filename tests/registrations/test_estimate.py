@@ -23,8 +23,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from registrations.services import estimate_slot
 from slots.allocation import allocate_district
+from slots.estimates import estimate_slot
 from slots.models import Appointment
 from tests import factories
 

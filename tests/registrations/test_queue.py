@@ -28,7 +28,8 @@ import pytest
 from django.utils import timezone
 
 from registrations.models import PriorityGroup, Registration
-from registrations.services import estimate_slot, queue_place
+from registrations.services import queue_place
+from slots.estimates import estimate_slot
 from tests import factories
 
 pytestmark = pytest.mark.django_db

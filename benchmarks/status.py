@@ -1,0 +1,105 @@
+"""The status page at a given size of the queue, on an idle server.
+
+    .venv/bin/python benchmarks/status.py --registrations 1000000
+
+Takes the shared seeded database of N registrations (benchmarks/seed.py,
+built once), copies it (the copy is migrated, so the counts the queue keeps
+are there), starts gunicorn as the other HTTP benchmarks do (benchmarks/
+harness.py), signs in the accounts of --samples people who wait for a slot,
+picked at random, and asks for each one's status page (/my/<reference>/: place
+in the block or town and in the district, the estimate, the appointment) one
+at a time, --passes times after a first pass that is not timed. Prints p50 and
+p95 for those waiting for dose 1 and dose 2, and
+
+RESULT registrations=<n> status_p95_ms=<n>
+
+The status page should cost the same whatever the size of the queue: compare
+the figure at 100,000 with the one at 10,000,000.
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import harness
+import seed
+from harness import Browser, SmsFile
+
+
+def sample(db: str, n: int, count: int) -> list[tuple[str, str, int]]:
+    """(mobile, reference, doses received) of about `count` waiting people,
+    picked at random."""
+    share = min(100.0, count * 400.0 / max(n, 1))
+    rows = harness.psql(
+        "SELECT a.mobile, r.reference, r.doses_received"
+        f" FROM registrations_registration r TABLESAMPLE BERNOULLI ({share})"
+        " JOIN registrations_account a ON a.id = r.account_id"
+        f" WHERE r.status = 'waiting' AND r.doses_received < 2 LIMIT {count}",
+        db,
+    )
+    found = []
+    for line in rows.split():
+        mobile, reference, doses = line.split("|")
+        found.append((mobile, reference, int(doses)))
+    return found
+
+
+def signed_in(port: int, mobile: str, sms: SmsFile) -> Browser:
+    browser = Browser(port)
+    browser.request("GET", "/sign-in/")
+    national = mobile.removeprefix("+91")
+    assert browser.request("POST", "/sign-in/", {"mobile": national}) == 302
+    assert browser.request("POST", "/sign-in/code/", {"code": sms.code_for(mobile)}) == 302
+    return browser
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    harness.add_server_arguments(parser, db="teeka_bench_status", port=8103)
+    parser.add_argument("--registrations", type=int, required=True)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--passes", type=int, default=2)
+    args = parser.parse_args()
+    harness.client_django()
+    seed.ensure(args.registrations)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = harness.server_env(Path(tmp), args)
+        started = time.perf_counter()
+        harness.prepare_database(env, args.db, seed.database_name(args.registrations))
+        print(f"copied and migrated in {time.perf_counter() - started:.0f} s")
+        people = sample(args.db, args.registrations, args.samples)
+        server = harness.start_server(env, args)
+        try:
+            sms = SmsFile(Path(tmp) / "sms.jsonl")
+            browsers: dict[str, Browser] = {}
+            for mobile, _reference, _doses in people:
+                if mobile not in browsers:
+                    browsers[mobile] = signed_in(args.port, mobile, sms)
+            timings: dict[int, list[float]] = {1: [], 2: []}
+            for round_ in range(args.passes + 1):
+                for mobile, reference, doses in people:
+                    browser = browsers[mobile]
+                    start = time.perf_counter()
+                    status = browser.request("GET", f"/my/{reference}/")
+                    ms = (time.perf_counter() - start) * 1000
+                    assert status == 200, (reference, status)
+                    if round_:
+                        timings[doses + 1].append(ms)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    for dose, latencies in timings.items():
+        if latencies:
+            p50, p95 = harness.percentiles(latencies)
+            print(
+                f"waiting for dose {dose}: {len(latencies)} pages,"
+                f" p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+            )
+    _, p95 = harness.percentiles(timings[1] + timings[2])
+    print(f"RESULT registrations={args.registrations} status_p95_ms={p95:.1f}")
+
+
+if __name__ == "__main__":
+    main()

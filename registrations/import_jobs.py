@@ -1,0 +1,398 @@
+"""Paper lists read in the background, without ever keeping an ID number.
+
+The upload request reads the sheet in memory and replaces every ID cell by
+what Teeka keeps of it (registrations.resources.mask_cell: the keyed hash and
+the last 4, or why the number was refused) before anything leaves the
+process; only those rows are stored, on an ImportJob, for a Celery worker
+(registrations.tasks). The worker checks every row with the same resource
+the admin's import always used (a dry run, rolled back: the preview), and
+after the official confirms, checks every row again and writes all of them or
+none (the confirmation). What each found is the job's report; the progress
+page reads the job, and the counters the worker keeps in the cache while it
+runs.
+"""
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import tablib
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from import_export.results import Result, RowResult
+from openpyxl import load_workbook
+
+from districts.scoping import visible_district_ids
+
+from .models import ImportJob, Registration
+from .resources import RegistrationImportResource, last4_shown, mask_cell, standard_header
+
+# How often (rows) the worker tells the cache how far it has got.
+PROGRESS_EVERY = 500
+
+
+class UnreadableFileError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class MaskedSheet:
+    headers: list[str]
+    rows: list[list]
+    # The spreadsheet row number of each row (blank rows are left out).
+    lines: list[int]
+
+
+# Reading the upload --------------------------------------------------------------
+
+
+def read_masked(data: bytes, *, is_csv: bool) -> MaskedSheet:
+    """The sheet's rows with every ID number already masked: the only form
+    in which they leave this function (and this request)."""
+    try:
+        rows = _csv_rows(data) if is_csv else _xlsx_rows(data)
+        header = next(rows, None)
+    except Exception as error:  # a broken file says so, whatever the library raised
+        raise UnreadableFileError(_("The file could not be read as a spreadsheet.")) from error
+    if header is None:
+        raise UnreadableFileError(_("The file is empty."))
+    headers = [standard_header(h) for h in header]
+    width = len(headers)
+    id_column = headers.index("id_number") if "id_number" in headers else None
+    type_column = headers.index("id_type") if "id_type" in headers else None
+    sheet = MaskedSheet(headers=headers, rows=[], lines=[])
+    for line, values in enumerate(rows, start=2):
+        cells = [_plain(v) for v in values[:width]]
+        if not any(c not in (None, "") for c in cells):
+            continue
+        cells += [None] * (width - len(cells))
+        if id_column is not None:
+            typed_type = _as_text(cells[type_column]) if type_column is not None else ""
+            cells[id_column] = mask_cell(typed_type, _as_text(cells[id_column]))
+        sheet.rows.append(cells)
+        sheet.lines.append(line)
+    return sheet
+
+
+def _csv_rows(data: bytes) -> Iterator[list]:
+    return iter(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple]:
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    # The list is the first sheet; the template's places and codes follow it.
+    return book.worksheets[0].iter_rows(values_only=True)
+
+
+def _plain(value: object) -> object:
+    """A cell as JSON keeps it: dates as the day/month/year the import reads."""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _as_text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+# Starting and finding jobs ------------------------------------------------------
+
+
+def start_import(*, user: AbstractBaseUser, file_name: str, sheet: MaskedSheet) -> ImportJob:
+    """A new job waiting for a worker's preview; the caller enqueues it."""
+    districts = visible_district_ids(user)
+    return ImportJob.objects.create(
+        created_by=user,
+        district_id=next(iter(districts)) if districts and len(districts) == 1 else None,
+        file_name=file_name[:200],
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        rows_total=len(sheet.rows),
+        rows={"headers": sheet.headers, "rows": sheet.rows, "lines": sheet.lines},
+    )
+
+
+def visible_jobs(user: AbstractBaseUser) -> QuerySet:
+    """Imports this official may see: their own, and those into a district
+    they see (a list of no one district: only those who see every one)."""
+    districts = visible_district_ids(user)
+    jobs = ImportJob.objects.select_related("created_by", "district").defer("rows")
+    if districts is None:
+        return jobs
+    return jobs.filter(Q(created_by=user) | Q(district__in=districts))
+
+
+def confirmable(job: ImportJob, user: AbstractBaseUser) -> bool:
+    """Only the official who uploaded it confirms, while the preview is fresh
+    and found nothing wrong."""
+    return (
+        job.created_by_id == user.pk
+        and job.status == ImportJob.Status.CHECKED
+        and not job.report.get("invalid")
+        and job.report.get("new", 0) > 0
+        and not preview_expired(job)
+    )
+
+
+def preview_expired(job: ImportJob) -> bool:
+    age = timezone.now() - (job.checked_at or job.created_at)
+    return age.total_seconds() > settings.TEEKA_IMPORT_PREVIEW_SECONDS
+
+
+def claim_confirmation(job: ImportJob) -> bool:
+    """Compare-and-set: only one confirmation of a preview goes to a worker."""
+    return bool(
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
+            status=ImportJob.Status.WRITING
+        )
+    )
+
+
+# Progress ------------------------------------------------------------------------
+
+
+def _progress_key(job_id: int) -> str:
+    return f"teeka:import-progress:{job_id}"
+
+
+def progress(job: ImportJob) -> dict[str, int]:
+    """Rows checked, rows written and errors so far: the worker's counters
+    while it runs (in the cache), the job's own once it is done."""
+    counts = {"checked": job.rows_checked, "written": job.rows_written, "errors": job.error_count}
+    if job.status in ImportJob.RUNNING:
+        counts.update(cache.get(_progress_key(job.pk)) or {})
+    return counts
+
+
+class _Counter:
+    def __init__(self, job_id: int, *, writing: bool) -> None:
+        self.key, self.writing = _progress_key(job_id), writing
+        self.checked = self.written = self.errors = 0
+
+    def __call__(self, row: RowResult) -> None:
+        self.checked += 1
+        if row.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
+            self.errors += 1
+        elif self.writing and row.import_type == RowResult.IMPORT_TYPE_NEW:
+            self.written += 1
+        if self.checked % PROGRESS_EVERY == 0:
+            self.tell()
+
+    def tell(self) -> None:
+        counts = {"checked": self.checked, "written": self.written, "errors": self.errors}
+        cache.set(self.key, counts, 24 * 3600)
+
+
+# The worker's two steps --------------------------------------------------------
+
+
+def check_rows(job_id: int) -> None:
+    """The preview: every row checked as the confirmation will write it,
+    then rolled back. Idempotent: a job already checked is left alone."""
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.CHECKING)
+    ).update(status=ImportJob.Status.CHECKING)
+    if not claimed:
+        return
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    with translation.override(job.language):
+        result, resource, counter = _run(job, dry_run=True)
+        report = _report(result, resource, job.rows["headers"])
+        report["sample"] = _sample(job.rows, {row["row"] for row in report["invalid"]})
+    job.report = report
+    job.status, job.checked_at = ImportJob.Status.CHECKED, timezone.now()
+    job.rows_checked, job.error_count = counter.checked, len(report["invalid"])
+    job.save(update_fields=["report", "status", "checked_at", "rows_checked", "error_count"])
+
+
+def write_rows(job_id: int) -> None:
+    """The confirmation: every row checked again, and all written or none.
+    The job's new status commits with the rows, so a worker lost half way
+    leaves nothing written and the job to be run again."""
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None or job.status != ImportJob.Status.WRITING:
+        return
+    with translation.override(job.language), transaction.atomic():
+        result, resource, counter = _run(job, dry_run=False)
+        refused = _refused_rows(result, resource)
+        if refused:
+            job.status = ImportJob.Status.REFUSED
+            job.report = {**job.report, "refused": refused, "message": _nothing_written()}
+        else:
+            job.status = ImportJob.Status.DONE
+            job.rows_written = _written(result)
+            skipped = len(resource.skipped)
+            job.report = {**job.report, "message": _written_message(job.rows_written, skipped)}
+        job.rows_checked, job.error_count = counter.checked, len(refused)
+        job.finished_at, job.rows = timezone.now(), None
+        job.save()
+
+
+def fail(job_id: int) -> None:
+    """A job whose worker raised: said on its page; its rows are not kept."""
+    ImportJob.objects.filter(pk=job_id).exclude(status=ImportJob.Status.DONE).update(
+        status=ImportJob.Status.FAILED, rows=None, finished_at=timezone.now()
+    )
+
+
+def forget_stale_previews() -> int:
+    """Previews nobody confirmed in time lose their rows (the periodic task)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.TEEKA_IMPORT_PREVIEW_SECONDS)
+    return ImportJob.objects.filter(status=ImportJob.Status.CHECKED, checked_at__lt=cutoff).update(
+        status=ImportJob.Status.EXPIRED, rows=None
+    )
+
+
+def _run(job: ImportJob, *, dry_run: bool) -> tuple[Result, RegistrationImportResource, _Counter]:
+    """Every row through the resource, in one transaction that is rolled
+    back for a preview or when any row is refused. The transaction is ours,
+    not the library's: it would add a savepoint around every row, and each
+    write that can be refused has its own already (register_person)."""
+    stored = job.rows
+    dataset = tablib.Dataset(*map(tuple, stored["rows"]), headers=stored["headers"])
+    counter = _Counter(job.pk, writing=not dry_run)
+    resource = RegistrationImportResource(
+        user=job.created_by, lines=stored["lines"], on_row=counter
+    )
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset, dry_run=False, raise_errors=False, use_transactions=False
+        )
+        if dry_run or result.has_errors() or result.has_validation_errors():
+            transaction.set_rollback(True)
+    counter.tell()
+    return result, resource, counter
+
+
+# What the official is told ------------------------------------------------------
+
+# The preview lists at most this many refused rows with their cells (all are
+# counted; the official fixes these and uploads again).
+SHOWN_INVALID = 1000
+
+
+def _report(result: Result, resource: RegistrationImportResource, headers: list[str]) -> dict:
+    invalid = [
+        {
+            "row": resource.line_of(row.number),
+            "errors": [
+                ["" if column == NON_FIELD_ERRORS else str(column), [str(m) for m in messages]]
+                for column, messages in row.error_dict.items()
+            ],
+            "values": ["" if v is None else str(v) for v in row.values],
+        }
+        for row in result.invalid_rows
+    ]
+    invalid += [
+        {
+            "row": resource.line_of(number),
+            "errors": [["", ["; ".join(str(e.error) for e in errors)]]],
+            "values": [],
+        }
+        for number, errors in result.row_errors()
+    ]
+    invalid.sort(key=lambda row: row["row"])
+    totals = result.totals
+    return {
+        "headers": headers,
+        "invalid_count": len(invalid),
+        "invalid": invalid[:SHOWN_INVALID],
+        "skipped": [reason for _line, reason in sorted(resource.skipped)],
+        "new": totals[RowResult.IMPORT_TYPE_NEW],
+        "base_errors": [str(error.error) for error in result.base_errors],
+    }
+
+
+# The preview shows the first rows that go in, as the import read them.
+SAMPLE_ROWS = 20
+
+
+def _sample(stored: dict, invalid: set[int]) -> list[list[str]]:
+    headers = stored["headers"]
+    id_column = headers.index("id_number") if "id_number" in headers else None
+    sample = []
+    for line, values in zip(stored["lines"], stored["rows"], strict=True):
+        if line in invalid:
+            continue
+        cells = ["" if v is None else str(v) for v in values]
+        if id_column is not None and cells[id_column]:
+            cells[id_column] = "••••" + last4_shown(cells[id_column])
+        sample.append([str(line), *cells])
+        if len(sample) == SAMPLE_ROWS:
+            break
+    return sample
+
+
+def _refused_rows(result: Result, resource: RegistrationImportResource) -> list[str]:
+    """Why the confirmed import refused each row, by its spreadsheet row."""
+    refused = [
+        (resource.line_of(row.number), " ".join(str(m) for m in row.error.messages))
+        for row in result.invalid_rows
+    ]
+    refused += [
+        (resource.line_of(number), "; ".join(str(e.error) for e in errors))
+        for number, errors in result.row_errors()
+    ]
+    said = [_("Row %(row)d: %(reason)s") % {"row": n, "reason": why} for n, why in sorted(refused)]
+    return said + [str(error.error) for error in result.base_errors]
+
+
+def _written(result: Result) -> int:
+    """The people this import wrote, counted in the database (in the
+    transaction that wrote them)."""
+    new_ids = (
+        row.object_id
+        for row in result.rows
+        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.object_id
+    )
+    return sum(
+        Registration.objects.filter(pk__in=chunk).count() for chunk in _chunks(new_ids, 5000)
+    )
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _nothing_written() -> str:
+    return _(
+        "Nothing was written: the rows above changed since the preview. "
+        "Correct them in the file and import it again."
+    )
+
+
+def _written_message(written: int, skipped: int) -> str:
+    message = ngettext(
+        "%(n)d person registered from the list",
+        "%(n)d people registered from the list",
+        written,
+    ) % {"n": written}
+    if skipped:
+        also = ngettext(
+            "%(n)d row skipped as already registered",
+            "%(n)d rows skipped as already registered",
+            skipped,
+        ) % {"n": skipped}
+        message = f"{message}; {also}"
+    return f"{message}."

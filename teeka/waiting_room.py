@@ -1,0 +1,228 @@
+"""A fair waiting room for launch day: who is let in, decided in one place.
+
+When more people come than the server can serve, a person arriving for the
+first time gets a light page ("you are number N in line") instead of the page
+they asked for, and is let in in arrival order as places free. The middleware
+(teeka.middleware.WaitingRoomMiddleware) asks `enter()` and keeps the answer
+in a signed cookie, the pass: "<ticket>:a" once let in, "<ticket>:w" while
+waiting. No database and no session is touched to decide.
+
+The decision is one Lua script in Redis (teeka/waiting_room.lua), atomic for
+every web process: tickets in arrival order, the line, the people let in with
+when they were last seen, and the admissions of the last minute (for "about M
+minutes"). A person let in counts as active until WAITING_ROOM_IDLE_SECONDS
+pass without a request; their place then goes to the next in line (if they
+come back their pass lets them in again, a little over the limit).
+
+With Redis down or frozen (teeka.redis_breaker: one short timeout, then
+skipped for a few seconds) each web process decides alone (`LocalRoom`): it
+lets in at most WAITING_ROOM_FALLBACK_ACTIVE new people per idle period, the
+earliest tickets it has seen first, and the page shows no number. Passes
+already given keep working; nobody is locked out and nothing answers 500.
+"""
+
+import bisect
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django_redis import get_redis_connection
+from redis.exceptions import NoScriptError, RedisError
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "teeka_line"
+SALT = "teeka.waiting_room"
+KEYS = [f"teeka:room:{name}" for name in ("last", "line", "asked", "active", "admitted", "new")]
+SCRIPT = (Path(__file__).parent / "waiting_room.lua").read_text()
+# Redis names a script by its SHA-1 (EVALSHA).
+SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest()
+# The pass: "<ticket>:<a (let in) or w (waiting)>:<when signed>".
+_SIGNER = signing.Signer(salt=SALT)
+# A pass let in is signed again at most this often (its age is its idleness).
+RESIGN_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Place:
+    ticket: int
+    ahead: int  # place in line; 0: let in
+    per_minute: int = 0  # admissions in the last minute
+    exact: bool = True  # False while Redis is away: no number to show
+
+    @property
+    def admitted(self) -> bool:
+        return self.ahead == 0
+
+    def minutes(self) -> int:
+        """About how long until this place is let in."""
+        rate = self.per_minute or expected_per_minute()
+        return max(1, math.ceil(self.ahead / rate))
+
+    def refresh_seconds(self) -> int:
+        """Often near the front, rarely far back: a quarter of the wait."""
+        low, high = settings.WAITING_ROOM_REFRESH_SECONDS
+        return int(min(max(self.minutes() * 15, low), high)) if self.exact else low * 2
+
+
+def expected_per_minute() -> float:
+    """Admissions a minute if everyone let in stayed for the idle period."""
+    return max(settings.WAITING_ROOM_ACTIVE * 60 / settings.WAITING_ROOM_IDLE_SECONDS, 1)
+
+
+def per_second() -> int:
+    return settings.WAITING_ROOM_ADMIT_PER_SECOND or max(
+        1, math.ceil(2 * settings.WAITING_ROOM_ACTIVE / settings.WAITING_ROOM_IDLE_SECONDS)
+    )
+
+
+def keep_seconds() -> int:
+    """A waiting ticket whose page has not asked for this long is skipped."""
+    return 2 * settings.WAITING_ROOM_REFRESH_SECONDS[1] + 5
+
+
+def grace_seconds() -> int:
+    """How long a called ticket's place is held for its page to refresh."""
+    return 2 * settings.WAITING_ROOM_REFRESH_SECONDS[0] + 2
+
+
+# The pass ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pass:
+    ticket: int
+    admitted: bool
+    age: float  # seconds since it was signed
+
+
+def read_pass(request: HttpRequest) -> Pass | None:
+    """The cookie if it is genuine (signed by us), whatever its age."""
+    try:
+        value = _SIGNER.unsign(request.COOKIES.get(COOKIE, ""))
+        ticket, state, signed_at = value.split(":")
+        return Pass(int(ticket), state == "a", time.time() - int(signed_at))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def give_pass(response: HttpResponse, ticket: int, *, admitted: bool) -> None:
+    state = "a" if admitted else "w"
+    response.set_cookie(
+        COOKIE,
+        _SIGNER.sign(f"{ticket}:{state}:{int(time.time())}"),
+        max_age=settings.WAITING_ROOM_PASS_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+# The decision --------------------------------------------------------------------
+
+
+def enter(ticket: int | None) -> Place:
+    """Let in, or a place in line, for a first visit (None) or a ticket held."""
+    now = time.time()
+    try:
+        return _enter_redis(ticket, now)
+    except RedisError as error:
+        logger.warning("waiting room: Redis away (%s); this process decides alone", error)
+    except NotImplementedError:  # no Redis configured (the embedded default)
+        pass
+    return local_room().enter(ticket, now)
+
+
+def touch(ticket: int) -> None:
+    """A person let in asked for a page: they count as active from now."""
+    try:
+        _redis().zadd(KEYS[3], {str(ticket): time.time()})
+    except (RedisError, NotImplementedError):
+        pass  # while Redis is away, passes let people in uncounted
+
+
+def _redis():
+    if not settings.REDIS_URL:
+        raise NotImplementedError
+    return get_redis_connection("default")
+
+
+def _enter_redis(ticket: int | None, now: float) -> Place:
+    client = _redis()
+    args = [
+        "" if ticket is None else str(ticket),
+        repr(now),
+        settings.WAITING_ROOM_ACTIVE,
+        settings.WAITING_ROOM_IDLE_SECONDS,
+        keep_seconds(),
+        per_second(),
+        grace_seconds(),
+    ]
+    try:
+        reply = client.evalsha(SCRIPT_SHA, len(KEYS), *KEYS, *args)
+    except NoScriptError:
+        reply = client.eval(SCRIPT, len(KEYS), *KEYS, *args)
+    given, ahead, per_minute = reply
+    return Place(int(given), int(ahead), int(per_minute))
+
+
+class LocalRoom:
+    """One web process's own room while Redis is away: at most
+    WAITING_ROOM_FALLBACK_ACTIVE admissions per idle period, the earliest
+    tickets it has seen asking lately first. Tickets are arrival times in
+    microseconds, as Redis gives them, so the two orders agree."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.admitted: deque[float] = deque()
+        self.tickets: list[int] = []  # sorted
+        self.asked: dict[int, float] = {}
+
+    def enter(self, ticket: int | None, now: float) -> Place:
+        with self.lock:
+            self._forget(now)
+            room = settings.WAITING_ROOM_FALLBACK_ACTIVE - len(self.admitted)
+            if ticket is None:
+                ticket = int(now * 1_000_000)
+                if room > 0 and not self.tickets:
+                    self.admitted.append(now)
+                    return Place(ticket, 0)
+            if ticket not in self.asked:
+                bisect.insort(self.tickets, ticket)
+            self.asked[ticket] = now
+            rank = bisect.bisect_left(self.tickets, ticket)
+            if rank < room:
+                self.tickets.pop(rank)
+                del self.asked[ticket]
+                self.admitted.append(now)
+                return Place(ticket, 0)
+            return Place(ticket, rank + 1, exact=False)
+
+    def _forget(self, now: float) -> None:
+        while self.admitted and self.admitted[0] < now - settings.WAITING_ROOM_IDLE_SECONDS:
+            self.admitted.popleft()
+        stale = [t for t, at in self.asked.items() if at < now - keep_seconds()]
+        for t in stale:
+            del self.asked[t]
+        if stale:
+            self.tickets = sorted(self.asked)
+
+
+_local = LocalRoom()
+
+
+def local_room() -> LocalRoom:
+    return _local
+
+
+def reset_local_room() -> None:
+    global _local
+    _local = LocalRoom()

@@ -1,0 +1,175 @@
+"""The waiting room on launch day, with a redis-server of the test's own that
+is stopped and frozen: people are let in in the order they came, a person
+signed in or signing in is never sent to wait, reloading keeps one's place,
+the page costs no database query and speaks Hindi and English, and with
+Redis away nobody gets an error page or is locked out."""
+
+import re
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.faults.conftest import timed
+from tests.registrations.helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+HOME = "/"
+
+
+def _waiting(response) -> bool:
+    return response.status_code == 200 and b'http-equiv="refresh"' in response.content
+
+
+def _number(response) -> int:
+    """The place in line the page shows, in the visitor's language (English)."""
+    assert _waiting(response), response.content[:300]
+    return int(re.search(r"You are number (\d+) in line", response.content.decode()).group(1))
+
+
+def _let_in(client: Client, path: str = HOME):
+    response = client.get(path)
+    assert response.status_code == 200 and not _waiting(response)
+    return response
+
+
+def _clients(count: int) -> list[Client]:
+    clients = [Client() for _ in range(count)]
+    for client in clients:
+        _let_in(client)
+    return clients
+
+
+def test_people_are_let_in_in_the_order_they_came(room):
+    _clients(2)
+    first, second, third = Client(), Client(), Client()
+    for client in (first, second, third):
+        assert _waiting(client.get(HOME))
+    # Their pages refresh in the reverse order: the line is by arrival.
+    assert [_number(c.get(HOME)) for c in (third, second, first)] == [3, 2, 1]
+
+    time.sleep(1.2)  # the two inside leave: two places free
+    # The last to come asks first, and still waits: the places are the
+    # first two's, who come in when their pages refresh.
+    assert _number(third.get(HOME)) == 1
+    _let_in(second)
+    _let_in(first)
+    assert _number(third.get(HOME)) == 1
+
+    time.sleep(1.2)
+    _let_in(third)
+
+
+def test_someone_let_in_stays_in_while_the_line_grows(room):
+    inside = _clients(2)
+    for _ in range(3):
+        assert _waiting(Client().get(HOME))
+    for client in inside:
+        _let_in(client, reverse("registrations:sign_in"))
+
+
+def test_reloading_keeps_ones_place(room):
+    _clients(2)
+    ahead, person = Client(), Client()
+    ahead.get(HOME)
+    person.get(HOME)
+    places = [_number(person.get(HOME)) for _ in range(4)]
+    assert places == [2, 2, 2, 2]
+    later = Client()
+    later.get(HOME)
+    assert _number(later.get(HOME)) == 3
+    # Another page of the site is the same place in the same line.
+    assert _number(person.get(reverse("registrations:sign_in"))) == 2
+
+
+def test_a_signed_in_person_is_never_sent_to_wait(room, account):
+    citizen = Client()
+    assert sign_in(citizen, str(account.mobile)).status_code == 302
+    signing_in = Client()
+    signing_in.post(reverse("registrations:sign_in"), {"mobile": "+919812345678"})
+    # Both came in through the room and take its two places: now people wait.
+    assert _waiting(Client().get(HOME))
+
+    assert citizen.get(reverse("registrations:account")).status_code == 200
+    assert not _waiting(citizen.get(HOME))
+    assert not _waiting(citizen.get(reverse("registrations:add_person")))
+    page = signing_in.get(reverse("registrations:sign_in_code"))
+    assert page.status_code == 200 and not _waiting(page)
+
+    room.stop()  # and with Redis gone: the session is read from the database
+    assert citizen.get(reverse("registrations:account")).status_code == 200
+
+
+def test_the_waiting_page_makes_no_database_query(room, django_assert_num_queries):
+    _clients(2)
+    person = Client()
+    with django_assert_num_queries(0):
+        first = person.get(HOME)
+        again = person.get(reverse("registrations:sign_in"))
+    assert _waiting(first) and _waiting(again)
+    assert "no-store" in first["Cache-Control"]
+
+
+def test_the_waiting_page_speaks_hindi_and_english(room):
+    _clients(2)
+    english = Client().get(HOME, headers={"accept-language": "en"})
+    hindi = Client().get(HOME, headers={"accept-language": "hi"})
+    # The visitor's language first, the other one below it.
+    text = english.content.decode()
+    assert text.index("You are number 1 in line") < text.index("कतार में आपका नंबर 1 है")
+    assert 'lang="hi"' in text and "Do not register twice." in text
+    text = hindi.content.decode()
+    assert '<html lang="hi">' in text
+    assert text.index("कतार में आपका नंबर 2 है") < text.index("You are number 2 in line")
+    assert "दो बार पंजीकरण न करें" in text
+
+
+def test_officials_operators_and_the_gateway_never_wait(room):
+    _clients(2)
+    assert Client().get("/healthz").status_code == 200
+    login = Client().get("/admin/login/")
+    assert login.status_code == 200 and not _waiting(login)
+    assert Client().get("/checkin/").status_code in (200, 302)
+    reply = Client().post("/sms/inbound/", "From=9812345678&Body=HAAN", content_type="text/plain")
+    assert not _waiting(reply) and reply.status_code in (400, 403)
+    assert _waiting(Client().get(HOME))
+
+
+def test_what_a_person_posts_is_never_lost_to_the_waiting_page(room):
+    person = _clients(1)[0]
+    _clients(1)
+    time.sleep(1.2)  # they stopped counting; new people take the places
+    _clients(2)
+    response = person.post(reverse("registrations:sign_in"), {"mobile": "+919812345678"})
+    assert response.status_code == 302 and response.url == reverse("registrations:sign_in_code")
+
+
+@pytest.mark.parametrize("fault", ["stopped", "frozen"])
+def test_with_redis_away_each_process_lets_people_in_on_its_own(room, fault):
+    inside = _clients(2)
+    earlier, later = Client(), Client()
+    earlier.get(HOME)
+    later.get(HOME)
+    room.freeze() if fault == "frozen" else room.stop()
+
+    # This process lets one new person in per idle period (the earliest
+    # ticket it sees first); the next waits on a page without a number.
+    times = []
+    for client, let_in in [(earlier, True), (later, False), (Client(), False)]:
+        response, took = timed(client.get, HOME)
+        times.append(took)
+        assert response.status_code == 200 and _waiting(response) != let_in
+    assert "We cannot count the line just now" in response.content.decode()
+    # People already in stay in.
+    for client in inside:
+        response, took = timed(client.get, reverse("registrations:sign_in"))
+        times.append(took)
+        assert response.status_code == 200 and not _waiting(response)
+    # A frozen Redis costs one short timeout, then is skipped: nothing hangs.
+    assert max(times) < 2.0
+
+    time.sleep(1.2)  # the process's place frees: the earlier of the two waiting
+    assert _waiting(Client().get(HOME))
+    _let_in(later)

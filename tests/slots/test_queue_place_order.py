@@ -1,0 +1,185 @@
+"""The place the status page shows is the allocator's order, and stays so as
+people register, are allotted, cancel and withdraw.
+
+Raipur district: the home block B (home and neighbouring villages), Raipur town
+T; Bastar elsewhere. Days are UTC days before today; all dose 1 unless said.
+
+    who  where      group      joined         state
+    p1   B home     everyone   day-2 10:00    waiting
+    p2   B home     aged 60+   day-1 09:00    waiting   (better group: first)
+    p3   T          everyone   day-3 08:00    waiting
+    p4   B neighb.  everyone   day-2 09:00    waiting   (p1's day, earlier)
+    p5   B home     everyone   day-2 10:00    waiting   (p1's moment, later reference)
+    p6   B home     everyone   day-3 12:00    allotted  (not waiting: not counted)
+    p7   B home     everyone   day-1 08:00    waiting for dose 2 (another queue)
+    p8   Bastar     everyone   day-3 08:00    waiting   (another district)
+    p9   B home     everyone   day-1 11:00    paused    (not counted)
+    p10  B home     everyone   day-2 08:00    waiting for dose 2, due (Covaxin 40 days ago)
+    p11  T          everyone   day-1 10:00    waiting for dose 2, due (Covishield 90 days ago)
+
+The district's first-dose queue: p2, p3, p4, p1, p5. In B: p2, p4, p1, p5.
+Second doses: p10 first (1, 1); p7 next in B and the district (2, 2: it is not
+due yet, but those due ahead of it are counted); p11 (1 in T, 2 in the district).
+
+A session in the home village with 3 seats: the allocator seats the first three
+of the district (p3 by the district fallback, T having no session): p2, p3, p4.
+Then B and the district: p1 1, p5 2. A newcomer joins at the back (3 and 3).
+p4 cancels for another date: back at the front (1), p1 2, p5 3, newcomer 4.
+p1 withdraws: p4 1, p5 2, newcomer 3. Each time the counts the database keeps
+are checked against a count by SQL written here.
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from registrations import ids
+from registrations.models import Account, PriorityGroup, Registration
+from registrations.services import queue_place, register_person, withdraw_registration
+from slots.services import cancel_for_another_date
+from tests.registrations.helpers import details, sign_in
+
+from .conftest import allocate, person, session_at
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.now().astimezone(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _at(days_before: int, hour: int) -> datetime.datetime:
+    return TODAY - datetime.timedelta(days=days_before) + datetime.timedelta(hours=hour)
+
+
+@pytest.fixture
+def scene(places):
+    first, second = sorted([ids.new_reference(), ids.new_reference()])
+
+    def waiting(locality, days_before, hour, **extra):
+        at = _at(days_before, hour)
+        return person(locality, queue_at=at, registered_at=at, **extra)
+
+    return {
+        "p1": waiting(places.home, 2, 10, reference=first),
+        "p2": waiting(places.home, 1, 9, priority=PriorityGroup.AGED_60_PLUS),
+        "p3": waiting(places.town, 3, 8),
+        "p4": waiting(places.neighbour, 2, 9),
+        "p5": waiting(places.home, 2, 10, reference=second),
+        "p6": waiting(places.home, 3, 12, status=Registration.Status.ALLOTTED),
+        "p7": waiting(places.home, 1, 8, **_first_dose("COVISHIELD", 10)),
+        "p8": waiting(places.elsewhere, 3, 8),
+        "p9": waiting(places.home, 1, 11, status=Registration.Status.PAUSED),
+        "p10": waiting(places.home, 2, 8, **_first_dose("COVAXIN", 40)),
+        "p11": waiting(places.town, 1, 10, **_first_dose("COVISHIELD", 90)),
+    }
+
+
+def _first_dose(vaccine: str, days_ago: int) -> dict:
+    return {
+        "doses_received": 1,
+        "last_vaccine": vaccine,
+        "last_dose_date": timezone.localdate() - datetime.timedelta(days=days_ago),
+    }
+
+
+def _places(people: dict, *names: str) -> dict[str, tuple[int, int]]:
+    found = {}
+    for name in names:
+        registration = Registration.objects.get(pk=people[name].pk)
+        place = queue_place(registration=registration)
+        found[name] = (place.in_area, place.in_district)
+    return found
+
+
+def _counts_match_the_table() -> None:
+    """The counts the database keeps, against the people waiting for a dose
+    counted here by SQL (days that emptied may stay, at 0)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT area_id, doses_received, priority, (queue_at AT TIME ZONE 'UTC')::date,"
+            " last_vaccine, last_dose_date, count(*) FROM registrations_registration"
+            " WHERE status = 'waiting' AND doses_received < 2 GROUP BY 1, 2, 3, 4, 5, 6"
+        )
+        counted = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT area_id, doses_received, priority, day, last_vaccine, last_dose_date,"
+            " waiting FROM registrations_queueday WHERE waiting <> 0"
+        )
+        kept = set(cursor.fetchall())
+    assert kept == counted
+
+
+def _booked(registration: Registration) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM slots_appointment WHERE registration_id = %s"
+            " AND status = 'booked'",
+            [registration.pk],
+        )
+        return cursor.fetchone()[0] == 1
+
+
+def test_places_follow_the_hand_worked_order(scene):
+    assert _places(scene, "p2", "p3", "p4", "p1", "p5") == {
+        "p2": (1, 1),
+        "p3": (1, 2),
+        "p4": (2, 3),
+        "p1": (3, 4),
+        "p5": (4, 5),
+    }
+    assert _places(scene, "p8") == {"p8": (1, 1)}
+    assert _places(scene, "p10", "p7", "p11") == {"p10": (1, 1), "p7": (2, 2), "p11": (1, 2)}
+    _counts_match_the_table()
+
+
+def test_the_allocator_seats_exactly_the_first_places_and_the_rest_move_up(scene, places):
+    before = _places(scene, "p1", "p2", "p3", "p4", "p5")
+    session_at(places.home, capacity=3)
+    allocate(places.home)
+    seated = {name for name in before if _booked(scene[name])}
+    assert seated == {name for name, (_area, district) in before.items() if district <= 3}
+    assert seated == {"p2", "p3", "p4"}
+    assert _places(scene, "p1", "p5") == {"p1": (1, 1), "p5": (2, 2)}
+    _counts_match_the_table()
+
+
+def test_places_stay_right_after_registering_cancelling_and_withdrawing(scene, places):
+    session_at(places.home, capacity=3)
+    allocate(places.home)
+    newcomer = register_person(account=None, details=details(places.home))
+    scene["new"] = newcomer
+    assert _places(scene, "new") == {"new": (3, 3)}
+    _counts_match_the_table()
+
+    p4 = scene["p4"]
+    cancel_for_another_date(appointment=p4.appointments.get(status="booked"), by=None)
+    assert _places(scene, "p4", "p1", "p5", "new") == {
+        "p4": (1, 1),
+        "p1": (2, 2),
+        "p5": (3, 3),
+        "new": (4, 4),
+    }
+    _counts_match_the_table()
+
+    withdraw_registration(registration=scene["p1"], by=None, reason="moved away")
+    assert _places(scene, "p4", "p5", "new") == {"p4": (1, 1), "p5": (2, 2), "new": (3, 3)}
+    _counts_match_the_table()
+
+    Registration.objects.filter(pk=scene["p5"].pk).delete()
+    assert _places(scene, "new") == {"new": (2, 2)}
+    _counts_match_the_table()
+
+
+def test_the_status_page_shows_the_place(client, scene, places):
+    session_at(places.home, capacity=3)
+    allocate(places.home)
+    sign_in(client, "98123 45678")
+    mine = register_person(
+        account=Account.objects.get(mobile="+919812345678"), details=details(places.home)
+    )
+    page = client.get(reverse("registrations:person", args=[mine.reference])).content.decode()
+    # p1 and p5 are ahead of them, in B and in the district.
+    assert "Number <strong>3</strong> in the queue of" in page
+    assert "Number 3 in Raipur district" in page
