@@ -60,6 +60,7 @@ import sys
 import time
 import zoneinfo
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -75,6 +76,10 @@ REPLY_BY = datetime.time(20, 30)
 RUN_DELAY = datetime.timedelta(minutes=5)
 CAPACITIES = (30, 40, 50, 60, 80)
 REPLIES = ("NAHI", "नहीं", "No", "nahi.", "ना")
+# Who registers: frontline workers, then ration cards (registrations.RationCard).
+FRONTLINE = 0.06
+CARDS = {"antyodaya": 0.15, "bpl": 0.55, "apl": 0.2, "none": 0.1}
+EXAMPLE_POLICY = "18-44, May 2021 (example)"
 
 
 def setup_django(database_url: str) -> None:
@@ -177,7 +182,18 @@ def seed(*, district_lgd: int, days: int, first_day: datetime.date, chances: Cha
             )
             published[session.pk] = capacity
     _seed_people(district, int(chances.people * sum(published.values())), first_day, rng)
+    _turn_policy_on(first_day, first_day + datetime.timedelta(days=days - 1))
     return published
+
+
+def _turn_policy_on(first: datetime.date, last: datetime.date) -> None:
+    """What a state administrator does in the quotas admin: the May 2021
+    example shares, for this week."""
+    from quotas.models import Policy
+
+    policy = Policy.objects.get(name_en=EXAMPLE_POLICY)
+    policy.starts_on, policy.ends_on, policy.active = first, last, True
+    policy.save()
 
 
 def _seed_people(district, n: int, first_day: datetime.date, rng: random.Random) -> None:
@@ -190,7 +206,7 @@ def _seed_people(district, n: int, first_day: datetime.date, rng: random.Random)
         for i in range(1, n + 1)
     )
     start = at(first_day, START) - datetime.timedelta(days=60)
-    people = []
+    people, everyone = [], PriorityGroup.EVERYONE
     for i, account in enumerate(accounts, start=1):
         locality_id, area_id = localities[i % len(localities)]
         registration = Registration(
@@ -199,7 +215,8 @@ def _seed_people(district, n: int, first_day: datetime.date, rng: random.Random)
             name=f"Person {i}",
             gender="F" if i % 2 else "M",
             birth_year=first_day.year - rng.randint(18, 44),
-            priority=PriorityGroup.EVERYONE,
+            priority=PriorityGroup.FRONTLINE_WORKER if rng.random() < FRONTLINE else everyone,
+            ration_card=rng.choices(list(CARDS), weights=list(CARDS.values()))[0],
             district=district,
             area_id=area_id,
             locality_id=locality_id,
@@ -392,6 +409,94 @@ FROM slots_session s ORDER BY s.id
 """
 
 
+# Each (session, category) of the active policy, from the appointments held
+# at the session (any but a cancelled one or a standby dose): the seats the
+# allocator counted against the category's share (share_of, its record), the
+# seats its people hold (their category worked out here from ration card and
+# occupation, in the policy's order, not read from the allocator), the seats
+# of its share held by people of another category or of none (rolled over),
+# and what quotas_rollover says its share gave.
+SHARES_SQL = """
+WITH cat AS (
+    SELECT c.id, c.position, c.share, c.ration_card, c.occupation
+    FROM quotas_category c JOIN quotas_policy p ON p.id = c.policy_id
+    WHERE p.active
+), held AS (
+    SELECT a.session_id, a.share_of_id,
+           (SELECT cat.id FROM cat
+            WHERE (cat.ration_card = '' OR cat.ration_card = r.ration_card)
+              AND (cat.occupation IS NULL OR cat.occupation = r.priority)
+            ORDER BY cat.position LIMIT 1) AS category_id
+    FROM slots_appointment a JOIN registrations_registration r ON r.id = a.registration_id
+    WHERE a.status <> 'cancelled'
+      AND NOT EXISTS (SELECT 1 FROM slots_standbycall sc WHERE sc.appointment_id = a.id)
+)
+SELECT s.id, cat.share,
+       (SELECT count(*) FROM held h WHERE h.session_id = s.id AND h.share_of_id = cat.id),
+       (SELECT count(*) FROM held h WHERE h.session_id = s.id AND h.category_id = cat.id),
+       (SELECT count(*) FROM held h WHERE h.session_id = s.id AND h.share_of_id = cat.id
+          AND h.category_id IS DISTINCT FROM cat.id),
+       (SELECT count(*) FROM held h WHERE h.session_id = s.id AND h.category_id = cat.id
+          AND h.share_of_id IS DISTINCT FROM cat.id),
+       (SELECT coalesce(sum(seats), 0) FROM quotas_rollover o
+        WHERE o.session_id = s.id AND o.from_category_id = cat.id),
+       (SELECT count(*) FROM held h WHERE h.session_id = s.id),
+       (SELECT count(*) FROM held h WHERE h.session_id = s.id AND h.share_of_id IS NULL)
+FROM slots_session s CROSS JOIN cat
+ORDER BY s.id, cat.position
+"""
+
+
+def largest_remainder(seats: int, shares: list[Decimal]) -> list[int]:
+    """The seats of each share, written again here (not quotas.shares)."""
+    exact = [seats * share / 100 for share in shares]
+    parts = [int(e) for e in exact]
+    order = sorted(range(len(shares)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: seats - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def share_error(published: dict) -> dict:
+    """The percentage of (session, category) pairs whose share of the seats
+    is held by more than one seat more or fewer than the category's share of
+    the published seats (largest remainder, computed here). A share's seats
+    are its own people's and, rolled over, others': a share rolled over is
+    within its target. Seats left free at the session (given up too late to
+    be allotted again) excuse as many missing. Checked independently: each
+    category's people (counted here) equal its share's seats less those it
+    rolled over plus those it took; and quotas_rollover against the
+    appointments."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(SHARES_SQL)
+        rows = cursor.fetchall()
+    by_session: dict[int, list] = {}
+    for row in rows:
+        by_session.setdefault(row[0], []).append(row)
+    pairs = errors = rolled = mismatch = table_off = outside = 0
+    for session_id, cats in by_session.items():
+        targets = largest_remainder(published[session_id], [c[1] for c in cats])
+        free = published[session_id] - cats[0][7]
+        outside += cats[0][8]
+        for row, target in zip(cats, targets, strict=True):
+            recorded, people, gave, took, table_gave = row[2:7]
+            pairs += 1
+            rolled += gave
+            off = recorded - target
+            errors += off > 1 or off < -1 - free
+            mismatch += people != recorded - gave + took
+            table_off += table_gave != gave
+    return {
+        "share_error_pct": round(100 * errors / pairs, 2) if pairs else "na",
+        "_seats rolled over": rolled,
+        "_categories miscounted": mismatch,
+        "_held outside the shares": outside,
+        "_quotas_rollover rows off": table_off,
+    }
+
+
 def figures(published: dict) -> dict:
     from django.conf import settings
     from django.db import connection
@@ -415,7 +520,7 @@ def figures(published: dict) -> dict:
         "wasted_pct": round(100 * (opened - given) / opened, 2) if opened else 0.0,
         "empty_seat_pct": round(100 * empty / seats, 2),
         "standby_doses": standby,
-        "share_error_pct": "na",
+        **share_error(published),
         "_seats": seats,
         "_opened": opened,
         "_given": given,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('slots', '0012_run_interrupted_and_requests'),
+        ('slots', '0013_appointment_share_of'),
     ]
 
     operations = [
