@@ -213,6 +213,7 @@ def person(serial: Counter, places: list[tuple[int, int, int]]) -> dict:
         "id_type": "AADHAAR",
         "id_number": body + verhoeff.calc_check_digit(body),
         "occupation": "5",
+        "ration_card": "bpl",
         "priority": "5",
         "district": district,
         "area": area,

@@ -109,6 +109,7 @@ class RegistrationAdmin(ScopedAdmin, BackgroundFilesMixin, ImportExportMixin, Si
                     "masked_mobile",
                     "no_mobile_reason",
                     "priority",
+                    "ration_card",
                 )
             },
         ),

@@ -7,7 +7,7 @@ from django.db import connection
 from quotas.models import Policy, Rollover
 from registrations.models import Registration
 from slots.models import Appointment, Session
-from slots.services import cancel_appointment
+from slots.services import call_standby, cancel_appointment
 from tests.slots.conftest import allocate, session_at
 
 from .conftest import category, queued, session_18_44
@@ -242,3 +242,22 @@ def test_the_shares_are_filled_across_the_batches_of_a_run(places, may_2021):
         ("Antyodaya ration card holders", "APL ration card holders", 1),
     }
     assert category(may_2021, "Frontline workers").share == 20
+
+
+def test_a_standby_call_does_not_look_at_the_shares(places, may_2021):
+    # A session today whose shares would keep its last seats for APL: the
+    # doses left in an open vial go to the nearest waiting people in queue
+    # order whatever their category (two doses, margin 0: B1 and N1).
+    b1 = queued(places, "B")
+    n1 = queued(places, "N")
+    queued(places, "A")
+    session = session_18_44(places, capacity=10, days_ahead=0, standby_margin=0)
+
+    called = call_standby(session=session, doses=2, by=None)
+
+    assert called == 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT registration_id FROM slots_standbycall WHERE session_id = %s", [session.pk]
+        )
+        assert {row[0] for row in cursor.fetchall()} == ids(b1, n1)
