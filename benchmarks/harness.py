@@ -313,14 +313,20 @@ def server_database_env(args) -> dict:
     return env
 
 
-def prepare_database(env: dict, db: str, *, fresh: bool = True) -> list[tuple[int, int, int]]:
-    """The database `db` migrated, with the places: made afresh, or (`fresh`
-    False) as it is, such as a copy of a seeded one (benchmarks/seed.py);
-    returns (district, area, locality) of some blocks and towns to register
-    people in."""
-    if fresh:
+def prepare_database(
+    env: dict, db: str, template: str | None = None, *, fresh: bool = True
+) -> list[tuple[int, int, int]]:
+    """The database `db` migrated, with the places: made afresh, or a copy of
+    `template` (PostgreSQL's own copy: nobody may be connected to it), or
+    (`fresh` False) as it is, such as a copy taken with benchmarks/seed.py's
+    clone(); returns (district, area, locality) of some blocks and towns to
+    register people in."""
+    if template or fresh:
         psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-        psql(f"CREATE DATABASE {db}")
+        # FILE_COPY copies the template's files: much faster for many gigabytes.
+        copy = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
+        psql(f"CREATE DATABASE {db}{copy}")
+    fresh = fresh and not template
     manage = [sys.executable, str(ROOT / "manage.py")]
     commands = [["migrate", "--noinput"], ["collectstatic", "--noinput"]]
     if fresh:
