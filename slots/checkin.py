@@ -29,6 +29,7 @@ from .services import (
     count_wrong_code,
     open_vial,
     record_vaccination,
+    standby_to_offer,
     turn_away,
 )
 
@@ -213,15 +214,16 @@ def _clock(moment: datetime.datetime) -> str:
 def _vials(session: Session) -> dict:
     """What the vaccinator needs to use every dose: given, left in the open
     vial, and until when."""
-    given = session.doses_given()
-    expires = session.open_vial_expires_at()
-    expired = expires is not None and timezone.now() >= expires
+    now = timezone.now()
+    vials = session.vials_at(now)
     return {
-        "given": given,
-        "opened": session.doses_opened(),
-        "left": 0 if expired else max(session.doses_opened() - given, 0),
-        "expires": _clock(expires) if expires and not expired else "",
-        "per_vial": session.doses_per_vial(),
+        "given": vials.given,
+        "opened": vials.opened,
+        "left": vials.left,
+        "expires": _clock(vials.expires) if vials.expires else "",
+        "per_vial": vials.per_vial,
+        "unused": max(session.capacity - vials.given, 0),
+        "to_offer": standby_to_offer(session=session, now=now),
     }
 
 
