@@ -485,6 +485,7 @@ class QueueDay(models.Model):
     over these rows and a count within one day, whatever the size of the
     queue (registrations.services.queue_place)."""
 
+    # Filled only by the database (migrations 0014 and 0015).
     area_id = models.IntegerField()
     district_id = models.IntegerField()
     doses_received = models.PositiveSmallIntegerField()
@@ -519,3 +520,46 @@ class QueueDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.priority} {self.day}: {self.waiting}"
+
+
+class QueueHour(models.Model):
+    """QueueDay's counts by the hour of the day as well: with them, "your
+    place" counts the people of the person's own day hour by hour, and only
+    those of their own hour one by one, however busy the day was."""
+
+    area_id = models.IntegerField()
+    district_id = models.IntegerField()
+    doses_received = models.PositiveSmallIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    last_vaccine = models.CharField(max_length=20)
+    last_dose_date = models.DateField(null=True)
+    waiting = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id",
+                    "doses_received",
+                    "priority",
+                    "day",
+                    "hour",
+                    "last_vaccine",
+                    "last_dose_date",
+                ],
+                nulls_distinct=False,
+                name="queue_hour_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["district_id", "doses_received", "priority", "day", "hour"],
+                include=["waiting", "last_vaccine", "last_dose_date"],
+                name="queue_hour_district",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.priority} {self.day} {self.hour}h: {self.waiting}"
