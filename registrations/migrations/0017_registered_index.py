@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("registrations", "0015_background_files"),
+        ("registrations", "0016_queue_hours"),
     ]
 
     operations = [
