@@ -259,20 +259,32 @@ def forget_stale_previews() -> int:
 
 def _run(job: ImportJob, *, dry_run: bool) -> tuple[Result, RegistrationImportResource, _Counter]:
     """Every row through the resource, in one transaction that is rolled
-    back for a preview or when any row is refused. The transaction is ours,
-    not the library's: it would add a savepoint around every row, and each
-    write that can be refused has its own already (register_person)."""
+    back for a preview or when any row is refused. First without a savepoint
+    a row (a list of 50,000 would hold 50,000 subtransactions); if the
+    database refuses a row, that pass is rolled back and the list is run
+    again with one savepoint a row, so that every refused row is told."""
+    result, resource, counter = _pass(job, dry_run=dry_run, fast=True)
+    if resource.aborted:
+        result, resource, counter = _pass(job, dry_run=dry_run, fast=False)
+    return result, resource, counter
+
+
+def _pass(
+    job: ImportJob, *, dry_run: bool, fast: bool
+) -> tuple[Result, RegistrationImportResource, _Counter]:
     stored = job.rows
     dataset = tablib.Dataset(*map(tuple, stored["rows"]), headers=stored["headers"])
     counter = _Counter(job.pk, writing=not dry_run)
     resource = RegistrationImportResource(
-        user=job.created_by, lines=stored["lines"], on_row=counter
+        user=job.created_by, lines=stored["lines"], on_row=counter, fast=fast
     )
+    # Our transaction, not the library's: it would add a savepoint a row.
     with transaction.atomic():
         result = resource.import_data(
             dataset, dry_run=False, raise_errors=False, use_transactions=False
         )
-        if dry_run or result.has_errors() or result.has_validation_errors():
+        failed = resource.aborted or result.has_errors() or result.has_validation_errors()
+        if dry_run or failed:
             transaction.set_rollback(True)
     counter.tell()
     return result, resource, counter

@@ -109,7 +109,9 @@ class BackgroundFilesMixin:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Paper-list imports"),
-            "jobs": import_jobs.visible_jobs(request.user).order_by("-created_at")[:100],
+            "jobs": import_jobs.visible_jobs(request.user)
+            .defer("report")
+            .order_by("-created_at")[:100],
             "exports": ExportJob.objects.filter(created_by=request.user)
             .defer("content", "pks")
             .order_by("-created_at")[:20],
