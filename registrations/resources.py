@@ -6,11 +6,12 @@ same dedupe and eligibility rules apply. A row whose ID is already registered
 """
 
 import datetime
+import functools
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
@@ -57,6 +58,13 @@ def _text(row: dict, column: str) -> str:
 
 
 def id_type_of(typed: str) -> str | None:
+    return _id_type_of(typed, translation.get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _id_type_of(typed: str, language: str | None) -> str | None:
+    # A list of thousands of rows names a few types: each spelling is looked
+    # up once per language (the labels are translated).
     words = {c: str(label).lower() for c, label in IdType.choices}
     found = (c for c, label in words.items() if typed.upper() == c or typed.lower() == label)
     return ID_TYPE_WORDS.get(typed.lower()) or next(found, None)
