@@ -8,7 +8,13 @@ it again), since the refresh writes the summaries. Then it rebuilds the
 summaries (as the Celery task does) and renders both pages through the test
 client, as a state-wide user: the work a page view costs.
 
-Ends with: RESULT dashboard_ms=<n> stats_ms=<n> dashboard_queries=<n>
+The refresh is timed three ways: a full recount (the first refresh), then
+an incremental one after a few minutes' worth of changes (CHANGES_SQL: new
+registrations today all over the state, one district's allocator batch, a
+morning of check-ins), then one with nothing changed.
+
+Ends with: RESULT refresh_full_ms=<n> refresh_incremental_ms=<n>
+dashboard_ms=<n> stats_ms=<n> dashboard_queries=<n>
 (dashboard_ms: median of 5 warm renders; stats_ms: the first visitor after a
 refresh, when the cache is empty; later visitors are faster still.)
 """
@@ -25,6 +31,39 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teeka.settings")
 
 from benchmarks import seed  # noqa: E402 (after the path is set)
+
+# What happens between two refreshes, a few minutes apart on a busy day.
+CHANGES_SQL = [
+    # 2,000 people register (no mobile: no account needed), all over the state.
+    """INSERT INTO registrations_registration (reference, name, gender, birth_year, id_type,
+         id_hash, id_last4, priority, district_id, area_id, locality_id, address_line, pincode,
+         status, doses_received, last_vaccine, registered_at, queue_at, no_show_count,
+         no_mobile_reason)
+       SELECT 'N' || lpad(g::text, 8, '0'), 'New person', 'F', 1990, 'VOTER',
+         md5('new' || g || clock_timestamp()), '0000', 5, district_id, area_id, locality_id,
+         '', '', 'waiting', 0, '', now(), now(), 0, 'No phone'
+       FROM (SELECT g, (SELECT id FROM registrations_registration
+                        WHERE id = 1 + (g * 7919) %% %(n)s) AS model
+             FROM generate_series(1, 2000) g) p
+       JOIN registrations_registration r ON r.id = p.model""",
+    # The allocator allots 20,000 of Raipur's waiting people (one batch).
+    """UPDATE registrations_registration SET status = 'allotted' WHERE id IN (
+         SELECT id FROM registrations_registration WHERE district_id = 387
+         AND status = 'waiting' LIMIT 20000)""",
+    # 5,000 doses given at tomorrow's sessions (as the check-in marks them).
+    """UPDATE slots_appointment SET status = 'attended', attended_at = now() WHERE id IN (
+         SELECT a.id FROM slots_appointment a JOIN slots_session s ON s.id = a.session_id
+         WHERE s.date = current_date + 1 AND a.status = 'booked' LIMIT 5000)""",
+]
+
+
+def change_some_rows(n: int) -> None:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in CHANGES_SQL:
+            cursor.execute(sql, {"n": n})
+            print(f"  changed {cursor.rowcount:,} rows: {' '.join(sql.split())[:60]}")
 
 
 def timed(fn) -> tuple[float, object]:
@@ -67,9 +106,14 @@ def main() -> None:
     appointments = Appointment.objects.count()
     print(f"{Registration.objects.count():,} registrations, {appointments:,} appointments")
 
-    refresh_ms, _ = timed(summaries.refresh)
+    full_ms, _ = timed(lambda: summaries.refresh(full=True))
+    print(f"refresh_summaries, full recount: {full_ms:.0f} ms")
+    change_some_rows(args.registrations)
+    incremental_ms, _ = timed(summaries.refresh)
+    print(f"refresh_summaries after the changes: {incremental_ms:.0f} ms")
+    unchanged_ms, _ = timed(summaries.refresh)
+    print(f"refresh_summaries with nothing changed: {unchanged_ms:.0f} ms")
     stats.forget()  # the task does this on commit
-    print(f"refresh_summaries: {refresh_ms:.0f} ms")
 
     user, _ = User.objects.get_or_create(username="bench-chief", is_superuser=True, is_staff=True)
     client = Client()
@@ -94,8 +138,8 @@ def main() -> None:
         f"{statistics.median(ms for ms, _q in warm):.1f} ms ({warm[0][1]} queries)"
     )
     print(
-        f"RESULT dashboard_ms={dashboard_ms:.0f} stats_ms={stats_ms:.0f} "
-        f"dashboard_queries={queries}"
+        f"RESULT refresh_full_ms={full_ms:.0f} refresh_incremental_ms={incremental_ms:.0f} "
+        f"dashboard_ms={dashboard_ms:.0f} stats_ms={stats_ms:.0f} dashboard_queries={queries}"
     )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from districts.models import Area, District
 from districts.scoping import scope
+from quotas.models import Category, Rollover
 from registrations.models import Gender, PriorityGroup
 from slots.models import Session
 
@@ -236,10 +237,88 @@ def wastage_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
     return table
 
 
+def wastage_by_centre_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
+    """The download behind the wastage table: one row per district, centre
+    and day, each in its own column, so a spreadsheet can sort and sum them."""
+    table = Table(
+        slug="wastage-centres",
+        caption=_("Doses wasted by district, centre and day"),
+        headers=[
+            _("District"),
+            _("Centre"),
+            _("Day"),
+            _("Doses opened"),
+            _("Doses given"),
+            _("Doses wasted"),
+            _("Share wasted"),
+        ],
+        percent_columns=frozenset({6}),
+    )
+    rows: dict[tuple, list[int]] = {}
+    for session in _doses_by_session(user, filters):
+        key = (str(session.district), str(session.centre), session.centre_id, session.date)
+        counts = rows.setdefault(key, [0, 0])
+        opened = session.doses_opened()
+        counts[0] += opened
+        counts[1] += min(session.given, opened)
+    sums = [0, 0, 0]
+    for (district, centre, _centre_id, day), (opened, given) in sorted(rows.items()):
+        wasted = opened - given
+        sums = [sums[0] + opened, sums[1] + given, sums[2] + wasted]
+        table.rows.append([district, centre, day, opened, given, wasted, _percent(wasted, opened)])
+    table.total = [_("Total"), "", "", *sums, _percent(sums[2], sums[0])]
+    return table
+
+
+def rollover_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
+    """Seats of a category's share given to others because the category had
+    nobody left who could take them (quotas.Rollover), by district (or by
+    centre in a district), from which category to which, over the sessions
+    of the chosen days."""
+    table = Table(
+        slug="rollover",
+        caption=_("Seats rolled over between categories"),
+        headers=[
+            _("Centre: from the share of, to")
+            if filters.district_id
+            else _("District: from the share of, to"),
+            _("Seats"),
+        ],
+    )
+    sessions = _summary(Session, user, filters, day="date")
+    rows = (
+        Rollover.objects.filter(session__in=sessions)
+        .values_list(
+            "session__centre__name" if filters.district_id else "session__district_id",
+            "from_category_id",
+            "to_category_id",
+        )
+        .annotate(seats=Sum("seats"))
+        .order_by()
+    )
+    rows = list(rows)
+    categories = Category.objects.in_bulk({r[1] for r in rows} | {r[2] for r in rows} - {None})
+    districts = District.objects.in_bulk({r[0] for r in rows}) if not filters.district_id else {}
+    nobody = _("people in no category")
+    for place, giver, taker, seats in rows:
+        where = str(districts[place]) if districts else place
+        to = categories[taker].name if taker else nobody
+        table.rows.append([f"{where}: {categories[giver].name} → {to}", seats])
+    table.rows.sort()
+    table.total = [_("Total"), sum(row[1] for row in table.rows)]
+    return table
+
+
 TABLES: dict[str, Callable[..., Table]] = {
     "places": places_table,
     "days": days_table,
     "priority": priority_table,
     "gender": gender_table,
     "wastage": wastage_table,
+    "rollover": rollover_table,
+}
+# What can be downloaded: the tables shown, and the finer ones behind them.
+DOWNLOADS: dict[str, Callable[..., Table]] = {
+    **TABLES,
+    "wastage-centres": wastage_by_centre_table,
 }

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from districts.models import Area, District, Locality
 
-from .models import Gender, IdType, PriorityGroup
+from .models import Gender, IdType, PriorityGroup, RationCard
 from .services import PersonDetails, derive_priority
 from .validators import normalise_code, validate_id_number, validate_mobile, validate_pincode
 
@@ -171,6 +171,17 @@ class PersonForm(forms.Form):
         required=False,
         help_text=_("Counts for people aged 45 or over. People 60 or over come first anyway."),
     )
+    # Asked of everyone: a state's quota policy may keep seats by card type.
+    ration_card = SharedChoiceField(
+        label=_("Ration card"),
+        choices=RationCard.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "The type of ration card the person's family holds. Some seats may be kept for "
+            "each type: bring the card to the centre."
+        ),
+        error_messages={"required": _("Choose the type of ration card, or No ration card.")},
+    )
     district = _cascade_field(
         _("District"), _("Choose district"), _("Please choose a district from the list.")
     )
@@ -278,6 +289,7 @@ class PersonForm(forms.Form):
             locality_id=data["locality"],
             address_line=data["address_line"],
             pincode=data["pincode"],
+            ration_card=data["ration_card"],
         )
 
 

@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from districts.models import District, Locality
 
-from .models import Gender, IdType, PriorityGroup
+from .models import Gender, IdType, PriorityGroup, RationCard
 from .resources import RegistrationImportResource
 
 # The rows the drop-downs and formats cover: far more than a paper list has.
@@ -34,6 +34,7 @@ HINDI = {
     "mobile": _("Mobile number"),
     "no_mobile_reason": _("Why there is no mobile"),
     "priority": _("Priority group"),
+    "ration_card": _("Ration card"),
     "district": _("District"),
     "block_or_town": _("Block or town"),
     "village_or_ward": _("Village or ward"),
@@ -95,7 +96,13 @@ def _places_sheet(book: Workbook, district: District) -> tuple[str, str]:
 def _codes_sheet(book: Workbook) -> None:
     sheet = book.create_sheet("codes")
     sheet.append(["column", "value", "meaning", "अर्थ"])
-    for column, choices in (("gender", Gender), ("id_type", IdType), ("priority", PriorityGroup)):
+    coded = (
+        ("gender", Gender),
+        ("id_type", IdType),
+        ("priority", PriorityGroup),
+        ("ration_card", RationCard),
+    )
+    for column, choices in coded:
         for value, label in choices.choices:
             with translation.override("hi"):
                 hindi = str(label)
@@ -114,6 +121,7 @@ def _rules(district: District, areas: str, villages: str) -> dict[str, DataValid
         "gender": _list('"F,M,O"'),
         "id_type": _list('"' + ",".join(IdType.values) + '"'),
         "priority": _list('"' + ",".join(str(v) for v in PriorityGroup.values) + '"'),
+        "ration_card": _list('"' + ",".join(RationCard.values) + '"'),
         "district": _list(f'"{district.name_en}"'),
         "block_or_town": _list(areas),
         "village_or_ward": _list(villages),

@@ -20,10 +20,18 @@ from districts.models import Area, District, Locality
 from districts.scoping import visible_district_ids
 
 from . import ids
-from .models import Account, IdType, PriorityGroup, Registration, mask_mobile
+from .models import Account, IdType, PriorityGroup, RationCard, Registration, mask_mobile
 from .services import PersonDetails, RegistrationRefused, derive_priority, register_person
 from .validators import validate_id_number, validate_mobile, validate_pincode
 
+RATION_CARD_WORDS = {
+    "aay": RationCard.ANTYODAYA,
+    "अंत्योदय": RationCard.ANTYODAYA,
+    "बीपीएल": RationCard.BPL,
+    "एपीएल": RationCard.APL,
+    "कोई नहीं": RationCard.NONE,
+    "नहीं": RationCard.NONE,
+}
 GENDER_WORDS = {
     "f": "F",
     "female": "F",
@@ -134,6 +142,7 @@ class RegistrationImportResource(resources.ModelResource):
     mobile = fields.Field(column_name="mobile")
     no_mobile_reason = fields.Field(attribute="no_mobile_reason", column_name="no_mobile_reason")
     priority = fields.Field(attribute="priority", column_name="priority")
+    ration_card = fields.Field(attribute="ration_card", column_name="ration_card")
     district = fields.Field(attribute="district__name_en", column_name="district")
     block_or_town = fields.Field(attribute="area__name_en", column_name="block_or_town")
     village_or_ward = fields.Field(attribute="locality__name", column_name="village_or_ward")
@@ -152,6 +161,7 @@ class RegistrationImportResource(resources.ModelResource):
             "mobile",
             "no_mobile_reason",
             "priority",
+            "ration_card",
             "district",
             "block_or_town",
             "village_or_ward",
@@ -258,6 +268,7 @@ class RegistrationImportResource(resources.ModelResource):
         instance.district_id, instance.area_id = details.district_id, details.area_id
         instance.locality_id = details.locality_id
         instance.address_line, instance.pincode = details.address_line, details.pincode
+        instance.ration_card = details.ration_card
         instance.set_id_number(details.id_type, details.id_number)
         instance.no_mobile_reason = "" if mobile else self._no_mobile_reason(row)
         instance._import = (details, mobile, registered_at)
@@ -337,6 +348,7 @@ class RegistrationImportResource(resources.ModelResource):
             locality_id=locality.pk if locality else 0,
             address_line=_text(row, "address")[:200],
             pincode=pincode,
+            ration_card=self._ration_card(row, problems),
         )
 
     def _birth_year(self, row: dict, problems: RowProblems) -> int | None:
@@ -468,6 +480,18 @@ class RegistrationImportResource(resources.ModelResource):
         except ValidationError as error:
             problems.add("pincode", " ".join(error.messages))
             return ""
+
+    def _ration_card(self, row: dict, problems: RowProblems) -> str:
+        """A code or its Hindi word; an empty cell: not asked (an old list)."""
+        typed = _text(row, "ration_card").lower()
+        card = RATION_CARD_WORDS.get(typed, typed if typed in RationCard.values else None)
+        if typed and card is None:
+            problems.add(
+                "ration_card",
+                _("Unknown ration card: use one of %(cards)s, or leave it empty.")
+                % {"cards": ", ".join(RationCard.values)},
+            )
+        return card or ""
 
     def _priority(self, row: dict, birth_year: int | None, problems: RowProblems) -> int:
         typed = _text(row, "priority") or str(PriorityGroup.EVERYONE.value)

@@ -13,12 +13,14 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from districts.fragments import drawn
+from quotas.standing import standing
 from slots import services as slot_services
 from slots.estimates import estimate_slot
 from slots.models import Appointment
@@ -259,6 +261,8 @@ def person(request: HttpRequest, reference: str) -> HttpResponse:
         place = services.queue_place(registration=registration)
         context["place"] = place
         context["estimate"] = estimate_slot(registration=registration, place_in_area=place.in_area)
+    if registration.status in (Registration.Status.WAITING, Registration.Status.PAUSED):
+        context["standing"] = standing(registration, today=timezone.localdate())
     return render(request, "registrations/person.html", context)
 
 

@@ -29,6 +29,7 @@ from .services import (
     count_wrong_code,
     open_vial,
     record_vaccination,
+    standby_to_offer,
     turn_away,
 )
 
@@ -116,7 +117,7 @@ class CheckInForm(forms.Form):
 def _my_appointments(request: HttpRequest) -> QuerySet:
     """Appointments at the centres this vaccinator works at, and nowhere else."""
     return Appointment.objects.filter(session__centre__staff=request.user).select_related(
-        "registration", "session__centre"
+        "registration", "session__centre", "share_of"
     )
 
 
@@ -213,15 +214,16 @@ def _clock(moment: datetime.datetime) -> str:
 def _vials(session: Session) -> dict:
     """What the vaccinator needs to use every dose: given, left in the open
     vial, and until when."""
-    given = session.doses_given()
-    expires = session.open_vial_expires_at()
-    expired = expires is not None and timezone.now() >= expires
+    now = timezone.now()
+    vials = session.vials_at(now)
     return {
-        "given": given,
-        "opened": session.doses_opened(),
-        "left": 0 if expired else max(session.doses_opened() - given, 0),
-        "expires": _clock(expires) if expires and not expired else "",
-        "per_vial": session.doses_per_vial(),
+        "given": vials.given,
+        "opened": vials.opened,
+        "left": vials.left,
+        "expires": _clock(vials.expires) if vials.expires else "",
+        "per_vial": vials.per_vial,
+        "unused": max(session.capacity - vials.given, 0),
+        "to_offer": standby_to_offer(session=session, now=now),
     }
 
 
@@ -300,11 +302,19 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 return redirect("checkin:home")
         elif form.wrong_code:
             form = _after_wrong_code(request, appointment, form)
-    return render(
-        request,
-        "slots/checkin/appointment.html",
-        {"appointment": appointment, "person": appointment.registration, "form": form},
-    )
+    context = {"appointment": appointment, "person": appointment.registration, "form": form}
+    return render(request, "slots/checkin/appointment.html", {**context, **_share(appointment)})
+
+
+def _share(appointment: Appointment) -> dict:
+    """The category share the seat came from, and the document to check when
+    the person is of that category (a rolled-over seat asks for none)."""
+    share = appointment.share_of
+    if share is None:
+        return {}
+    person = appointment.registration
+    qualifies = share.rule().admits(ration_card=person.ration_card, priority=person.priority)
+    return {"share": share, "share_document": share.document if qualifies else ""}
 
 
 def _after_wrong_code(

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from quotas.models import Policy
 from registrations.models import PriorityGroup
 from teeka.sms import inbound_is_genuine
 
@@ -30,6 +31,9 @@ def how_slots_are_allotted(request: HttpRequest) -> HttpResponse:
             "no_shows": settings.TEEKA_NO_SHOWS_BEFORE_BACK_OF_QUEUE,
             "quiet_from": settings.SMS_QUIET_START_HOUR,
             "quiet_until": settings.SMS_QUIET_END_HOUR,
+            "policies": Policy.objects.filter(active=True)
+            .order_by("starts_on", "id")
+            .prefetch_related("categories"),
         },
     )
 

@@ -156,7 +156,7 @@ def waiting_page(request: HttpRequest, place: waiting_room.Place) -> HttpRespons
     context = {
         "place": place,
         "minutes": place.minutes(),
-        "refresh": place.refresh_seconds(),
+        "refresh": place.refresh,
         "again": request.get_full_path() if request.method == "GET" else request.path,
         "STATE_NAME": settings.TEEKA_STATE_NAME,
         "HELPLINE": settings.TEEKA_HELPLINE,

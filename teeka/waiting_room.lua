@@ -2,41 +2,53 @@
 --
 -- KEYS[1] the last ticket given (a string of digits)
 -- KEYS[2] the line: waiting tickets, each scored by itself (so in arrival order)
--- KEYS[3] the same tickets scored by when their holder last asked
--- KEYS[4] the people let in, scored by when they last asked
--- KEYS[5] admissions of the last minute, scored by when
--- KEYS[6] first visits not yet in line, scored by ticket
+-- KEYS[3] the first visits not in line yet, scored by ticket (counted, never called)
+-- KEYS[4] every waiting ticket, scored by when its page should have asked again
+-- KEYS[5] the people let in, scored by when they last asked
+-- KEYS[6] admissions of the last minute, scored by when
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
---       keep s (a waiting ticket not asked about this long is skipped),
---       admissions a second at most, grace s (a called ticket's place is held
---       this long for its holder to come)
--- Returns {ticket, place in line (0: let in), admissions in the last minute}.
+--       admissions a second at most, the page's shortest and longest refresh (s)
+-- Returns {ticket, place in line (0: let in), admissions in the last minute,
+--          the page's refresh (s)}.
 
 local now = tonumber(ARGV[2])
-local limit, idle, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local per_second, grace = tonumber(ARGV[6]), tonumber(ARGV[7])
+local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local low, high = tonumber(ARGV[6]), tonumber(ARGV[7])
+-- A called ticket's place is held this long for its page to refresh (near
+-- the front it refreshes every `low` s).
+local grace = low + 2
 
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - idle)
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - 60)
--- People who closed the page lose their turn (a bounded amount of work a call).
-local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - keep, 'LIMIT', 0, 200)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - idle)
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 60)
+-- A page that did not ask again when it should have (closed) loses its turn:
+-- a bounded amount of work a call.
+local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 200)
 if #gone > 0 then
-  redis.call('ZREM', KEYS[3], unpack(gone))
+  redis.call('ZREM', KEYS[4], unpack(gone))
   redis.call('ZREM', KEYS[2], unpack(gone))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', string.format('%d', (now - keep) * 1000000))
-
--- Where a ticket stands: the line before it, and the first visits before it
--- that have not joined yet (they will, with their own earlier tickets).
-local function place(ticket)
-  return redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
-       + redis.call('ZCOUNT', KEYS[6], '-inf', '(' .. ticket)
+  redis.call('ZREM', KEYS[3], unpack(gone))
 end
 
 local function let_in(ticket, seen)
-  redis.call('ZADD', KEYS[4], seen, ticket)
-  redis.call('ZADD', KEYS[5], now, ticket)
+  redis.call('ZADD', KEYS[5], seen, ticket)
+  redis.call('ZADD', KEYS[6], now, ticket)
+end
+
+-- Where a ticket stands, and when its page should ask again: a third of the
+-- expected wait at the last minute's pace (or at the pace of everyone
+-- staying their idle time), often near the front, rarely far back. A page
+-- that has not asked again a little after that has left (closed, or its
+-- person gave up): it is skipped, not called to a place it would leave
+-- empty. Coming back, it takes its place by its ticket again.
+local function waiting(ticket)
+  local place = redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
+              + redis.call('ZCOUNT', KEYS[3], '-inf', ticket)
+  local admitted = redis.call('ZCARD', KEYS[6])
+  local pace = admitted > 0 and admitted or math.max(limit * 60 / idle, 1)
+  local refresh = math.floor(math.min(math.max(place * 60 / pace / 3, low), high))
+  redis.call('ZADD', KEYS[4], now + refresh * 1.25 + 2, ticket)
+  return {ticket, place, admitted, refresh}
 end
 
 local ticket = ARGV[1]
@@ -49,34 +61,32 @@ if first then
   local last = tonumber(redis.call('GET', KEYS[1]) or '0')
   ticket = string.format('%d', math.max(math.floor(now * 1000000), last + 1))
   redis.call('SET', KEYS[1], ticket)
-elseif redis.call('ZSCORE', KEYS[4], ticket) then
+elseif redis.call('ZSCORE', KEYS[5], ticket) then
   -- Called while the page was waiting to refresh: in now.
-  redis.call('ZADD', KEYS[4], now, ticket)
-  return {ticket, 0, 0}
+  redis.call('ZADD', KEYS[5], now, ticket)
+  return {ticket, 0, 0, 0}
 else
   -- Waiting, or back after a while: in line by the ticket's own number, so
   -- reloading, or coming back, keeps one's place.
-  redis.call('ZREM', KEYS[6], ticket)
+  redis.call('ZREM', KEYS[3], ticket)
   redis.call('ZADD', KEYS[2], ticket, ticket)
-  redis.call('ZADD', KEYS[3], now, ticket)
   if tonumber(ticket) > tonumber(redis.call('GET', KEYS[1]) or '0') then
     redis.call('SET', KEYS[1], ticket)
   end
 end
 
-local room = math.min(limit - redis.call('ZCARD', KEYS[4]),
-                      per_second - redis.call('ZCOUNT', KEYS[5], now - 1, '+inf'))
-local waiting = redis.call('ZCARD', KEYS[2])
+local room = math.min(limit - redis.call('ZCARD', KEYS[5]),
+                      per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
 if first then
-  if room > 0 and waiting == 0 then
+  if room > 0 and redis.call('ZCARD', KEYS[2]) == 0 then
     let_in(ticket, now)
-    return {ticket, 0, 0}
+    return {ticket, 0, 0, 0}
   end
   -- A first visit joins the line when its page asks again with the ticket
   -- (its cookie), by the ticket's number: a client that keeps no cookie
   -- takes no place that could be called and left empty.
-  redis.call('ZADD', KEYS[6], ticket, ticket)
-  return {ticket, place(ticket) + 1, redis.call('ZCARD', KEYS[5])}
+  redis.call('ZADD', KEYS[3], ticket, ticket)
+  return waiting(ticket)
 end
 if room > 0 then
   local called = redis.call('ZRANGE', KEYS[2], 0, room - 1)
@@ -86,9 +96,9 @@ if room > 0 then
     let_in(t, t == ticket and now or now - idle + grace)
   end
   redis.call('ZREM', KEYS[2], unpack(called))
-  redis.call('ZREM', KEYS[3], unpack(called))
+  redis.call('ZREM', KEYS[4], unpack(called))
 end
 if not redis.call('ZSCORE', KEYS[2], ticket) then
-  return {ticket, 0, 0}
+  return {ticket, 0, 0, 0}
 end
-return {ticket, place(ticket), redis.call('ZCARD', KEYS[5])}
+return waiting(ticket)

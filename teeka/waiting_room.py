@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "teeka_line"
 SALT = "teeka.waiting_room"
-KEYS = [f"teeka:room:{name}" for name in ("last", "line", "asked", "active", "admitted", "new")]
+KEYS = [f"teeka:room:{name}" for name in ("last", "line", "new", "asked", "active", "admitted")]
 SCRIPT = (Path(__file__).parent / "waiting_room.lua").read_text()
 # Redis names a script by its SHA-1 (EVALSHA).
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest()
@@ -56,6 +56,7 @@ class Place:
     ticket: int
     ahead: int  # place in line; 0: let in
     per_minute: int = 0  # admissions in the last minute
+    refresh: int = 0  # when the page asks again (s)
     exact: bool = True  # False while Redis is away: no number to show
 
     @property
@@ -63,14 +64,9 @@ class Place:
         return self.ahead == 0
 
     def minutes(self) -> int:
-        """About how long until this place is let in."""
-        rate = self.per_minute or expected_per_minute()
-        return max(1, math.ceil(self.ahead / rate))
-
-    def refresh_seconds(self) -> int:
-        """Often near the front, rarely far back: a quarter of the wait."""
-        low, high = settings.WAITING_ROOM_REFRESH_SECONDS
-        return int(min(max(self.minutes() * 15, low), high)) if self.exact else low * 2
+        """About how long until this place is let in, at the last minute's pace."""
+        pace = self.per_minute or expected_per_minute()
+        return max(1, math.ceil(self.ahead / pace))
 
 
 def expected_per_minute() -> float:
@@ -82,16 +78,6 @@ def per_second() -> int:
     return settings.WAITING_ROOM_ADMIT_PER_SECOND or max(
         1, math.ceil(2 * settings.WAITING_ROOM_ACTIVE / settings.WAITING_ROOM_IDLE_SECONDS)
     )
-
-
-def keep_seconds() -> int:
-    """A waiting ticket whose page has not asked for this long is skipped."""
-    return 2 * settings.WAITING_ROOM_REFRESH_SECONDS[1] + 5
-
-
-def grace_seconds() -> int:
-    """How long a called ticket's place is held for its page to refresh."""
-    return 2 * settings.WAITING_ROOM_REFRESH_SECONDS[0] + 2
 
 
 # The pass ----------------------------------------------------------------------
@@ -144,7 +130,7 @@ def enter(ticket: int | None) -> Place:
 def touch(ticket: int) -> None:
     """A person let in asked for a page: they count as active from now."""
     try:
-        _redis().zadd(KEYS[3], {str(ticket): time.time()})
+        _redis().zadd(KEYS[4], {str(ticket): time.time()})
     except (RedisError, NotImplementedError):
         pass  # while Redis is away, passes let people in uncounted
 
@@ -162,16 +148,15 @@ def _enter_redis(ticket: int | None, now: float) -> Place:
         repr(now),
         settings.WAITING_ROOM_ACTIVE,
         settings.WAITING_ROOM_IDLE_SECONDS,
-        keep_seconds(),
         per_second(),
-        grace_seconds(),
+        *settings.WAITING_ROOM_REFRESH_SECONDS,
     ]
     try:
         reply = client.evalsha(SCRIPT_SHA, len(KEYS), *KEYS, *args)
     except NoScriptError:
         reply = client.eval(SCRIPT, len(KEYS), *KEYS, *args)
-    given, ahead, per_minute = reply
-    return Place(int(given), int(ahead), int(per_minute))
+    given, ahead, per_minute, refresh = reply
+    return Place(int(given), int(ahead), int(per_minute), int(refresh))
 
 
 class LocalRoom:
@@ -204,12 +189,15 @@ class LocalRoom:
                 del self.asked[ticket]
                 self.admitted.append(now)
                 return Place(ticket, 0)
-            return Place(ticket, rank + 1, exact=False)
+            low = settings.WAITING_ROOM_REFRESH_SECONDS[0]
+            return Place(ticket, rank + 1, refresh=2 * low, exact=False)
 
     def _forget(self, now: float) -> None:
         while self.admitted and self.admitted[0] < now - settings.WAITING_ROOM_IDLE_SECONDS:
             self.admitted.popleft()
-        stale = [t for t, at in self.asked.items() if at < now - keep_seconds()]
+        # A page that stopped asking: after two of the longest refreshes.
+        keep = 2 * settings.WAITING_ROOM_REFRESH_SECONDS[1] + 5
+        stale = [t for t, at in self.asked.items() if at < now - keep]
         for t in stale:
             del self.asked[t]
         if stale:

@@ -85,6 +85,7 @@ class RegistrationChangeForm(PlaceModelForm):
             "gender",
             "birth_year",
             "priority",
+            "ration_card",
             "district",
             "area",
             "locality",

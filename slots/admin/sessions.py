@@ -1,13 +1,14 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -15,12 +16,30 @@ from simple_history.utils import bulk_create_with_history
 
 from districts.models import District
 from districts.scoped_admin import ScopedAdmin, ScopedRelatedFilter, scope
+from quotas.models import Category, Rollover
 from registrations.models import Registration
 from teeka import spreadsheets
 from teeka.replicas import replica_reads
 
 from ..forms import CancelSessionForm, CapacityForm, RunAllocationForm, WeekPlanForm
 from ..models import Appointment, Centre, Session
+
+
+def _rollover_line(row: Rollover) -> str:
+    if row.to_category is None:
+        text = ngettext(
+            "Rolled over: %(n)d seat of %(giver)s to people in no category",
+            "Rolled over: %(n)d seats of %(giver)s to people in no category",
+            row.seats,
+        )
+    else:
+        text = ngettext(
+            "Rolled over: %(n)d seat of %(giver)s to %(taker)s",
+            "Rolled over: %(n)d seats of %(giver)s to %(taker)s",
+            row.seats,
+        )
+    taker = row.to_category.name if row.to_category else ""
+    return text % {"n": row.seats, "giver": row.from_category.name, "taker": taker}
 
 
 def open_sessions_for(user) -> QuerySet:
@@ -114,7 +133,34 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
             "published",
             "status",
             "cancel_reason",
+            *(["category_seats"] if obj is not None else []),
         ]
+
+    @admin.display(description=gettext_lazy("seats by category"))
+    def category_seats(self, obj: Session) -> str:
+        """The seats counted against each category's share, and the rollover:
+        which share gave how many seats to which category."""
+        counted = (
+            obj.appointments.filter(status__in=Appointment.ACTIVE, share_of__isnull=False)
+            .values_list("share_of")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        counted = dict(counted)
+        names = {c.pk: c.name for c in Category.objects.filter(pk__in=counted)}
+        rollovers = obj.rollovers.select_related("from_category", "to_category").order_by(
+            "from_category__position", "to_category__position"
+        )
+        if not counted and not rollovers:
+            return _("No category quota applied to this session's seats.")
+        lines = [
+            _("%(category)s: %(n)d seats") % {"category": names[pk], "n": n}
+            for pk, n in sorted(counted.items(), key=lambda item: str(names[item[0]]))
+        ]
+        lines += [_rollover_line(row) for row in rollovers]
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((li,) for li in lines))
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Session | None = None) -> tuple:
         if obj is None:
@@ -132,6 +178,7 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
             "booked",
             "status",
             "cancel_reason",
+            "category_seats",
         )
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from districts import access, roles
 from districts.access import Subject
 from districts.models import OfficialProfile
+from quotas.models import Policy
 from registrations.models import ImportJob
 from slots.models import StandbyCall
 from teeka.models import OutboundSms
@@ -70,6 +71,12 @@ def _model_objects(rows, raipur, desk_user) -> dict[str, object]:
         "axes.accesslog": AccessLog.objects.create(username="someone", ip_address="10.0.0.1"),
         "axes.accessfailurelog": AccessFailureLog.objects.create(
             username="someone", ip_address="10.0.0.1"
+        ),
+        "quotas.policy": Policy.objects.create(
+            name_en="Test",
+            name_hi="परीक्षण",
+            starts_on=timezone.localdate(),
+            ends_on=timezone.localdate(),
         ),
     }
 

@@ -136,6 +136,7 @@ def _assisted(locality, **overrides) -> dict:
         "area": locality.area_id,
         "locality": locality.pk,
         "occupation": "5",
+        "ration_card": "none",
         "mobile": "",
         "no_mobile_reason": "No phone at home",
     }

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from quotas.models import Category, Policy
 from registrations.models import PriorityGroup, RationCard
+from tests.admin.conftest import role_groups  # noqa: F401 - a fixture
 from tests.slots.conftest import Places, _english, person, places, session_at  # noqa: F401 - fixtures
 
 _shipped = importlib.import_module("quotas.migrations.0002_may_2021_policy")

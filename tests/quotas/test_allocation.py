@@ -7,7 +7,7 @@ from django.db import connection
 from quotas.models import Policy, Rollover
 from registrations.models import Registration
 from slots.models import Appointment, Session
-from slots.services import cancel_appointment
+from slots.services import call_standby, cancel_appointment
 from tests.slots.conftest import allocate, session_at
 
 from .conftest import category, queued, session_18_44
@@ -242,3 +242,24 @@ def test_the_shares_are_filled_across_the_batches_of_a_run(places, may_2021):
         ("Antyodaya ration card holders", "APL ration card holders", 1),
     }
     assert category(may_2021, "Frontline workers").share == 20
+
+
+def test_a_standby_call_does_not_look_at_the_shares(places, may_2021):
+    # A session today under the shares: the doses left in an open vial go to
+    # the nearest waiting people in queue order whatever their category (no
+    # category, APL, BPL alike), as many as the call asks for with its margin.
+    queue = [queued(places, kind) for kind in "BNABNKFA"]
+    session = session_18_44(places, capacity=10, days_ahead=0, standby_margin=0)
+
+    called = call_standby(session=session, doses=2, by=None)
+
+    assert 2 <= called < len(queue)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT registration_id FROM slots_standbycall WHERE session_id = %s", [session.pk]
+        )
+        texted = {row[0] for row in cursor.fetchall()}
+    # The frontline worker is first in the queue (priority group 2), then the
+    # others in the order they joined.
+    in_order = [queue[6], *queue[:6], queue[7]]
+    assert texted == ids(*in_order[:called])

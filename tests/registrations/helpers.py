@@ -50,6 +50,7 @@ def form_payload(place, /, **overrides) -> dict:
         "id_type": "AADHAAR",
         "id_number": aadhaar_number(),
         "occupation": "5",
+        "ration_card": "bpl",
         "district": place.area.district_id,
         "area": place.area_id,
         "locality": place.pk,

@@ -43,6 +43,7 @@ def _sign_in_in_hindi(page, base_url: str, mobile: str) -> None:
 def _fill_person(page) -> None:
     page.fill("input[name=name]", "सुनीता साहू")
     page.check("input[name=gender][value=F]")
+    page.check("input[name=ration_card][value=bpl]")
     page.fill("input[name=birth_year]", "1962")
     page.select_option("select[name=id_type]", "AADHAAR")
     page.fill("input[name=id_number]", aadhaar_number())

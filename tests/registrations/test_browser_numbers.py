@@ -41,6 +41,7 @@ def test_numbers_typed_in_devanagari_on_a_phone_in_hindi(live_server, phone, geo
     wrong = (body + str((int(verhoeff.calc_check_digit(body)) + 1) % 10)).translate(DEVANAGARI)
     phone.fill("input[name=name]", "सुनीता साहू")
     phone.check("input[name=gender][value=F]")
+    phone.check("input[name=ration_card][value=bpl]")
     phone.fill("input[name=birth_year]", "1962")
     phone.select_option("select[name=id_type]", "AADHAAR")
     phone.fill("input[name=id_number]", wrong)

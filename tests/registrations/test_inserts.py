@@ -143,6 +143,7 @@ def test_the_history_names_the_official_who_registered(client, raipur_official, 
         "area": raipur_village.area_id,
         "locality": raipur_village.pk,
         "occupation": "5",
+        "ration_card": "none",
         "mobile": "",
         "no_mobile_reason": "No phone at home",
     }

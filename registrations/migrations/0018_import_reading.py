@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registrations', '0015_background_files'),
+        ('registrations', '0017_registered_index'),
     ]
 
     operations = [
