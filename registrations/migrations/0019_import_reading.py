@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registrations', '0017_registered_index'),
+        ('registrations', '0018_duplicates_index'),
     ]
 
     operations = [
