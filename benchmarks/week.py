@@ -391,7 +391,7 @@ def standby_doses_to_offer(session, now: datetime.datetime) -> int:
     suggests."""
     from slots.services import standby_to_offer
 
-    return standby_to_offer(session=session, now=now)
+    return standby_to_offer(session=session, now=now).doses
 
 
 # Figures --------------------------------------------------------------------

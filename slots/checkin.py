@@ -8,6 +8,7 @@ turn them away with a reason. Everything goes through slots.services.
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
@@ -222,8 +223,8 @@ def _vials(session: Session) -> dict:
         "left": vials.left,
         "expires": _clock(vials.expires) if vials.expires else "",
         "per_vial": vials.per_vial,
-        "unused": max(session.capacity - vials.given, 0),
-        "to_offer": standby_to_offer(session=session, now=now),
+        "standby": standby_to_offer(session=session, now=now),
+        "extra_percent": settings.TEEKA_STANDBY_EXTRA_PERCENT,
     }
 
 
