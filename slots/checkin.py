@@ -31,6 +31,7 @@ from .services import (
     open_vial,
     record_vaccination,
     standby_to_offer,
+    standby_vial_worth_opening,
     turn_away,
 )
 
@@ -285,7 +286,13 @@ def standby_view(request: HttpRequest, call_id: int) -> HttpResponse:
                 request, _("Standby dose recorded for %(name)s.") % {"name": call.registration.name}
             )
         return redirect("checkin:session", call.session_id)
-    context = {"call": call, "person": call.registration, "form": form}
+    context = {
+        "call": call,
+        "person": call.registration,
+        "form": form,
+        "vial_worth_opening": standby_vial_worth_opening(session=call.session, now=timezone.now()),
+        "per_vial": call.session.doses_per_vial(),
+    }
     return render(request, "slots/checkin/standby.html", context)
 
 

@@ -680,6 +680,18 @@ def standby_to_offer(*, session: Session, now: datetime.datetime) -> StandbyOffe
     return StandbyOffer(unused=unused, doses=left + vials_more * vials.per_vial)
 
 
+def standby_vial_worth_opening(*, session: Session, now: datetime.datetime) -> bool:
+    """Whether a standby person who finds no dose left in an open vial should
+    have a new one opened: only if the standby doses still offered fill it.
+    An offer is rounded to whole vials, so this fails only when the open vial
+    expired before its doses were used (or people came short): a vial opened
+    then for one or two would be wasted, and they keep their place instead."""
+    if session.vials_at(now).left > 0:
+        return True
+    given = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
+    return session.standby_doses - given >= session.doses_per_vial()
+
+
 def _standby_people(session: Session, *, wanted: int, now: datetime.datetime) -> list[Registration]:
     # A person can go to one centre at a time: one already asked to come
     # elsewhere within the hour would leave a dose here unused.

@@ -21,6 +21,7 @@ from slots.services import (
     open_vial,
     record_vaccination,
     standby_to_offer,
+    standby_vial_worth_opening,
 )
 
 from .conftest import person, session_at
@@ -195,3 +196,20 @@ def test_someone_vaccinated_elsewhere_since_the_text_gets_no_second_dose(places,
         )
         assert cursor.fetchall() == [(there.pk, 1, Appointment.Status.ATTENDED)]
     assert _row(here)[2] == 10  # no seat added
+
+
+def test_no_new_vial_is_opened_for_fewer_standby_than_it_holds(places, vaccinator):
+    session = session_at(places.home, days_ahead=0, capacity=10, standby_margin=0)
+    _waiting(places, 6)
+    open_vial(session=session, by=vaccinator, now=_at(12, 30))
+    _vaccinate(session, 7, vaccinator)
+    call_standby(session=session, doses=3, by=vaccinator, now=_at(16))
+    session.refresh_from_db()
+    # The 3 left in the vial: a standby person is vaccinated from it.
+    assert standby_vial_worth_opening(session=session, now=_at(16, 10))
+    # The vial expired at 16:30 with doses still offered: 3 are fewer than a
+    # new vial's 10, so the page says not to open one.
+    assert not standby_vial_worth_opening(session=session, now=_at(16, 31))
+    Session.objects.filter(pk=session.pk).update(standby_doses=10)
+    session.refresh_from_db()
+    assert standby_vial_worth_opening(session=session, now=_at(16, 31))
