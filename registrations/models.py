@@ -253,6 +253,19 @@ class Registration(models.Model):
             ),
             # Also the district's foreign-key index.
             models.Index(fields=["district", "registered_at"], name="reg_district_registered"),
+            # The State administrator's list, newest first (and the date
+            # filter), over every district; a registration's date never
+            # changes, so allotting stays HOT (docs/performance.md, "Lists").
+            models.Index(fields=["registered_at"], name="reg_registered"),
+            # Possible duplicates (same name, year of birth and village or
+            # ward), found by walking this index in order.
+            models.Index(
+                "district",
+                "locality",
+                Lower("name"),
+                "birth_year",
+                name="reg_district_person",
+            ),
             # The admin's age-band filter: a range of birth years in a district.
             models.Index(fields=["district", "birth_year"], name="reg_district_birth_year"),
             # The admin's block-or-town and village-or-ward filters (a village

@@ -119,7 +119,7 @@ class CheckInForm(forms.Form):
 def _my_appointments(request: HttpRequest) -> QuerySet:
     """Appointments at the centres this vaccinator works at, and nowhere else."""
     return Appointment.objects.filter(session__centre__staff=request.user).select_related(
-        "registration", "session__centre"
+        "registration", "session__centre", "share_of"
     )
 
 
@@ -310,11 +310,19 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 return redirect("checkin:home")
         elif form.wrong_code:
             form = _after_wrong_code(request, appointment, form)
-    return render(
-        request,
-        "slots/checkin/appointment.html",
-        {"appointment": appointment, "person": appointment.registration, "form": form},
-    )
+    context = {"appointment": appointment, "person": appointment.registration, "form": form}
+    return render(request, "slots/checkin/appointment.html", {**context, **_share(appointment)})
+
+
+def _share(appointment: Appointment) -> dict:
+    """The category share the seat came from, and the document to check when
+    the person is of that category (a rolled-over seat asks for none)."""
+    share = appointment.share_of
+    if share is None:
+        return {}
+    person = appointment.registration
+    qualifies = share.rule().admits(ration_card=person.ration_card, priority=person.priority)
+    return {"share": share, "share_document": share.document if qualifies else ""}
 
 
 def _after_wrong_code(
