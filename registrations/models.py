@@ -396,6 +396,7 @@ class ImportJob(models.Model):
     browser tab that started it."""
 
     class Status(models.TextChoices):
+        READING = "reading", _("reading the file")
         QUEUED = "queued", _("waiting for a worker")
         CHECKING = "checking", _("checking the rows")
         CHECKED = "checked", _("checked: waiting for your confirmation")
@@ -405,7 +406,7 @@ class ImportJob(models.Model):
         EXPIRED = "expired", _("expired: upload the file again")
         FAILED = "failed", _("failed")
 
-    RUNNING = (Status.QUEUED, Status.CHECKING, Status.WRITING)
+    RUNNING = (Status.READING, Status.QUEUED, Status.CHECKING, Status.WRITING)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
