@@ -146,3 +146,20 @@ def test_appointments_are_listed_newest_first_and_scoped(
     cl = client.get("/admin/slots/appointment/").context["cl"]
 
     assert [a.pk for a in cl.result_list] == [later.pk, raipur_rows.appointment.pk]
+
+
+def test_the_state_administrator_plans_one_district_at_a_time(
+    client, state_admin, raipur_village, bastar_village
+):
+    raipur_centre = factories.make_centre(locality=raipur_village)
+    bastar_centre = factories.make_centre(locality=bastar_village)
+    client.force_login(state_admin)
+    plan = "/admin/slots/session/plan/"
+
+    choice = client.get(plan)
+    assert "form" not in choice.context
+    assert f'href="?district={raipur_village.area.district_id}"' in choice.content.decode()
+
+    form = client.get(plan, {"district": raipur_village.area.district_id}).context["form"]
+    assert [c.pk for c in form.centre_list] == [raipur_centre.pk]
+    assert bastar_centre.pk not in [c.pk for c in form.centre_list]
