@@ -529,6 +529,9 @@ LOGGING = {
 # long for its confirmation.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# A paper list bigger than this is read (and its IDs masked) by a thread of
+# the web process after the upload request has answered.
+TEEKA_IMPORT_READ_IN_REQUEST_BYTES = env_int("TEEKA_IMPORT_READ_IN_REQUEST_BYTES", 256 * 1024)
 # An admin export of more rows than this is written by a worker
 # (registrations.export_jobs) and kept for its asker this long.
 TEEKA_EXPORT_IN_REQUEST_ROWS = env_int("TEEKA_EXPORT_IN_REQUEST_ROWS", 5000)
