@@ -253,6 +253,19 @@ class Registration(models.Model):
             ),
             # Also the district's foreign-key index.
             models.Index(fields=["district", "registered_at"], name="reg_district_registered"),
+            # The State administrator's list, newest first (and the date
+            # filter), over every district; a registration's date never
+            # changes, so allotting stays HOT (docs/performance.md, "Lists").
+            models.Index(fields=["registered_at"], name="reg_registered"),
+            # Possible duplicates (same name, year of birth and village or
+            # ward), found by walking this index in order.
+            models.Index(
+                "district",
+                "locality",
+                Lower("name"),
+                "birth_year",
+                name="reg_district_person",
+            ),
             # The admin's age-band filter: a range of birth years in a district.
             models.Index(fields=["district", "birth_year"], name="reg_district_birth_year"),
             # The admin's block-or-town and village-or-ward filters (a village
@@ -383,6 +396,7 @@ class ImportJob(models.Model):
     browser tab that started it."""
 
     class Status(models.TextChoices):
+        READING = "reading", _("reading the file")
         QUEUED = "queued", _("waiting for a worker")
         CHECKING = "checking", _("checking the rows")
         CHECKED = "checked", _("checked: waiting for your confirmation")
@@ -392,7 +406,7 @@ class ImportJob(models.Model):
         EXPIRED = "expired", _("expired: upload the file again")
         FAILED = "failed", _("failed")
 
-    RUNNING = (Status.QUEUED, Status.CHECKING, Status.WRITING)
+    RUNNING = (Status.READING, Status.QUEUED, Status.CHECKING, Status.WRITING)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -176,11 +176,14 @@ def register_person(
     no_mobile_reason: str = "",
     registered_at: datetime.datetime | None = None,
     reason: str | None = None,
+    savepoint: bool = True,
 ) -> Registration:
     """Adds a person to the queue, at the back of their priority group, in the
     first free seat of the account. A paper list gives its own
     `registered_at` (the day on the list keeps the person's place in the
-    queue), and the history's `reason`."""
+    queue), and the history's `reason`. With `savepoint=False` (see
+    insert_registration) a refusal by the database is raised as the
+    IntegrityError itself: the caller's transaction can only be rolled back."""
     _check_eligible(details)
     registration = _new_registration(details, account)
     registration.created_by = by
@@ -193,11 +196,17 @@ def register_person(
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
         try:
-            insert_registration(registration, max_seats=settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT)
+            insert_registration(
+                registration,
+                max_seats=settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT,
+                savepoint=savepoint,
+            )
             return registration
         except WrongPlace as wrong:
             raise PlaceRefused(wrong.field) from None
         except IntegrityError as error:
+            if not savepoint:
+                raise
             refusal = _refusal_for(error, registration)
             if refusal is not None:
                 raise refusal from None

@@ -2,8 +2,12 @@
 person's page with their category (Chromium, looked at as screenshots)."""
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.conftest import screenshot
+from districts import roles
+from quotas.models import Policy
+from tests.admin.conftest import staff_user
+from tests.conftest import ARTIFACTS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,3 +20,30 @@ def test_the_rules_page_with_the_shares_fits_a_phone_in_hindi(live_server, phone
     assert phone.locator("table.shares tbody tr").count() == 4
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "rules-shares-phone-hi")
+    top = phone.evaluate("document.getElementById('shares').getBoundingClientRect().top + scrollY")
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(
+        path=str(ARTIFACTS / "rules-shares-section-phone-hi.png"),
+        full_page=True,
+        clip={"x": 0, "y": top, "width": 360, "height": 1100},
+    )
+
+
+def test_the_state_administrator_turns_the_policy_on_in_hindi(
+    live_server, desk, raipur, role_groups, may_2021
+):
+    Policy.objects.filter(pk=may_2021.pk).update(active=False)
+    staff_user("state-admin", roles.STATE_ADMIN, raipur)
+    desk.context.add_cookies([{"name": "django_language", "value": "hi", "url": live_server.url}])
+    desk.goto(live_server.url + "/admin/login/?next=/admin/quotas/policy/")
+    desk.locator("input[name=username]").fill("state-admin")
+    desk.locator("input[name=password]").fill("correct horse battery")
+    desk.locator("input[type=submit]").click()
+    desk.get_by_role("link", name="18-44, मई 2021 (उदाहरण)").click()
+    desk.locator("input[name=active]").check()
+    screenshot(desk, "quota-policy-change-desk-hi")
+    desk.locator("input[name=_save]").click()
+
+    expect(desk.locator(".messagelist")).to_be_visible()
+    assert Policy.objects.get(pk=may_2021.pk).active
+    screenshot(desk, "quota-policy-list-desk-hi")

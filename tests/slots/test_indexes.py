@@ -29,6 +29,8 @@ INDEXES = {
     "one_person_once_per_account": None,
     "account_seat_unique": None,
     "reg_district_registered": None,
+    "reg_registered": None,
+    "reg_district_person": None,
     "reg_district_birth_year": None,
     "reg_area_locality": None,
     "reg_district_queue": "(doses_received < 2)",
