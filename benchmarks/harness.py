@@ -313,19 +313,29 @@ def server_database_env(args) -> dict:
     return env
 
 
-def prepare_database(env: dict, db: str, template: str | None = None) -> list[tuple[int, int, int]]:
-    """A fresh database `db` (a copy of `template` when given, such as a seeded
-    one, so the run writes to the copy), migrated, with the places; returns
-    (district, area, locality) of some blocks and towns to register people in."""
-    psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    # FILE_COPY copies the template's files: much faster for many gigabytes.
-    psql(f"CREATE DATABASE {db}" + (f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""))
+def prepare_database(
+    env: dict, db: str, template: str | None = None, *, fresh: bool = True
+) -> list[tuple[int, int, int]]:
+    """The database `db` migrated, with the places: made afresh, or a copy of
+    `template` (PostgreSQL's own copy: nobody may be connected to it), or
+    (`fresh` False) as it is, such as a copy taken with benchmarks/seed.py's
+    clone(); returns (district, area, locality) of some blocks and towns to
+    register people in."""
+    if template or fresh:
+        psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        # FILE_COPY copies the template's files: much faster for many gigabytes.
+        copy = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
+        psql(f"CREATE DATABASE {db}{copy}")
+    fresh = fresh and not template
     manage = [sys.executable, str(ROOT / "manage.py")]
     commands = [["migrate", "--noinput"], ["collectstatic", "--noinput"]]
-    if not template:
+    if fresh:
         commands.insert(1, ["load_geography"])
     for command in commands:
         subprocess.run([*manage, *command], env=env, check=True, cwd=ROOT, capture_output=True)
+    # The queue's counts, just filled by a migration on a copy, as autovacuum
+    # soon leaves them on a running server (visible to index-only scans).
+    psql("VACUUM ANALYZE registrations_queueday, registrations_queuehour", db)
     psql(
         "CREATE TABLE IF NOT EXISTS bench_baseline (LIKE registrations_registration"
         " INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)",

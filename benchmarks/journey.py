@@ -1,11 +1,12 @@
 """A citizen's whole journey, over HTTP, against the bare baseline request.
 
     .venv/bin/python benchmarks/journey.py [--clients 32] [--seconds 40]
-        [--template-db teeka_bench_1000000]
+        [--registrations 1000000]
 
 Starts gunicorn as benchmarks/registration.py does (5 sync workers, DEBUG
 off; benchmarks/harness.py), on a fresh database (--db) or on a copy of a
-seeded one (--template-db: the run writes to the copy, never to the seed).
+seeded one (--registrations N, benchmarks/seed.py: the run writes to the
+copy, never to the seed).
 Each of --clients threads is one person after another, each a new citizen
 doing what a browser does:
 
@@ -44,6 +45,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import harness
+import seed
 from harness import Browser, Counter, SmsFile
 
 # The steps in order, one request each.
@@ -188,8 +190,12 @@ def print_steps(timings: Timings) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     harness.add_server_arguments(parser, db="teeka_bench_journey", port=8102)
+    parser.add_argument("--template-db", help="or copy this database (a copy of a seeded one, say)")
     parser.add_argument(
-        "--template-db", help="copy this database (a seeded one) and run on the copy"
+        "--registrations",
+        type=int,
+        default=0,
+        help="run on a copy of the seeded database of this many (benchmarks/seed.py)",
     )
     parser.set_defaults(seconds=40)
     args = parser.parse_args()
@@ -197,7 +203,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         env = harness.server_env(Path(tmp), args)
-        places = harness.prepare_database(env, args.db, args.template_db)
+        if args.registrations and not args.template_db:
+            seed.clone(args.registrations, args.db)
+        places = harness.prepare_database(
+            env, args.db, args.template_db, fresh=not args.registrations
+        )
         server = harness.start_server(env, args)
         try:
             sms, mobiles, serial = (
@@ -208,8 +218,8 @@ def main() -> None:
             print(
                 f"{args.clients} clients, {args.seconds:.0f} s each in {args.rounds} rounds, "
                 f"gunicorn {args.workers} {args.worker_class} workers x {args.threads} threads, "
-                f"PostgreSQL {args.db}"
-                + (f" (a copy of {args.template_db})" if args.template_db else "")
+                f"PostgreSQL {args.db}",
+                f"(a copy of {args.registrations:,} registrations)" if args.registrations else "",
             )
             part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
             timings, baseline = Timings(), []

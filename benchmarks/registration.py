@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import harness
+import seed
 from harness import Counter, SmsFile, run_clients, sign_in
 
 
@@ -65,15 +66,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     harness.add_server_arguments(parser, db="teeka_bench_reg", port=8101)
     parser.add_argument("--accounts-per-client", type=int, default=80)
+    parser.add_argument("--template-db", help="or copy this database (a copy of a seeded one, say)")
     parser.add_argument(
-        "--template-db", help="copy this database (a seeded one) and register into the copy"
+        "--registrations",
+        type=int,
+        default=0,
+        help="register into a copy of the seeded database of this many (benchmarks/seed.py)",
     )
     args = parser.parse_args()
     harness.client_django()
 
     with tempfile.TemporaryDirectory() as tmp:
         env = harness.server_env(Path(tmp), args)
-        places = harness.prepare_database(env, args.db, args.template_db)
+        if args.registrations and not args.template_db:
+            seed.clone(args.registrations, args.db)
+        places = harness.prepare_database(
+            env, args.db, args.template_db, fresh=not args.registrations
+        )
         server = harness.start_server(env, args)
         try:
             sms, mobiles = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000)

@@ -237,6 +237,39 @@ def wastage_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
     return table
 
 
+def wastage_by_centre_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
+    """The download behind the wastage table: one row per district, centre
+    and day, each in its own column, so a spreadsheet can sort and sum them."""
+    table = Table(
+        slug="wastage-centres",
+        caption=_("Doses wasted by district, centre and day"),
+        headers=[
+            _("District"),
+            _("Centre"),
+            _("Day"),
+            _("Doses opened"),
+            _("Doses given"),
+            _("Doses wasted"),
+            _("Share wasted"),
+        ],
+        percent_columns=frozenset({6}),
+    )
+    rows: dict[tuple, list[int]] = {}
+    for session in _doses_by_session(user, filters):
+        key = (str(session.district), str(session.centre), session.centre_id, session.date)
+        counts = rows.setdefault(key, [0, 0])
+        opened = session.doses_opened()
+        counts[0] += opened
+        counts[1] += min(session.given, opened)
+    sums = [0, 0, 0]
+    for (district, centre, _centre_id, day), (opened, given) in sorted(rows.items()):
+        wasted = opened - given
+        sums = [sums[0] + opened, sums[1] + given, sums[2] + wasted]
+        table.rows.append([district, centre, day, opened, given, wasted, _percent(wasted, opened)])
+    table.total = [_("Total"), "", "", *sums, _percent(sums[2], sums[0])]
+    return table
+
+
 def rollover_table(*, user: AbstractBaseUser, filters: Filters) -> Table:
     """Seats of a category's share given to others because the category had
     nobody left who could take them (quotas.Rollover), by district (or by
@@ -283,4 +316,9 @@ TABLES: dict[str, Callable[..., Table]] = {
     "gender": gender_table,
     "wastage": wastage_table,
     "rollover": rollover_table,
+}
+# What can be downloaded: the tables shown, and the finer ones behind them.
+DOWNLOADS: dict[str, Callable[..., Table]] = {
+    **TABLES,
+    "wastage-centres": wastage_by_centre_table,
 }

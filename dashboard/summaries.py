@@ -14,7 +14,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from registrations.models import Registration
-from slots.models import Appointment
+from slots.models import Appointment, Session
 
 from . import stats
 from .models import AreaDay, GroupDay, SummaryState
@@ -73,12 +73,18 @@ def _registered_in(days: Days) -> Q:
 
 
 def _given_in(days: Days) -> Q:
-    return _per_district(
-        days,
-        lambda district, first, last: Q(
-            session__district_id=district, session__date__range=(first, last)
-        ),
+    if days is None:
+        return Q()
+    # The sessions first (a few thousand), then their appointments by
+    # appointment_session_status; the same condition across the join read
+    # every appointment of the state (85 s at 10,000,000 people).
+    sessions = Session.objects.filter(
+        _per_district(
+            days,
+            lambda district, first, last: Q(district_id=district, date__range=(first, last)),
+        )
     )
+    return Q(session__in=sessions.values("pk"))
 
 
 def _summary_in(days: Days) -> Q:

@@ -19,7 +19,7 @@ from teeka.replicas import replica_reads
 from . import charts, stats
 from .forms import FilterForm
 from .models import SummaryState
-from .report import TABLES, Table
+from .report import DOWNLOADS, TABLES, Table
 
 EXPORTS = {
     "csv": "text/csv; charset=utf-8",
@@ -97,10 +97,10 @@ def _dataset(table: Table) -> tablib.Dataset:
 @staff_dashboard
 @replica_reads
 def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
-    if table not in TABLES or fmt not in EXPORTS:
+    if table not in DOWNLOADS or fmt not in EXPORTS:
         raise Http404
     filters = FilterForm(request.GET or None, user=request.user).filters()
-    data = _dataset(TABLES[table](user=request.user, filters=filters))
+    data = _dataset(DOWNLOADS[table](user=request.user, filters=filters))
     # A byte-order mark lets spreadsheet programs read Hindi names in a CSV.
     if fmt == "csv":
         body = ("\ufeff" + spreadsheets.csv_text(data)).encode()

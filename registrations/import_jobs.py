@@ -15,7 +15,7 @@ runs.
 import csv
 import datetime
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import tablib
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -113,17 +113,68 @@ def _as_text(value: object) -> str:
 # Starting and finding jobs ------------------------------------------------------
 
 
-def start_import(*, user: AbstractBaseUser, file_name: str, sheet: MaskedSheet) -> ImportJob:
-    """A new job waiting for a worker's preview; the caller enqueues it."""
+def start_import(*, user: AbstractBaseUser, file_name: str, sheet: MaskedSheet | None) -> ImportJob:
+    """A new job: waiting for a worker's preview (the caller enqueues it), or
+    without its rows yet (`sheet` None) while read_in_background reads them."""
     districts = visible_district_ids(user)
-    return ImportJob.objects.create(
+    job = ImportJob(
         created_by=user,
         district_id=next(iter(districts)) if districts and len(districts) == 1 else None,
         file_name=file_name[:200],
         language=translation.get_language() or settings.LANGUAGE_CODE,
-        rows_total=len(sheet.rows),
-        rows={"headers": sheet.headers, "rows": sheet.rows, "lines": sheet.lines},
+        status=ImportJob.Status.READING,
     )
+    if sheet is not None:
+        _set_rows(job, sheet)
+    job.save()
+    return job
+
+
+def _set_rows(job: ImportJob, sheet: MaskedSheet) -> None:
+    job.status, job.rows_total = ImportJob.Status.QUEUED, len(sheet.rows)
+    job.rows = {"headers": sheet.headers, "rows": sheet.rows, "lines": sheet.lines}
+
+
+def read_in_background(job_id: int, data: bytes, *, is_csv: bool, then: Callable) -> None:
+    """For a big file: the upload request answers at once and this runs in
+    a thread of the same web process, so the file, ID numbers and all, never
+    leaves the process; only the masked rows are stored. `then` enqueues the
+    preview. A process that dies meanwhile leaves the job reading, which its
+    page tells after READING_GIVEN_UP_SECONDS."""
+    try:
+        job = ImportJob.objects.get(pk=job_id)
+        with translation.override(job.language):
+            try:
+                sheet = read_masked(data, is_csv=is_csv)
+            except UnreadableFileError as unreadable:
+                _give_up(job, unreadable.message)
+                return
+            if not sheet.rows:
+                _give_up(job, _("The file has no rows under its header."))
+                return
+        _set_rows(job, sheet)
+        job.save(update_fields=["status", "rows_total", "rows"])
+        then()
+    finally:
+        connection.close()
+
+
+def _give_up(job: ImportJob, message: str) -> None:
+    job.status, job.finished_at, job.report = (
+        ImportJob.Status.FAILED,
+        timezone.now(),
+        {"message": message},
+    )
+    job.save(update_fields=["status", "finished_at", "report"])
+
+
+# A job still reading after this long lost its web process on the way.
+READING_GIVEN_UP_SECONDS = 600
+
+
+def reading_given_up(job: ImportJob) -> bool:
+    age = (timezone.now() - job.created_at).total_seconds()
+    return job.status == ImportJob.Status.READING and age > READING_GIVEN_UP_SECONDS
 
 
 def visible_jobs(user: AbstractBaseUser) -> QuerySet:
@@ -165,22 +216,26 @@ def claim_confirmation(job: ImportJob) -> bool:
 # Progress ------------------------------------------------------------------------
 
 
-def _progress_key(job_id: int) -> str:
-    return f"teeka:import-progress:{job_id}"
+def _progress_key(job: ImportJob, phase: str) -> str:
+    # One key per job and step: the preview's counters never show as the
+    # confirmation's, nor another database's job of the same id (tests).
+    return f"teeka:import-progress:{job.pk}:{job.created_at.timestamp():.6f}:{phase}"
 
 
 def progress(job: ImportJob) -> dict[str, int]:
     """Rows checked, rows written and errors so far: the worker's counters
     while it runs (in the cache), the job's own once it is done."""
     counts = {"checked": job.rows_checked, "written": job.rows_written, "errors": job.error_count}
-    if job.status in ImportJob.RUNNING:
-        counts.update(cache.get(_progress_key(job.pk)) or {})
+    if job.status in (ImportJob.Status.CHECKING, ImportJob.Status.WRITING):
+        counts = {"checked": 0, "written": 0, "errors": 0}
+        counts.update(cache.get(_progress_key(job, job.status)) or {})
     return counts
 
 
 class _Counter:
-    def __init__(self, job_id: int, *, writing: bool) -> None:
-        self.key, self.writing = _progress_key(job_id), writing
+    def __init__(self, job: ImportJob, *, writing: bool) -> None:
+        phase = ImportJob.Status.WRITING if writing else ImportJob.Status.CHECKING
+        self.key, self.writing = _progress_key(job, phase), writing
         self.checked = self.written = self.errors = 0
 
     def __call__(self, row: RowResult) -> None:
@@ -259,20 +314,32 @@ def forget_stale_previews() -> int:
 
 def _run(job: ImportJob, *, dry_run: bool) -> tuple[Result, RegistrationImportResource, _Counter]:
     """Every row through the resource, in one transaction that is rolled
-    back for a preview or when any row is refused. The transaction is ours,
-    not the library's: it would add a savepoint around every row, and each
-    write that can be refused has its own already (register_person)."""
+    back for a preview or when any row is refused. First without a savepoint
+    a row (a list of 50,000 would hold 50,000 subtransactions); if the
+    database refuses a row, that pass is rolled back and the list is run
+    again with one savepoint a row, so that every refused row is told."""
+    result, resource, counter = _pass(job, dry_run=dry_run, fast=True)
+    if resource.aborted:
+        result, resource, counter = _pass(job, dry_run=dry_run, fast=False)
+    return result, resource, counter
+
+
+def _pass(
+    job: ImportJob, *, dry_run: bool, fast: bool
+) -> tuple[Result, RegistrationImportResource, _Counter]:
     stored = job.rows
     dataset = tablib.Dataset(*map(tuple, stored["rows"]), headers=stored["headers"])
-    counter = _Counter(job.pk, writing=not dry_run)
+    counter = _Counter(job, writing=not dry_run)
     resource = RegistrationImportResource(
-        user=job.created_by, lines=stored["lines"], on_row=counter
+        user=job.created_by, lines=stored["lines"], on_row=counter, fast=fast
     )
+    # Our transaction, not the library's: it would add a savepoint a row.
     with transaction.atomic():
         result = resource.import_data(
             dataset, dry_run=False, raise_errors=False, use_transactions=False
         )
-        if dry_run or result.has_errors() or result.has_validation_errors():
+        failed = resource.aborted or result.has_errors() or result.has_validation_errors()
+        if dry_run or failed:
             transaction.set_rollback(True)
     counter.tell()
     return result, resource, counter

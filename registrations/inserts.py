@@ -49,15 +49,20 @@ class WrongPlace(Exception):  # noqa: N818 - a refusal, turned into a message by
         self.field = field
 
 
-def insert_registration(registration: Registration, *, max_seats: int) -> None:
+def insert_registration(
+    registration: Registration, *, max_seats: int, savepoint: bool = True
+) -> None:
     """Saves the new `registration` with the first free seat of its account
     (none without an account). Raises IntegrityError as the database refuses
-    it, or WrongPlace."""
+    it, or WrongPlace. `savepoint=False` (a paper list's rows, in one
+    transaction that is rolled back whole if any is refused) leaves out the
+    savepoint that would keep the caller's transaction usable after a refusal:
+    thousands of them in one transaction cost more than the rows."""
     # The database's own wrapper, not the `connection` proxy, which looks the
     # thread's connection up again on every use (once per field here).
     db = connections[router.db_for_write(Registration, instance=registration)]
     if db.vendor in ONE_STATEMENT_VENDORS:
-        _insert_in_one_statement(registration, max_seats, db)
+        _insert_in_one_statement(registration, max_seats, db, savepoint=savepoint)
     else:
         _insert_with_the_orm(registration, max_seats)
 
@@ -134,7 +139,7 @@ def _history_user_id(registration: Registration) -> int | None:
 
 
 def _insert_in_one_statement(
-    registration: Registration, max_seats: int, db: BaseDatabaseWrapper
+    registration: Registration, max_seats: int, db: BaseDatabaseWrapper, *, savepoint: bool
 ) -> None:
     sql, fields = _statement()
     account_id = registration.account_id
@@ -145,7 +150,7 @@ def _insert_in_one_statement(
     with db.cursor() as cursor:
         _prepare(db, cursor, sql)
         execute = f"EXECUTE {_statement_name()} ({', '.join(['%s'] * len(params))})"
-        if db.in_atomic_block:
+        if db.in_atomic_block and savepoint:
             # Inside the caller's transaction, a savepoint keeps it usable when
             # the database refuses the row; on its own, one statement is atomic.
             with transaction.atomic(using=db.alias):

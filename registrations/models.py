@@ -253,6 +253,19 @@ class Registration(models.Model):
             ),
             # Also the district's foreign-key index.
             models.Index(fields=["district", "registered_at"], name="reg_district_registered"),
+            # The State administrator's list, newest first (and the date
+            # filter), over every district; a registration's date never
+            # changes, so allotting stays HOT (docs/performance.md, "Lists").
+            models.Index(fields=["registered_at"], name="reg_registered"),
+            # Possible duplicates (same name, year of birth and village or
+            # ward), found by walking this index in order.
+            models.Index(
+                "district",
+                "locality",
+                Lower("name"),
+                "birth_year",
+                name="reg_district_person",
+            ),
             # The admin's age-band filter: a range of birth years in a district.
             models.Index(fields=["district", "birth_year"], name="reg_district_birth_year"),
             # The admin's block-or-town and village-or-ward filters (a village
@@ -383,6 +396,7 @@ class ImportJob(models.Model):
     browser tab that started it."""
 
     class Status(models.TextChoices):
+        READING = "reading", _("reading the file")
         QUEUED = "queued", _("waiting for a worker")
         CHECKING = "checking", _("checking the rows")
         CHECKED = "checked", _("checked: waiting for your confirmation")
@@ -392,7 +406,7 @@ class ImportJob(models.Model):
         EXPIRED = "expired", _("expired: upload the file again")
         FAILED = "failed", _("failed")
 
-    RUNNING = (Status.QUEUED, Status.CHECKING, Status.WRITING)
+    RUNNING = (Status.READING, Status.QUEUED, Status.CHECKING, Status.WRITING)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -481,6 +495,7 @@ class QueueDay(models.Model):
     over these rows and a count within one day, whatever the size of the
     queue (registrations.services.queue_place)."""
 
+    # Filled only by the database (migrations 0014 and 0015).
     area_id = models.IntegerField()
     district_id = models.IntegerField()
     doses_received = models.PositiveSmallIntegerField()
@@ -515,3 +530,46 @@ class QueueDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.priority} {self.day}: {self.waiting}"
+
+
+class QueueHour(models.Model):
+    """QueueDay's counts by the hour of the day as well: with them, "your
+    place" counts the people of the person's own day hour by hour, and only
+    those of their own hour one by one, however busy the day was."""
+
+    area_id = models.IntegerField()
+    district_id = models.IntegerField()
+    doses_received = models.PositiveSmallIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    last_vaccine = models.CharField(max_length=20)
+    last_dose_date = models.DateField(null=True)
+    waiting = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id",
+                    "doses_received",
+                    "priority",
+                    "day",
+                    "hour",
+                    "last_vaccine",
+                    "last_dose_date",
+                ],
+                nulls_distinct=False,
+                name="queue_hour_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["district_id", "doses_received", "priority", "day", "hour"],
+                include=["waiting", "last_vaccine", "last_dose_date"],
+                name="queue_hour_district",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.priority} {self.day} {self.hour}h: {self.waiting}"

@@ -6,10 +6,12 @@ same dedupe and eligibility rules apply. A row whose ID is already registered
 """
 
 import datetime
+import functools
 
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
@@ -64,6 +66,13 @@ def _text(row: dict, column: str) -> str:
 
 
 def id_type_of(typed: str) -> str | None:
+    return _id_type_of(typed, translation.get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _id_type_of(typed: str, language: str | None) -> str | None:
+    # A list of thousands of rows names a few types: each spelling is looked
+    # up once per language (the labels are translated).
     words = {c: str(label).lower() for c, label in IdType.choices}
     found = (c for c, label in words.items() if typed.upper() == c or typed.lower() == label)
     return ID_TYPE_WORDS.get(typed.lower()) or next(found, None)
@@ -169,7 +178,9 @@ class RegistrationImportResource(resources.ModelResource):
         # 50,000 of them, and an import only ever adds people.
         skip_diff = True
 
-    def __init__(self, *, user=None, lines: list[int] | None = None, on_row=None, **kwargs) -> None:
+    def __init__(
+        self, *, user=None, lines: list[int] | None = None, on_row=None, fast=False, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.user = user
         # The spreadsheet row of each data row, when blank rows were left out
@@ -177,6 +188,11 @@ class RegistrationImportResource(resources.ModelResource):
         self.lines = lines
         # Called with each row's result: the background import's progress.
         self.on_row = on_row
+        # fast: rows are written without a savepoint each (the caller's one
+        # transaction is rolled back whole if any row is refused); the first
+        # refusal by the database stops the pass (aborted), and the caller
+        # runs the list again the slow way to tell every refused row.
+        self.fast, self.aborted = fast, False
         # Looked up once per import, not once per row: the official's
         # districts, each typed district and block, the accounts used, and
         # which of the list's IDs are registered already (before_import).
@@ -226,6 +242,8 @@ class RegistrationImportResource(resources.ModelResource):
                 self._existing.update({(r.id_type, r.id_hash): r for r in found})
 
     def import_row(self, row, instance_loader, **kwargs):
+        if self.aborted:
+            return self.get_row_result_class()()  # this pass is given up
         result = super().import_row(row, instance_loader, **kwargs)
         if self.on_row is not None:
             self.on_row(result)
@@ -280,9 +298,14 @@ class RegistrationImportResource(resources.ModelResource):
                 # The paper list's date keeps the person's place in the queue.
                 registered_at=registered_at,
                 reason=_("Imported from a paper list"),
+                savepoint=not self.fast,
             )
         except RegistrationRefused as refusal:
             raise ValidationError(refusal.message) from None
+        except DatabaseError:
+            if self.fast:
+                self.aborted = True
+            raise
         instance.pk, instance.reference = saved.pk, saved.reference
 
     def _account(self, mobile: str) -> Account:

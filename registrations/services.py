@@ -176,11 +176,14 @@ def register_person(
     no_mobile_reason: str = "",
     registered_at: datetime.datetime | None = None,
     reason: str | None = None,
+    savepoint: bool = True,
 ) -> Registration:
     """Adds a person to the queue, at the back of their priority group, in the
     first free seat of the account. A paper list gives its own
     `registered_at` (the day on the list keeps the person's place in the
-    queue), and the history's `reason`."""
+    queue), and the history's `reason`. With `savepoint=False` (see
+    insert_registration) a refusal by the database is raised as the
+    IntegrityError itself: the caller's transaction can only be rolled back."""
     _check_eligible(details)
     registration = _new_registration(details, account)
     registration.created_by = by
@@ -193,11 +196,17 @@ def register_person(
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
         try:
-            insert_registration(registration, max_seats=settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT)
+            insert_registration(
+                registration,
+                max_seats=settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT,
+                savepoint=savepoint,
+            )
             return registration
         except WrongPlace as wrong:
             raise PlaceRefused(wrong.field) from None
         except IntegrityError as error:
+            if not savepoint:
+                raise
             refusal = _refusal_for(error, registration)
             if refusal is not None:
                 raise refusal from None
@@ -300,15 +309,21 @@ def queue_place(*, registration: Registration) -> QueuePlace:
 
 
 # Everyone ahead for the same dose: the whole days before the person's own (in
-# a better group, or in theirs on an earlier day) from the counts the database
-# keeps (QueueDay), then those ahead of them on their own day, counted along
-# the queue index. All in one statement, so from one snapshot. A second dose
+# a better group, or in theirs on an earlier day), then the whole hours before
+# theirs on their day, from the counts the database keeps (QueueDay,
+# QueueHour), then those ahead of them in their own hour, counted along the
+# queue index. All in one statement, so from one snapshot. A second dose
 # counts only those for whom it is due (by the vaccine and day of the first).
 _DAYS_AHEAD = (
     "SELECT coalesce(sum(waiting), 0) FROM registrations_queueday"
     " WHERE {where} = %s AND doses_received = %s AND (priority, day) < (%s, %s) AND {due}"
 )
-_SAME_DAY_AHEAD = (
+_HOURS_AHEAD = (
+    "SELECT coalesce(sum(waiting), 0) FROM registrations_queuehour"
+    " WHERE {where} = %s AND doses_received = %s AND priority = %s AND day = %s AND hour < %s"
+    " AND {due}"
+)
+_SAME_HOUR_AHEAD = (
     "SELECT count(*) FROM registrations_registration"
     " WHERE {where} = %s AND doses_received < 2 AND priority = %s AND queue_at >= %s"
     " AND (queue_at, reference) < (%s, %s) AND status = 'waiting' AND doses_received = %s"
@@ -331,22 +346,24 @@ def _due(registration: Registration) -> tuple[str, list]:
 
 def _place_from_queue_days(registration: Registration) -> QueuePlace:
     queue_at = registration.queue_at.astimezone(datetime.UTC)
-    day_start = queue_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    hour_start = queue_at.replace(minute=0, second=0, microsecond=0)
+    day, hour = hour_start.date(), hour_start.hour
     due, due_params = _due(registration)
     doses, priority = registration.doses_received, registration.priority
     places = (("area_id", registration.area_id), ("district_id", registration.district_id))
     parts, params = [], []
     for where, place in places:
         parts.append(_DAYS_AHEAD.format(where=where, due=due))
-        params += [place, doses, priority, day_start.date(), *due_params]
-        parts.append(_SAME_DAY_AHEAD.format(where=where, due=due))
-        params += [place, priority, day_start, registration.queue_at, registration.reference]
+        params += [place, doses, priority, day, *due_params]
+        parts.append(_HOURS_AHEAD.format(where=where, due=due))
+        params += [place, doses, priority, day, hour, *due_params]
+        parts.append(_SAME_HOUR_AHEAD.format(where=where, due=due))
+        params += [place, priority, hour_start, registration.queue_at, registration.reference]
         params += [doses, *due_params]
     # Only the fixed fragments above are joined; every value is a parameter.
-    sql = "SELECT " + ", ".join(f"({part})" for part in parts)
+    sql = "SELECT " + " + ".join(f"({part})" for part in parts[:3])
+    sql += ", " + " + ".join(f"({part})" for part in parts[3:])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        area_days, area_today, district_days, district_today = cursor.fetchone()
-    return QueuePlace(
-        in_area=area_days + area_today + 1, in_district=district_days + district_today + 1
-    )
+        in_area, in_district = cursor.fetchone()
+    return QueuePlace(in_area=in_area + 1, in_district=in_district + 1)

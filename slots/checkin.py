@@ -8,6 +8,7 @@ turn them away with a reason. Everything goes through slots.services.
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
@@ -29,6 +30,8 @@ from .services import (
     count_wrong_code,
     open_vial,
     record_vaccination,
+    standby_to_offer,
+    standby_vial_worth_opening,
     turn_away,
 )
 
@@ -116,7 +119,7 @@ class CheckInForm(forms.Form):
 def _my_appointments(request: HttpRequest) -> QuerySet:
     """Appointments at the centres this vaccinator works at, and nowhere else."""
     return Appointment.objects.filter(session__centre__staff=request.user).select_related(
-        "registration", "session__centre"
+        "registration", "session__centre", "share_of"
     )
 
 
@@ -213,15 +216,16 @@ def _clock(moment: datetime.datetime) -> str:
 def _vials(session: Session) -> dict:
     """What the vaccinator needs to use every dose: given, left in the open
     vial, and until when."""
-    given = session.doses_given()
-    expires = session.open_vial_expires_at()
-    expired = expires is not None and timezone.now() >= expires
+    now = timezone.now()
+    vials = session.vials_at(now)
     return {
-        "given": given,
-        "opened": session.doses_opened(),
-        "left": 0 if expired else max(session.doses_opened() - given, 0),
-        "expires": _clock(expires) if expires and not expired else "",
-        "per_vial": session.doses_per_vial(),
+        "given": vials.given,
+        "opened": vials.opened,
+        "left": vials.left,
+        "expires": _clock(vials.expires) if vials.expires else "",
+        "per_vial": vials.per_vial,
+        "standby": standby_to_offer(session=session, now=now),
+        "extra_percent": settings.TEEKA_STANDBY_EXTRA_PERCENT,
     }
 
 
@@ -282,7 +286,13 @@ def standby_view(request: HttpRequest, call_id: int) -> HttpResponse:
                 request, _("Standby dose recorded for %(name)s.") % {"name": call.registration.name}
             )
         return redirect("checkin:session", call.session_id)
-    context = {"call": call, "person": call.registration, "form": form}
+    context = {
+        "call": call,
+        "person": call.registration,
+        "form": form,
+        "vial_worth_opening": standby_vial_worth_opening(session=call.session, now=timezone.now()),
+        "per_vial": call.session.doses_per_vial(),
+    }
     return render(request, "slots/checkin/standby.html", context)
 
 
@@ -300,11 +310,19 @@ def appointment_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
                 return redirect("checkin:home")
         elif form.wrong_code:
             form = _after_wrong_code(request, appointment, form)
-    return render(
-        request,
-        "slots/checkin/appointment.html",
-        {"appointment": appointment, "person": appointment.registration, "form": form},
-    )
+    context = {"appointment": appointment, "person": appointment.registration, "form": form}
+    return render(request, "slots/checkin/appointment.html", {**context, **_share(appointment)})
+
+
+def _share(appointment: Appointment) -> dict:
+    """The category share the seat came from, and the document to check when
+    the person is of that category (a rolled-over seat asks for none)."""
+    share = appointment.share_of
+    if share is None:
+        return {}
+    person = appointment.registration
+    qualifies = share.rule().admits(ration_card=person.ration_card, priority=person.priority)
+    return {"share": share, "share_document": share.document if qualifies else ""}
 
 
 def _after_wrong_code(

@@ -35,6 +35,9 @@ def _open_seats_by_day(
     age = registration.age_on(timezone.localdate(now))
     sessions = Session.objects.filter(
         Q(date__gt=cutoff.date()) | Q(date=cutoff.date(), start_time__gte=cutoff.time()),
+        # Implied by the line above, but an index on (centre, date) can start
+        # from it instead of reading every session the centre ever had.
+        date__gte=cutoff.date(),
         centre__area_id=registration.area_id,
         centre__active=True,
         published=True,

@@ -1,5 +1,6 @@
 import secrets
-from datetime import time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -83,6 +84,12 @@ class Session(models.Model):
     # with the doses given, what is left in an open vial and what was wasted.
     vials_opened = models.PositiveIntegerField(_("vials opened"), default=0)
     last_vial_opened_at = models.DateTimeField(_("last vial opened at"), null=True, blank=True)
+    # Doses thrown away with a vial that expired before it was used up,
+    # counted when the next one is opened: without them, "left in the open
+    # vial" would count the old vial's doses as still there.
+    doses_discarded = models.PositiveIntegerField(
+        _("doses discarded with expired vials"), default=0
+    )
     # Standby (slots.services.call_standby): doses offered to waiting people
     # nearby so they are not wasted, and how many more people than doses a
     # call texts, since not everyone can come within the hour.
@@ -152,6 +159,32 @@ class Session(models.Model):
             return None
         hours = settings.TEEKA_VIALS[self.vaccine]["open_hours"]
         return self.last_vial_opened_at + timedelta(hours=hours)
+
+    def vials_at(self, now: datetime) -> "Vials":
+        """The vials as the vaccinator needs them at `now`."""
+        given = self.doses_given()
+        expires = self.open_vial_expires_at()
+        usable = expires is not None and now < expires
+        left = self.doses_opened() - given - self.doses_discarded
+        return Vials(
+            given=given,
+            opened=self.doses_opened(),
+            left=max(left, 0) if usable else 0,
+            expires=expires if usable else None,
+            per_vial=self.doses_per_vial(),
+        )
+
+
+@dataclass(frozen=True)
+class Vials:
+    """A session's vials at one moment: doses given, opened, left in the
+    open vial (0 once it has expired) and when that one expires."""
+
+    given: int
+    opened: int
+    left: int
+    expires: datetime | None
+    per_vial: int
 
 
 def new_verification_code() -> str:

@@ -20,11 +20,12 @@ are the last line if a caller ever skips the recipe.
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -585,15 +586,24 @@ def _request_allocation(district_id: int) -> None:
 
 
 @retried
-def open_vial(*, session: Session, by: User) -> Session:
+def open_vial(*, session: Session, by: User, now: datetime.datetime | None = None) -> Session:
     """A vaccinator opened a new vial at this session: counted, with the time,
     so the check-in page can say what is left in it and until when, and the
-    dashboard what was wasted."""
+    dashboard what was wasted. Doses still in a vial that has expired are
+    thrown away (counted, so the new vial is not thought to hold them)."""
+    now = now or timezone.now()
     with transaction.atomic():
         locked = Session.objects.select_for_update(of=("self",)).get(pk=session.pk)
+        expires = locked.open_vial_expires_at()
+        fields = ["vials_opened", "last_vial_opened_at"]
+        if expires is not None and now >= expires:
+            left = locked.doses_opened() - locked.doses_given() - locked.doses_discarded
+            if left > 0:
+                locked.doses_discarded += left
+                fields.append("doses_discarded")
         locked.vials_opened += 1
-        locked.last_vial_opened_at = timezone.now()
-        _save(locked, by=by, reason="Vial opened", fields=["vials_opened", "last_vial_opened_at"])
+        locked.last_vial_opened_at = now
+        _save(locked, by=by, reason="Vial opened", fields=fields)
     return locked
 
 
@@ -608,9 +618,13 @@ STANDBY_COME_WITHIN = datetime.timedelta(hours=1)
 
 
 @retried
-def call_standby(*, session: Session, doses: int, by: User) -> int:
-    """Texts the next `doses` + the session's margin eligible waiting people
-    nearest the centre, not texted for this session before. Returns how many."""
+def call_standby(
+    *, session: Session, doses: int, by: User, now: datetime.datetime | None = None
+) -> int:
+    """Texts the next `doses` + standby_extra() eligible waiting people
+    nearest the centre, not texted for this session before nor asked to come
+    to another centre at this hour. Returns how many."""
+    now = now or timezone.now()
     with transaction.atomic():
         locked = (
             Session.objects.select_for_update(of=("self",))
@@ -619,16 +633,71 @@ def call_standby(*, session: Session, doses: int, by: User) -> int:
         )
         locked.standby_doses += doses
         _save(locked, by=by, reason="Standby called", fields=["standby_doses"])
-        come_by = timezone.now() + STANDBY_COME_WITHIN
-        chosen = _standby_people(locked, wanted=doses + locked.standby_margin)
+        come_by = now + STANDBY_COME_WITHIN
+        chosen = _standby_people(locked, wanted=doses + standby_extra(locked, doses), now=now)
         for registration in chosen:
-            StandbyCall.objects.create(session=locked, registration=registration, come_by=come_by)
+            StandbyCall.objects.create(
+                session=locked, registration=registration, called_at=now, come_by=come_by
+            )
             _tell_standby(registration, locked, come_by)
     return len(chosen)
 
 
-def _standby_people(session: Session, *, wanted: int) -> list[Registration]:
-    called = StandbyCall.objects.filter(session=session).values("registration_id")
+def standby_extra(session: Session, doses: int) -> int:
+    """How many more people than doses a call texts: the session's margin,
+    or TEEKA_STANDBY_EXTRA_PERCENT of the doses if that is more. Not all can
+    come within the hour, and a vial opened for standby that too few come to
+    finish is wasted; one who comes after the doses are taken keeps their
+    place (docs/performance.md, "A week of doses")."""
+    share = -(-doses * settings.TEEKA_STANDBY_EXTRA_PERCENT // 100)
+    return max(session.standby_margin, share)
+
+
+@dataclass(frozen=True)
+class StandbyOffer:
+    """What the check-in page suggests: `unused` seats not used yet (free, or
+    booked by someone who has not come) beyond the doses an earlier call
+    offered to people still within their hour, and the `doses` to offer."""
+
+    unused: int
+    doses: int
+
+
+def standby_to_offer(*, session: Session, now: datetime.datetime) -> StandbyOffer:
+    """Every seat not used yet, rounded up so that every vial opened for them
+    is finished (the doses left in the open vial first); less the doses an
+    earlier call offered to people still within their hour to come."""
+    vials = session.vials_at(now)
+    expected = 0
+    if StandbyCall.objects.filter(session=session, appointment=None, come_by__gt=now).exists():
+        given = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
+        expected = max(session.standby_doses - given, 0)
+    unused = max(session.capacity - vials.given - expected, 0)
+    left = max(vials.left - expected, 0)
+    if unused <= left:
+        return StandbyOffer(unused=unused, doses=left)
+    vials_more = -(-(unused - left) // vials.per_vial)
+    return StandbyOffer(unused=unused, doses=left + vials_more * vials.per_vial)
+
+
+def standby_vial_worth_opening(*, session: Session, now: datetime.datetime) -> bool:
+    """Whether a standby person who finds no dose left in an open vial should
+    have a new one opened: only if the standby doses still offered fill it.
+    An offer is rounded to whole vials, so this fails only when the open vial
+    expired before its doses were used (or people came short): a vial opened
+    then for one or two would be wasted, and they keep their place instead."""
+    if session.vials_at(now).left > 0:
+        return True
+    given = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
+    return session.standby_doses - given >= session.doses_per_vial()
+
+
+def _standby_people(session: Session, *, wanted: int, now: datetime.datetime) -> list[Registration]:
+    # A person can go to one centre at a time: one already asked to come
+    # elsewhere within the hour would leave a dose here unused.
+    called = StandbyCall.objects.filter(
+        Q(session=session) | Q(come_by__gt=now, appointment=None)
+    ).values("registration_id")
     nearness = Case(
         When(locality_id=session.centre.locality_id, then=Value(0)),
         When(area_id=session.centre.area_id, then=Value(1)),
@@ -662,6 +731,13 @@ def _standby_people(session: Session, *, wanted: int) -> list[Registration]:
     return chosen
 
 
+def _fits(registration: Registration, session: Session) -> bool:
+    """Still due this session's dose (one given at another centre since the
+    text, for instance, makes the next one dose 2)."""
+    person = person_from_registration(registration)
+    return person is not None and person.fits(_as_open(session))
+
+
 def _tell_standby(registration: Registration, session: Session, come_by) -> None:
     queue_sms(
         to=str(registration.account.mobile),
@@ -686,14 +762,18 @@ def check_in_standby(*, call: StandbyCall, by: User, batch_number: str) -> Appoi
     is recorded as standby; once they are all given, the others are told so
     and keep their place."""
     with transaction.atomic():
-        session = Session.objects.select_for_update(of=("self",)).get(pk=call.session_id)
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("centre")
+            .get(pk=call.session_id)
+        )
         given = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
         if given >= session.standby_doses:
             raise AllotmentError(
                 _("All standby doses are taken; the person keeps their place in the queue.")
             )
         registration = Registration.objects.select_for_update().get(pk=call.registration_id)
-        if registration.status != Registration.Status.WAITING:
+        if registration.status != Registration.Status.WAITING or not _fits(registration, session):
             raise NotEligible(_("This person is not waiting for a dose any more."))
         session.capacity += 1
         _save(session, by=by, reason="Standby dose", fields=["capacity"])

@@ -384,6 +384,9 @@ TEEKA_VIALS = {
 }
 # The wastage the dashboard holds each session, district and day against (%).
 TEEKA_WASTAGE_TARGET_PERCENT = 1
+# A standby call texts this share of its doses more people (or the session's
+# margin, if more): measured in benchmarks/week.py (docs/performance.md).
+TEEKA_STANDBY_EXTRA_PERCENT = env_int("TEEKA_STANDBY_EXTRA_PERCENT", 50)
 # Help desk: the SLA clock of a ticket, and how many tickets one mobile (a
 # day) and one network address (an hour) may raise.
 HELPDESK_FIRST_RESPONSE_HOURS = env_int("HELPDESK_FIRST_RESPONSE_HOURS", 4)
@@ -526,6 +529,9 @@ LOGGING = {
 # long for its confirmation.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 TEEKA_IMPORT_PREVIEW_SECONDS = env_int("TEEKA_IMPORT_PREVIEW_SECONDS", 20 * 60)
+# A paper list bigger than this is read (and its IDs masked) by a thread of
+# the web process after the upload request has answered.
+TEEKA_IMPORT_READ_IN_REQUEST_BYTES = env_int("TEEKA_IMPORT_READ_IN_REQUEST_BYTES", 256 * 1024)
 # An admin export of more rows than this is written by a worker
 # (registrations.export_jobs) and kept for its asker this long.
 TEEKA_EXPORT_IN_REQUEST_ROWS = env_int("TEEKA_EXPORT_IN_REQUEST_ROWS", 5000)

@@ -8,6 +8,8 @@ of more than TEEKA_EXPORT_IN_REQUEST_ROWS rows becomes an ExportJob the same
 way (registrations.export_jobs), downloadable by its asker only.
 """
 
+import threading
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -60,8 +62,11 @@ class BackgroundFilesMixin:
         if form.is_valid():
             input_format = self.get_import_formats()[int(form.cleaned_data["format"])]()
             upload = form.cleaned_data["import_file"]
+            data, is_csv = upload.read(), not input_format.is_binary()
+            if len(data) > settings.TEEKA_IMPORT_READ_IN_REQUEST_BYTES:
+                return self._read_in_background(request, upload.name, data, is_csv)
             try:
-                sheet = import_jobs.read_masked(upload.read(), is_csv=not input_format.is_binary())
+                sheet = import_jobs.read_masked(data, is_csv=is_csv)
             except import_jobs.UnreadableFileError as unreadable:
                 form.add_error("import_file", unreadable.message)
             else:
@@ -74,6 +79,21 @@ class BackgroundFilesMixin:
                     transaction.on_commit(lambda: tasks.check_import.delay(job.pk))
                     return redirect("admin:registrations_registration_import_job", job.pk)
         return self._import_form_page(request, form)
+
+    def _read_in_background(
+        self, request: HttpRequest, name: str, data: bytes, is_csv: bool
+    ) -> HttpResponse:
+        """A big file is read by a thread of this process (reading 50,000
+        rows of XLSX takes longer than a request should), never handed on."""
+        job = import_jobs.start_import(user=request.user, file_name=name, sheet=None)
+        reader = threading.Thread(
+            target=import_jobs.read_in_background,
+            args=(job.pk, data),
+            kwargs={"is_csv": is_csv, "then": lambda: tasks.check_import.delay(job.pk)},
+            name=f"import-{job.pk}",
+        )
+        transaction.on_commit(reader.start)
+        return redirect("admin:registrations_registration_import_job", job.pk)
 
     def _import_form_page(self, request: HttpRequest, form) -> TemplateResponse:
         """The library's upload page again, with the form's errors."""
@@ -109,7 +129,9 @@ class BackgroundFilesMixin:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Paper-list imports"),
-            "jobs": import_jobs.visible_jobs(request.user).order_by("-created_at")[:100],
+            "jobs": import_jobs.visible_jobs(request.user)
+            .defer("report")
+            .order_by("-created_at")[:100],
             "exports": ExportJob.objects.filter(created_by=request.user)
             .defer("content", "pks")
             .order_by("-created_at")[:20],
@@ -132,7 +154,8 @@ class BackgroundFilesMixin:
             "opts": self.opts,
             "title": _("Paper list: %(name)s") % {"name": job.file_name},
             "job": job,
-            "running": job.status in ImportJob.RUNNING,
+            "running": job.status in ImportJob.RUNNING and not import_jobs.reading_given_up(job),
+            "given_up": import_jobs.reading_given_up(job),
             "refresh": REFRESH_SECONDS,
             "progress": import_jobs.progress(job),
             "report": report,

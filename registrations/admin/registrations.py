@@ -80,6 +80,10 @@ class RegistrationAdmin(ScopedAdmin, BackgroundFilesMixin, ImportExportMixin, Si
         "of the mobile, or part of the name (3 letters or more)."
     )
     ordering = ("-registered_at",)
+    # Only the columns an index sorts (reg_registered, the reference's unique
+    # key): sorting millions of people by name or status took seconds; the
+    # filters narrow by those instead (docs/performance.md, "Lists").
+    sortable_by = ("display_ref", "registered_on")
     autocomplete_fields = ("area", "locality")
     readonly_fields = (
         "display_ref",

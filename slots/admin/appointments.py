@@ -31,6 +31,11 @@ class AppointmentAdmin(ScopedAdmin, SimpleHistoryAdmin):
     list_select_related = ("registration", "session__centre", "allotted_by")
     list_filter = ("status", "dose", "session__date")
     search_fields = ("registration__reference",)
+    # Newest first, by the primary key: every other column is another
+    # table's or has no index, and sorting millions of appointments by it
+    # took seconds (docs/performance.md, "Lists").
+    ordering = ("-pk",)
+    sortable_by = ()
     fields = (
         "reference",
         "person",

@@ -48,6 +48,14 @@ def open_sessions_for(user) -> QuerySet:
     return scope(sessions, user).select_related("centre").order_by("date", "centre__name")
 
 
+def _chosen(request: HttpRequest, districts: QuerySet) -> District | None:
+    """The district to plan: the user's only one, or the one chosen (?district=)."""
+    if len(districts) == 1:
+        return districts[0]
+    chosen = request.GET.get("district", "")
+    return next((d for d in districts if str(d.pk) == chosen), None)
+
+
 def day_list(session: Session) -> QuerySet:
     return (
         session.appointments.filter(status__in=Appointment.ACTIVE)
@@ -263,7 +271,14 @@ class SessionAdmin(ScopedAdmin, SimpleHistoryAdmin):
     def plan_view(self, request: HttpRequest) -> HttpResponse:
         """The week-plan form: many centres, many days, published in one go."""
         self._require(request, "add")
-        centres = scope(Centre.objects.filter(active=True), request.user).order_by("name")
+        districts = scope(District.objects.all(), request.user, "pk").order_by("name_en")
+        district = _chosen(request, districts)
+        if district is None:
+            # A statewide user plans one district at a time: the whole
+            # state's centres made one form of thousands of fields.
+            title = _("Plan sessions for a week")
+            return self._page(request, "plan_district.html", title, districts=districts)
+        centres = Centre.objects.filter(active=True, district=district).order_by("name")
         form = WeekPlanForm(request.POST or None, centres=centres)
         if request.method == "POST" and form.is_valid():
             created, existing = self._create_planned(form)

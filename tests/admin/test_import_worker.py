@@ -188,8 +188,10 @@ def _redis_text() -> str:
 
 
 def test_a_messy_list_is_checked_by_the_worker_each_fault_once_by_its_row(
-    client, official, place, worker, raipur_village
+    client, settings, official, place, worker, raipur_village
 ):
+    # Read by the web process's thread after the request, as a big list is.
+    settings.TEEKA_IMPORT_READ_IN_REQUEST_BYTES = 0
     block, villages = place
     good_village = villages[0]
     # One letter dropped: no such village, but the nearest are named.
@@ -229,6 +231,7 @@ def test_a_messy_list_is_checked_by_the_worker_each_fault_once_by_its_row(
     assert not stdnum_aadhaar.is_valid(aadhaar(5)[:-1] + "0")
     client.force_login(official)
     job_id = _uploaded(client, _xlsx(rows))
+    assert wait_for(lambda: _job_status(job_id) == "queued", seconds=90), _job_status(job_id)
 
     # Before any worker runs, the task waits in the broker: it names the job,
     # not the list, and no whole ID number is anywhere but the official's file.
@@ -318,3 +321,14 @@ def test_a_confirmation_writes_all_or_nothing_and_counts_what_it_wrote(
     said = page.content.decode()
     assert "40 people registered from the list; 1 row skipped as already registered." in said
     assert ImportJob.objects.get(pk=job_id).rows is None
+
+
+def test_a_big_file_that_is_no_spreadsheet_says_so_on_its_page(client, settings, official):
+    # Read after the request has answered (a big file): the job says what went wrong.
+    settings.TEEKA_IMPORT_READ_IN_REQUEST_BYTES = 0
+    client.force_login(official)
+    job_id = _uploaded(client, b"this is not a spreadsheet" * 100)
+    assert wait_for(lambda: _job_status(job_id) == "failed", seconds=60), _job_status(job_id)
+    page = client.get(reverse("admin:registrations_registration_import_job", args=[job_id]))
+    assert "The file could not be read as a spreadsheet." in page.content.decode()
+    assert not page.context["running"] and not page.context["can_confirm"]

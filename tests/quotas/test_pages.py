@@ -11,9 +11,10 @@ from django.urls import reverse
 from districts import roles
 from quotas.models import Policy
 from registrations.models import Registration
+from slots.models import Appointment
 from tests import factories
 from tests.admin import imports
-from tests.admin.conftest import give_role
+from tests.admin.conftest import give_role, staff_user
 from tests.admin.test_import import HEADER, aadhaar
 from tests.registrations.helpers import form_payload, sign_in
 from tests.slots.conftest import allocate
@@ -184,3 +185,29 @@ def test_the_dashboard_shows_the_rollover_by_centre_in_a_district(
     assert f"{centre}: Frontline workers → BPL ration card holders,2" in csv
     assert "श्रेणियों के बीच आगे दी गई सीटें" in hindi.decode()
     assert "अग्रिम पंक्ति के कार्यकर्ता → बीपीएल" in hindi.decode()
+
+
+def test_the_vaccinator_is_told_which_document_to_check(
+    client, raipur, role_groups, places, may_2021
+):
+    # Ten seats (2, 1, 5, 2), no frontline worker: B6 and B7 have frontline seats.
+    b = [queued(places, "B") for _ in range(7)]
+    for kind in "KAA":
+        queued(places, kind)
+    session = session_18_44(places, capacity=10, days_ahead=3)
+    allocate(places.home)
+    vaccinator = staff_user("vax", roles.VACCINATOR, raipur, is_staff=False)
+    session.centre.staff.add(vaccinator)
+    client.force_login(vaccinator)
+
+    def page(person, language="en") -> str:
+        appointment = Appointment.objects.get(registration=person)
+        url = reverse("checkin:appointment", args=[appointment.pk])
+        return client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert "Check: BPL ration card" in page(b[0])
+    assert "केंद्र पर" not in page(b[0])
+    assert "जाँचें: बीपीएल राशन कार्ड" in page(b[0], "hi")
+    rolled = page(b[6])
+    assert "Frontline workers" in rolled
+    assert "Rolled over to this person: no document to check." in rolled

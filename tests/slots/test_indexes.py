@@ -29,6 +29,8 @@ INDEXES = {
     "one_person_once_per_account": None,
     "account_seat_unique": None,
     "reg_district_registered": None,
+    "reg_registered": None,
+    "reg_district_person": None,
     "reg_district_birth_year": None,
     "reg_area_locality": None,
     "reg_district_queue": "(doses_received < 2)",
@@ -124,6 +126,12 @@ def test_a_place_in_the_queue_can_count_along_the_area_queue_index(places):
         priority__lt=someone.priority,
     )
 
+    # reg_area_locality also starts with the area: on a test-sized table,
+    # once autovacuum has analysed it, the planner may price the two alike and
+    # take either. Asked without it (the DROP is undone with the test's
+    # transaction), the query must still find an index, and it is this one.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX reg_area_locality")
     assert "reg_area_queue" in _plan(ahead)
 
 

@@ -32,6 +32,7 @@ are checked against a count by SQL written here.
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +46,13 @@ from tests.registrations.helpers import details, sign_in
 from .conftest import allocate, person, session_at
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    # The per-address sign-in limits count in the cache across tests.
+    cache.clear()
+
 
 TODAY = timezone.now().astimezone(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -93,22 +101,32 @@ def _places(people: dict, *names: str) -> dict[str, tuple[int, int]]:
     return found
 
 
+_WAITING_BY = (
+    "SELECT area_id, doses_received, priority, (queue_at AT TIME ZONE 'UTC')::date,{hour}"
+    " last_vaccine, last_dose_date, count(*) FROM registrations_registration"
+    " WHERE status = 'waiting' AND doses_received < 2 GROUP BY {columns}"
+)
+
+
 def _counts_match_the_table() -> None:
-    """The counts the database keeps, against the people waiting for a dose
-    counted here by SQL (days that emptied may stay, at 0)."""
+    """The counts the database keeps by day and by hour, against the people
+    waiting for a dose counted here by SQL (days that emptied may stay, at 0)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT area_id, doses_received, priority, (queue_at AT TIME ZONE 'UTC')::date,"
-            " last_vaccine, last_dose_date, count(*) FROM registrations_registration"
-            " WHERE status = 'waiting' AND doses_received < 2 GROUP BY 1, 2, 3, 4, 5, 6"
-        )
-        counted = set(cursor.fetchall())
+        cursor.execute(_WAITING_BY.format(hour="", columns="1, 2, 3, 4, 5, 6"))
+        by_day = set(cursor.fetchall())
         cursor.execute(
             "SELECT area_id, doses_received, priority, day, last_vaccine, last_dose_date,"
             " waiting FROM registrations_queueday WHERE waiting <> 0"
         )
-        kept = set(cursor.fetchall())
-    assert kept == counted
+        assert set(cursor.fetchall()) == by_day
+        hour = " extract(hour FROM queue_at AT TIME ZONE 'UTC')::int,"
+        cursor.execute(_WAITING_BY.format(hour=hour, columns="1, 2, 3, 4, 5, 6, 7"))
+        by_hour = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT area_id, doses_received, priority, day, hour, last_vaccine, last_dose_date,"
+            " waiting FROM registrations_queuehour WHERE waiting <> 0"
+        )
+        assert set(cursor.fetchall()) == by_hour
 
 
 def _booked(registration: Registration) -> bool:
