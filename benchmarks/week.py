@@ -243,6 +243,7 @@ class Week:
     serial: itertools.count = field(default_factory=itertools.count)
     run_due: bool = False
     replies: int = 0
+    turned_away: int = 0  # standby people who came and got no dose
 
     def schedule(self, moment: datetime.datetime, kind: str, *payload) -> None:
         heapq.heappush(self.events, (moment, next(self.serial), kind, payload))
@@ -380,14 +381,16 @@ class Week:
         session = Session.objects.get(pk=call.session_id)
         taken = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
         if taken >= session.standby_doses:
-            return  # the doses are taken: turned away, they keep their place
+            self.turned_away += 1  # the doses are taken: they keep their place
+            return
         if not standby_vial_worth_opening(session=session, now=self.clock):
-            return  # the check-in page says not to open a vial for so few
+            self.turned_away += 1  # the check-in page says not to open a vial for so few
+            return
         self._vial_for_one(session)
         try:
             check_in_standby(call=call, by=self.vaccinator, batch_number="SIM-1")
         except AllotmentError:
-            pass  # allotted a slot meanwhile: not waiting any more
+            self.turned_away += 1  # allotted a slot meanwhile: not waiting any more
 
 
 def standby_doses_to_offer(session, now: datetime.datetime) -> int:
@@ -549,6 +552,7 @@ def simulate(args, chances: Chances, *, every_dose: bool) -> dict:
     result = figures(published)
     result["_seconds"] = round(time.perf_counter() - started, 1)
     result["_declined"] = week.replies
+    result["_standby turned away"] = week.turned_away
     return result
 
 
