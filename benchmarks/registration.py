@@ -66,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     harness.add_server_arguments(parser, db="teeka_bench_reg", port=8101)
     parser.add_argument("--accounts-per-client", type=int, default=80)
+    parser.add_argument("--template-db", help="or copy this database (a copy of a seeded one, say)")
     parser.add_argument(
         "--registrations",
         type=int,
@@ -77,9 +78,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         env = harness.server_env(Path(tmp), args)
-        if args.registrations:
+        if args.registrations and not args.template_db:
             seed.clone(args.registrations, args.db)
-        places = harness.prepare_database(env, args.db, fresh=not args.registrations)
+        places = harness.prepare_database(
+            env, args.db, args.template_db, fresh=not args.registrations
+        )
         server = harness.start_server(env, args)
         try:
             sms, mobiles = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000)

@@ -29,7 +29,9 @@ both runs):
 - At 16:00 the vaccinator calls standby for the doses the check-in page
   suggests (the page's "doses to offer"), if any. Of the people Teeka texts,
   `--standby-come` (70%) come, each at a random time within the hour; the
-  first to come are vaccinated, the rest are turned away and keep their place.
+  first to come are vaccinated, the rest are turned away and keep their place,
+  as is one who finds no dose left in an open vial when the standby page says
+  a new vial would not be finished.
 - People registered: `--people` times the week's seats, spread evenly over
   the district's villages and wards, queued in a random order.
 
@@ -241,6 +243,7 @@ class Week:
     serial: itertools.count = field(default_factory=itertools.count)
     run_due: bool = False
     replies: int = 0
+    turned_away: int = 0  # standby people who came and got no dose
 
     def schedule(self, moment: datetime.datetime, kind: str, *payload) -> None:
         heapq.heappush(self.events, (moment, next(self.serial), kind, payload))
@@ -372,18 +375,22 @@ class Week:
 
     def on_standby_arrive(self, call_id: int) -> None:
         from slots.models import Session, StandbyCall
-        from slots.services import AllotmentError, check_in_standby
+        from slots.services import AllotmentError, check_in_standby, standby_vial_worth_opening
 
         call = StandbyCall.objects.get(pk=call_id)
         session = Session.objects.get(pk=call.session_id)
         taken = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
         if taken >= session.standby_doses:
-            return  # the doses are taken: turned away, they keep their place
+            self.turned_away += 1  # the doses are taken: they keep their place
+            return
+        if not standby_vial_worth_opening(session=session, now=self.clock):
+            self.turned_away += 1  # the check-in page says not to open a vial for so few
+            return
         self._vial_for_one(session)
         try:
             check_in_standby(call=call, by=self.vaccinator, batch_number="SIM-1")
         except AllotmentError:
-            pass  # allotted a slot meanwhile: not waiting any more
+            self.turned_away += 1  # allotted a slot meanwhile: not waiting any more
 
 
 def standby_doses_to_offer(session, now: datetime.datetime) -> int:
@@ -391,7 +398,7 @@ def standby_doses_to_offer(session, now: datetime.datetime) -> int:
     suggests."""
     from slots.services import standby_to_offer
 
-    return standby_to_offer(session=session, now=now)
+    return standby_to_offer(session=session, now=now).doses
 
 
 # Figures --------------------------------------------------------------------
@@ -545,6 +552,7 @@ def simulate(args, chances: Chances, *, every_dose: bool) -> dict:
     result = figures(published)
     result["_seconds"] = round(time.perf_counter() - started, 1)
     result["_declined"] = week.replies
+    result["_standby turned away"] = week.turned_away
     return result
 
 

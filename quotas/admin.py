@@ -90,5 +90,18 @@ class PolicyAdmin(MatrixAdmin, SimpleHistoryAdmin):
     def shares(self, obj: Policy) -> str:
         return ", ".join(f"{c.name} {c.share.normalize():f}%" for c in obj.categories.all())
 
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        """A change to the categories is also written in the policy's own
+        history (its page shows who changed the shares, when, and to what)."""
+        super().save_related(request, form, formsets, change)
+        if change and any(formset.has_changed() for formset in formsets):
+            policy = form.instance
+            shares = ", ".join(
+                f"{c.name_en} {c.share.normalize():f}%"
+                for c in policy.categories.order_by("position")
+            )
+            policy._change_reason = f"Categories: {shares}"
+            policy.save()
+
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related("categories")

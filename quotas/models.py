@@ -34,7 +34,9 @@ class Policy(models.Model):
         help_text=_("The allocator follows an active policy's shares in its sessions."),
     )
 
-    history = HistoricalRecords()
+    # The reason says what the categories became when they changed (the
+    # admin writes it), whatever its length.
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
         verbose_name = _("quota policy")

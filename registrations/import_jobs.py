@@ -216,22 +216,26 @@ def claim_confirmation(job: ImportJob) -> bool:
 # Progress ------------------------------------------------------------------------
 
 
-def _progress_key(job_id: int) -> str:
-    return f"teeka:import-progress:{job_id}"
+def _progress_key(job: ImportJob, phase: str) -> str:
+    # One key per job and step: the preview's counters never show as the
+    # confirmation's, nor another database's job of the same id (tests).
+    return f"teeka:import-progress:{job.pk}:{job.created_at.timestamp():.6f}:{phase}"
 
 
 def progress(job: ImportJob) -> dict[str, int]:
     """Rows checked, rows written and errors so far: the worker's counters
     while it runs (in the cache), the job's own once it is done."""
     counts = {"checked": job.rows_checked, "written": job.rows_written, "errors": job.error_count}
-    if job.status in ImportJob.RUNNING:
-        counts.update(cache.get(_progress_key(job.pk)) or {})
+    if job.status in (ImportJob.Status.CHECKING, ImportJob.Status.WRITING):
+        counts = {"checked": 0, "written": 0, "errors": 0}
+        counts.update(cache.get(_progress_key(job, job.status)) or {})
     return counts
 
 
 class _Counter:
-    def __init__(self, job_id: int, *, writing: bool) -> None:
-        self.key, self.writing = _progress_key(job_id), writing
+    def __init__(self, job: ImportJob, *, writing: bool) -> None:
+        phase = ImportJob.Status.WRITING if writing else ImportJob.Status.CHECKING
+        self.key, self.writing = _progress_key(job, phase), writing
         self.checked = self.written = self.errors = 0
 
     def __call__(self, row: RowResult) -> None:
@@ -325,7 +329,7 @@ def _pass(
 ) -> tuple[Result, RegistrationImportResource, _Counter]:
     stored = job.rows
     dataset = tablib.Dataset(*map(tuple, stored["rows"]), headers=stored["headers"])
-    counter = _Counter(job.pk, writing=not dry_run)
+    counter = _Counter(job, writing=not dry_run)
     resource = RegistrationImportResource(
         user=job.created_by, lines=stored["lines"], on_row=counter, fast=fast
     )

@@ -8,6 +8,7 @@ turn them away with a reason. Everything goes through slots.services.
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
@@ -30,6 +31,7 @@ from .services import (
     open_vial,
     record_vaccination,
     standby_to_offer,
+    standby_vial_worth_opening,
     turn_away,
 )
 
@@ -222,8 +224,8 @@ def _vials(session: Session) -> dict:
         "left": vials.left,
         "expires": _clock(vials.expires) if vials.expires else "",
         "per_vial": vials.per_vial,
-        "unused": max(session.capacity - vials.given, 0),
-        "to_offer": standby_to_offer(session=session, now=now),
+        "standby": standby_to_offer(session=session, now=now),
+        "extra_percent": settings.TEEKA_STANDBY_EXTRA_PERCENT,
     }
 
 
@@ -284,7 +286,13 @@ def standby_view(request: HttpRequest, call_id: int) -> HttpResponse:
                 request, _("Standby dose recorded for %(name)s.") % {"name": call.registration.name}
             )
         return redirect("checkin:session", call.session_id)
-    context = {"call": call, "person": call.registration, "form": form}
+    context = {
+        "call": call,
+        "person": call.registration,
+        "form": form,
+        "vial_worth_opening": standby_vial_worth_opening(session=call.session, now=timezone.now()),
+        "per_vial": call.session.doses_per_vial(),
+    }
     return render(request, "slots/checkin/standby.html", context)
 
 

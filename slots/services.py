@@ -20,6 +20,7 @@ are the last line if a caller ever skips the recipe.
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -652,11 +653,20 @@ def standby_extra(session: Session, doses: int) -> int:
     return max(session.standby_margin, share)
 
 
-def standby_to_offer(*, session: Session, now: datetime.datetime) -> int:
-    """The doses a standby call should offer now: every seat not used yet
-    (free, or booked by someone who has not come), rounded up so that every
-    vial opened for them is finished; less the doses an earlier call offered
-    to people still within their hour to come. The check-in page suggests it."""
+@dataclass(frozen=True)
+class StandbyOffer:
+    """What the check-in page suggests: `unused` seats not used yet (free, or
+    booked by someone who has not come) beyond the doses an earlier call
+    offered to people still within their hour, and the `doses` to offer."""
+
+    unused: int
+    doses: int
+
+
+def standby_to_offer(*, session: Session, now: datetime.datetime) -> StandbyOffer:
+    """Every seat not used yet, rounded up so that every vial opened for them
+    is finished (the doses left in the open vial first); less the doses an
+    earlier call offered to people still within their hour to come."""
     vials = session.vials_at(now)
     expected = 0
     if StandbyCall.objects.filter(session=session, appointment=None, come_by__gt=now).exists():
@@ -665,9 +675,21 @@ def standby_to_offer(*, session: Session, now: datetime.datetime) -> int:
     unused = max(session.capacity - vials.given - expected, 0)
     left = max(vials.left - expected, 0)
     if unused <= left:
-        return left
+        return StandbyOffer(unused=unused, doses=left)
     vials_more = -(-(unused - left) // vials.per_vial)
-    return left + vials_more * vials.per_vial
+    return StandbyOffer(unused=unused, doses=left + vials_more * vials.per_vial)
+
+
+def standby_vial_worth_opening(*, session: Session, now: datetime.datetime) -> bool:
+    """Whether a standby person who finds no dose left in an open vial should
+    have a new one opened: only if the standby doses still offered fill it.
+    An offer is rounded to whole vials, so this fails only when the open vial
+    expired before its doses were used (or people came short): a vial opened
+    then for one or two would be wasted, and they keep their place instead."""
+    if session.vials_at(now).left > 0:
+        return True
+    given = StandbyCall.objects.filter(session=session, appointment__isnull=False).count()
+    return session.standby_doses - given >= session.doses_per_vial()
 
 
 def _standby_people(session: Session, *, wanted: int, now: datetime.datetime) -> list[Registration]:

@@ -167,6 +167,8 @@ def test_a_vaccinator_opens_a_vial_and_calls_standby_on_a_phone_in_hindi(
     phone.get_by_role("button", name=re.compile("मैंने नई शीशी खोली")).click()
     expect(phone.get_by_text(re.compile("शीशी 1 खोली गई"))).to_be_visible()
     expect(phone.get_by_text(re.compile("खुली शीशी में बची: 10"))).to_be_visible()
+    # The doses to offer: every seat not used yet, and the rest of the vial.
+    expect(phone.get_by_text(re.compile("जो सीटें अभी इस्तेमाल नहीं हुईं"))).to_be_visible()
     phone.get_by_label("कितनी खुराकें देनी हैं").fill("1")
     phone.get_by_role("button", name="स्टैंडबाय बुलाएँ").click()
     expect(phone.get_by_text(re.compile("1 व्यक्ति को एक घंटे में आने का SMS"))).to_be_visible()

@@ -321,3 +321,14 @@ def test_a_confirmation_writes_all_or_nothing_and_counts_what_it_wrote(
     said = page.content.decode()
     assert "40 people registered from the list; 1 row skipped as already registered." in said
     assert ImportJob.objects.get(pk=job_id).rows is None
+
+
+def test_a_big_file_that_is_no_spreadsheet_says_so_on_its_page(client, settings, official):
+    # Read after the request has answered (a big file): the job says what went wrong.
+    settings.TEEKA_IMPORT_READ_IN_REQUEST_BYTES = 0
+    client.force_login(official)
+    job_id = _uploaded(client, b"this is not a spreadsheet" * 100)
+    assert wait_for(lambda: _job_status(job_id) == "failed", seconds=60), _job_status(job_id)
+    page = client.get(reverse("admin:registrations_registration_import_job", args=[job_id]))
+    assert "The file could not be read as a spreadsheet." in page.content.decode()
+    assert not page.context["running"] and not page.context["can_confirm"]

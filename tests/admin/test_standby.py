@@ -120,3 +120,16 @@ def test_a_reference_texted_for_another_centre_is_not_found_here(client, scene, 
     found = client.post(reverse("checkin:home"), {"reference": people["home"].reference})
     assert found.status_code == 200 and "Not at your centre today." in found.content.decode()
     assert Session.objects.get(pk=session.pk).capacity == 10
+
+
+def test_the_standby_page_says_not_to_open_a_vial_for_too_few(client, scene):
+    session, vaccinator, people = scene
+    client.force_login(vaccinator)
+    client.post(reverse("checkin:call_standby", args=[session.pk]), {"doses": 1})
+    call = StandbyCall.objects.get(session=session, registration=people["home"])
+    page = client.get(reverse("checkin:standby", args=[call.pk])).content.decode()
+    # No vial open, and 1 dose offered: a new vial of 10 would waste 9.
+    assert "Do not open one; tell the person the doses are taken." in page
+    client.post(reverse("checkin:open_vial", args=[session.pk]))
+    page = client.get(reverse("checkin:standby", args=[call.pk])).content.decode()
+    assert "Do not open one" not in page

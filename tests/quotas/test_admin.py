@@ -183,3 +183,28 @@ def test_a_sessions_page_shows_its_seats_by_category_and_the_rollover(
     assert "Rolled over: 2 seats of Frontline workers to BPL ration card holders" in page
     assert "अग्रिम पंक्ति के कार्यकर्ता" in hindi
     assert "Rolled over" not in hindi
+
+
+def test_a_change_of_shares_is_in_the_policys_history(client, state_admin, example):
+    client.force_login(state_admin)
+    payload = change_payload(
+        example, active=None, **{"categories-0-share": "25", "categories-2-share": "47"}
+    )
+
+    response = client.post(reverse("admin:quotas_policy_change", args=[example.pk]), payload)
+
+    assert response.status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.username, h.history_change_reason FROM quotas_historicalpolicy h"
+            " JOIN auth_user u ON u.id = h.history_user_id WHERE h.id = %s",
+            [example.pk],
+        )
+        rows = cursor.fetchall()
+    assert (
+        "state-admin",
+        "Categories: Frontline workers 25%, Antyodaya ration card holders 12%, "
+        "BPL ration card holders 47%, APL ration card holders 16%",
+    ) in rows
+    page = client.get(reverse("admin:quotas_policy_history", args=[example.pk])).content.decode()
+    assert "Frontline workers 25%" in page

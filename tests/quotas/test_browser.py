@@ -1,13 +1,20 @@
 """The shares on a phone, in Hindi: the rules page with its table, and a
 person's page with their category (Chromium, looked at as screenshots)."""
 
+import re
+
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from districts import roles
 from quotas.models import Policy
+from teeka.sms import read_file_outbox
+from tests import factories
 from tests.admin.conftest import staff_user
 from tests.conftest import ARTIFACTS, screenshot
+
+from .conftest import queued
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,3 +54,26 @@ def test_the_state_administrator_turns_the_policy_on_in_hindi(
     expect(desk.locator(".messagelist")).to_be_visible()
     assert Policy.objects.get(pk=may_2021.pk).active
     screenshot(desk, "quota-policy-list-desk-hi")
+
+
+def test_a_person_sees_their_category_on_a_phone_in_hindi(live_server, phone, places, may_2021):
+    account = factories.make_account("+919812345670")
+    queued(places, "B")
+    b2 = queued(places, "B", account=account, seat=1)
+    cache.clear()
+    phone.goto(live_server.url + "/")
+    phone.get_by_role("button", name="हिन्दी").click()
+    phone.get_by_role("link", name="पंजीकरण / साइन इन").click()
+    phone.fill("input[name=mobile]", "9812345670")
+    phone.get_by_role("button", name="कोड भेजें").click()
+    phone.wait_for_selector("input[name=code]")
+    code = re.search(r"\b(\d{6})\b", read_file_outbox()[-1]["text"]).group(1)
+    phone.fill("input[name=code]", code)
+    phone.get_by_role("button", name="साइन इन करें").click()
+    phone.goto(live_server.url + f"/my/{b2.reference}/")
+
+    card = phone.locator("section.category")
+    expect(card).to_contain_text("बीपीएल (गरीबी रेखा से नीचे) राशन कार्ड धारक")
+    expect(card).to_contain_text("इस श्रेणी में नंबर 2")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "person-category-phone-hi")

@@ -21,6 +21,7 @@ from slots.services import (
     open_vial,
     record_vaccination,
     standby_to_offer,
+    standby_vial_worth_opening,
 )
 
 from .conftest import person, session_at
@@ -97,14 +98,14 @@ def test_standby_is_offered_every_seat_unused_and_the_rest_of_the_vial(places, v
     session.refresh_from_db()
     # 14 seats unused, 4 doses left in the open vial: the 4, then a whole
     # vial more (10), so that vial is finished too.
-    assert standby_to_offer(session=session, now=_at(16)) == 14
+    assert standby_to_offer(session=session, now=_at(16)).doses == 14
     _vaccinate(session, 3, vaccinator)
     session.refresh_from_db()
     # 11 seats unused, 1 dose left: 1 + 10.
-    assert standby_to_offer(session=session, now=_at(16)) == 11
+    assert standby_to_offer(session=session, now=_at(16)).doses == 11
     _vaccinate(session, 1, vaccinator)
     session.refresh_from_db()
-    assert standby_to_offer(session=session, now=_at(16)) == 10
+    assert standby_to_offer(session=session, now=_at(16)).doses == 10
 
 
 def test_standby_is_offered_what_is_left_in_the_vial_when_every_seat_is_used(places, vaccinator):
@@ -113,9 +114,9 @@ def test_standby_is_offered_what_is_left_in_the_vial_when_every_seat_is_used(pla
     open_vial(session=session, by=vaccinator, now=_at(12))
     _vaccinate(session, 12, vaccinator)
     session.refresh_from_db()
-    assert standby_to_offer(session=session, now=_at(15)) == 8
+    assert standby_to_offer(session=session, now=_at(15)).doses == 8
     # After 16:00 the vial has expired: nothing left to offer, no seat unused.
-    assert standby_to_offer(session=session, now=_at(16)) == 0
+    assert standby_to_offer(session=session, now=_at(16)).doses == 0
 
 
 def _waiting(places, n: int) -> list:
@@ -136,12 +137,12 @@ def test_a_call_still_within_its_hour_is_counted_as_coming(places, vaccinator):
     open_vial(session=session, by=vaccinator, now=_at(13, 30))
     _vaccinate(session, 5, vaccinator)
     session.refresh_from_db()
-    assert standby_to_offer(session=session, now=_at(16)) == 5
+    assert standby_to_offer(session=session, now=_at(16)).doses == 5
     call_standby(session=session, doses=5, by=vaccinator, now=_at(16))
     session.refresh_from_db()
-    assert standby_to_offer(session=session, now=_at(16, 30)) == 0
+    assert standby_to_offer(session=session, now=_at(16, 30)).doses == 0
     # The hour over and nobody came: the 5 are offered again.
-    assert standby_to_offer(session=session, now=_at(17, 1)) == 5
+    assert standby_to_offer(session=session, now=_at(17, 1)).doses == 5
 
 
 def _texted(session: Session) -> list[int]:
@@ -195,3 +196,20 @@ def test_someone_vaccinated_elsewhere_since_the_text_gets_no_second_dose(places,
         )
         assert cursor.fetchall() == [(there.pk, 1, Appointment.Status.ATTENDED)]
     assert _row(here)[2] == 10  # no seat added
+
+
+def test_no_new_vial_is_opened_for_fewer_standby_than_it_holds(places, vaccinator):
+    session = session_at(places.home, days_ahead=0, capacity=10, standby_margin=0)
+    _waiting(places, 6)
+    open_vial(session=session, by=vaccinator, now=_at(12, 30))
+    _vaccinate(session, 7, vaccinator)
+    call_standby(session=session, doses=3, by=vaccinator, now=_at(16))
+    session.refresh_from_db()
+    # The 3 left in the vial: a standby person is vaccinated from it.
+    assert standby_vial_worth_opening(session=session, now=_at(16, 10))
+    # The vial expired at 16:30 with doses still offered: 3 are fewer than a
+    # new vial's 10, so the page says not to open one.
+    assert not standby_vial_worth_opening(session=session, now=_at(16, 31))
+    Session.objects.filter(pk=session.pk).update(standby_doses=10)
+    session.refresh_from_db()
+    assert standby_vial_worth_opening(session=session, now=_at(16, 31))

@@ -126,6 +126,12 @@ def test_a_place_in_the_queue_can_count_along_the_area_queue_index(places):
         priority__lt=someone.priority,
     )
 
+    # reg_area_locality also starts with the area: on a test-sized table,
+    # once autovacuum has analysed it, the planner may price the two alike and
+    # take either. Asked without it (the DROP is undone with the test's
+    # transaction), the query must still find an index, and it is this one.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX reg_area_locality")
     assert "reg_area_queue" in _plan(ahead)
 
 
