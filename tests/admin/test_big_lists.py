@@ -176,3 +176,16 @@ def test_appointments_are_found_by_the_reference_as_people_type_it(
     theirs = bastar_rows.registration.display_reference
     other = client.get("/admin/slots/appointment/", {"q": theirs}).context["cl"].result_list
     assert list(other) == []
+
+
+def test_appointments_filter_by_dose(client, raipur_official, raipur_rows):
+    second = Appointment.objects.create(
+        registration=factories.make_registration(locality=raipur_rows.registration.locality),
+        session=raipur_rows.session,
+        dose=2,
+    )
+    client.force_login(raipur_official)
+
+    for dose, expected in (("2", [second.pk]), ("1", [raipur_rows.appointment.pk])):
+        cl = client.get("/admin/slots/appointment/", {"dose": dose}).context["cl"]
+        assert [a.pk for a in cl.result_list] == expected
