@@ -39,10 +39,11 @@ def setup_django(database_url: str) -> None:
 SESSIONS_SQL = """
 INSERT INTO slots_session (centre_id, district_id, date, start_time, end_time, vaccine, dose,
                            min_age, capacity, booked, published, status, cancel_reason,
-                           created_at, vials_opened, standby_doses, standby_margin)
+                           created_at, vials_opened, standby_doses, standby_margin,
+                           doses_discarded)
 SELECT c.id, c.district_id, current_date + d,
        '09:00', '17:00', CASE WHEN c.id % 3 = 0 THEN 'COVAXIN' ELSE 'COVISHIELD' END, 1, 18,
-       ceil(w.people / 2.0 / (w.centres * 7))::int, 0, true, 'active', '', now(), 0, 0, 2
+       ceil(w.people / 2.0 / (w.centres * 7))::int, 0, true, 'active', '', now(), 0, 0, 2, 0
 FROM slots_centre c
 JOIN (SELECT c2.district_id, count(DISTINCT c2.id) AS centres,
              (SELECT count(*) FROM registrations_registration r

@@ -39,12 +39,14 @@ CHANGES_SQL = [
          id_hash, id_last4, priority, district_id, area_id, locality_id, address_line, pincode,
          status, doses_received, last_vaccine, registered_at, queue_at, no_show_count,
          no_mobile_reason)
-       SELECT 'N' || lpad(g::text, 8, '0'), 'New person', 'F', 1990, 'VOTER',
+       SELECT 'N' || lpad(upper(to_hex(last + g)), 8, '0'), 'New person', 'F', 1990, 'VOTER',
          md5('new' || g || clock_timestamp()), '0000', 5, district_id, area_id, locality_id,
          '', '', 'waiting', 0, '', now(), now(), 0, 'No phone'
        FROM (SELECT g, (SELECT id FROM registrations_registration
                         WHERE id = 1 + (g * 7919) %% %(n)s) AS model
              FROM generate_series(1, 2000) g) p
+       -- References after the highest id: a second run on the same copy adds others.
+       CROSS JOIN (SELECT max(id) AS last FROM registrations_registration) m
        JOIN registrations_registration r ON r.id = p.model""",
     # The allocator allots 20,000 of Raipur's waiting people (one batch).
     """UPDATE registrations_registration SET status = 'allotted' WHERE id IN (

@@ -43,10 +43,12 @@ import statistics
 import tempfile
 import threading
 import time
+from collections import Counter as Counter_
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import harness
+import redis
 from harness import Browser, Counter, SmsFile
 from journey import Journey, Timings, WrongAnswerError, drive_journeys, print_steps
 
@@ -94,6 +96,7 @@ class Crowd:
         self.timeline: list[tuple[float, int]] = []
         self.stopping = False
         self.asked = 0
+        self.failures: Counter_[str] = Counter_()
 
     # Arrivals and the waiting pages --------------------------------------------
 
@@ -115,8 +118,17 @@ class Crowd:
                 while self.due and self.due[0][0] <= time.monotonic():
                     ready.append(heapq.heappop(self.due))
             for when, _, visitor in ready:
-                self.polls.submit(self._ask, when, visitor)
+                self.polls.submit(self._ask_safely, when, visitor)
             time.sleep(0.005)
+
+    def _ask_safely(self, when: float, visitor: dict) -> None:
+        try:
+            self._ask(when, visitor)
+        except Exception as error:  # a page the robot cannot read: an error
+            with self.lock:
+                self.errors += 1
+                self.waiting_now -= 1
+                self.failures["waiting: " + type(error).__name__ + ": " + str(error)[:80]] += 1
 
     def _ask(self, when: float, visitor: dict) -> None:
         self.late_ms.append((time.monotonic() - when) * 1000)
@@ -160,7 +172,11 @@ class Crowd:
             places=self.places,
             timings=self.timings[phase],
         )
-        ok = journey.run()
+        try:
+            ok = journey.run()
+        except Exception as error:  # no code came, a connection broke oddly
+            ok = False
+            self.failures[type(error).__name__ + ": " + str(error)[:80]] += 1
         with self.lock:
             self.completed.append((time.monotonic(), ok, phase))
             self.errors += not ok
@@ -186,12 +202,7 @@ class Crowd:
                         self.longest_line = max(self.longest_line, self.waiting_now)
                         self.timeline.append((now - self.start, self.waiting_now))
                     if self.args.verbose and int(now - self.start) % 10 == 0:
-                        print(
-                            f"  t={now - self.start:5.0f} s waiting {self.waiting_now}"
-                            f" requests {self.asked} let in {len(self.completed)}"
-                            f" queued {len(self.due)}",
-                            flush=True,
-                        )
+                        self.show(now)
                     next_sample += 1
                 arrival = began + n / rate
                 if arrival <= now:
@@ -204,6 +215,17 @@ class Crowd:
         dispatcher.join()
         self.polls.shutdown(wait=True)
         self.journeys.shutdown(wait=True)
+
+    def show(self, now: float) -> None:
+        """The crowd as the robots see it, and the room's keys in Redis."""
+        room = redis.Redis.from_url(f"{harness.REDIS}/{self.args.redis_db}")
+        sizes = {k: room.zcard(f"teeka:room:{k}") for k in ("line", "new", "active", "admitted")}
+        print(
+            f"  t={now - self.start:5.0f} s waiting {self.waiting_now}"
+            f" requests {self.asked} journeys done {len(self.completed)}"
+            f" gave up {self.gave_up} room {sizes}",
+            flush=True,
+        )
 
     def line_cleared_after(self) -> float | None:
         """Seconds into the calm phase after which nobody was left waiting."""
@@ -328,6 +350,8 @@ def report(args, crowd: Crowd, capacity: float, doubles: int) -> None:
         + ("never" if cleared is None else f"{cleared:.0f}")
         + f" (calm phase {args.calm_seconds:.0f} s)"
     )
+    for failure, count in crowd.failures.most_common(5):
+        print(f"failed journeys: {count} x {failure}")
     print(
         f"RESULT offered_per_s={args.overload * capacity:.1f} completed_per_s={completed:.1f}"
         f" admitted_p95_ms={admitted_p95:.1f} waiting_page_p95_ms={waiting_p95:.1f}"

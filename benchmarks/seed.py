@@ -421,9 +421,9 @@ def _seed_sql(n: int) -> list[tuple[str, str]]:
                                 ORDER BY id LIMIT 2) l;
             INSERT INTO slots_session (centre_id, district_id, date, start_time, end_time, vaccine,
                 dose, min_age, capacity, booked, published, status, cancel_reason, created_at,
-                vials_opened, standby_doses, standby_margin)
+                vials_opened, standby_doses, standby_margin, doses_discarded)
             SELECT c.id, c.district_id, current_date + d, '09:00', '17:00', 'COVISHIELD', dose,
-                18, 100, 0, true, 'active', '', now(), 0, 0, 2
+                18, 100, 0, true, 'active', '', now(), 0, 0, 2, 0
             FROM slots_centre c, generate_series(-{days}, 7) d, generate_series(1, 2) dose;
             CREATE TEMP TABLE bench_centre AS
             SELECT id, area_id, row_number() OVER (PARTITION BY area_id ORDER BY id) - 1 AS i,

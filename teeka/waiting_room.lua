@@ -6,11 +6,12 @@
 -- KEYS[4] every waiting ticket, scored by when its page should have asked again
 -- KEYS[5] the people let in, scored by when they last asked
 -- KEYS[6] admissions of the last minute, scored by when
+-- KEYS[7] tickets that left the line unserved in the last minute, scored by when
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
 --       admissions a second at most, the page's shortest and longest refresh (s)
--- Returns {ticket, place in line (0: let in), admissions in the last minute,
---          the page's refresh (s)}.
+-- Returns {ticket, place in line (0: let in), how many the line moved by in
+--          the last minute, the page's refresh (s)}.
 
 local now = tonumber(ARGV[2])
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -21,6 +22,7 @@ local grace = low + 2
 
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - idle)
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 60)
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - 60)
 -- A page that did not ask again when it should have (closed) loses its turn:
 -- a bounded amount of work a call.
 local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 200)
@@ -28,6 +30,9 @@ if #gone > 0 then
   redis.call('ZREM', KEYS[4], unpack(gone))
   redis.call('ZREM', KEYS[2], unpack(gone))
   redis.call('ZREM', KEYS[3], unpack(gone))
+  for _, t in ipairs(gone) do
+    redis.call('ZADD', KEYS[7], now, t)
+  end
 end
 
 local function let_in(ticket, seen)
@@ -36,19 +41,20 @@ local function let_in(ticket, seen)
 end
 
 -- Where a ticket stands, and when its page should ask again: a third of the
--- expected wait at the last minute's pace (or at the pace of everyone
--- staying their idle time), often near the front, rarely far back. A page
+-- expected wait at the pace the line moved in the last minute (people let
+-- in, and people who left: on launch day many do), or at the pace of
+-- everyone staying their idle time; often near the front, rarely far back. A page
 -- that has not asked again a little after that has left (closed, or its
 -- person gave up): it is skipped, not called to a place it would leave
 -- empty. Coming back, it takes its place by its ticket again.
 local function waiting(ticket)
   local place = redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
               + redis.call('ZCOUNT', KEYS[3], '-inf', ticket)
-  local admitted = redis.call('ZCARD', KEYS[6])
-  local pace = admitted > 0 and admitted or math.max(limit * 60 / idle, 1)
+  local moved = redis.call('ZCARD', KEYS[6]) + redis.call('ZCARD', KEYS[7])
+  local pace = moved > 0 and moved or math.max(limit * 60 / idle, 1)
   local refresh = math.floor(math.min(math.max(place * 60 / pace / 3, low), high))
   redis.call('ZADD', KEYS[4], now + refresh * 1.25 + 2, ticket)
-  return {ticket, place, admitted, refresh}
+  return {ticket, place, moved, refresh}
 end
 
 local ticket = ARGV[1]
@@ -61,8 +67,10 @@ if first then
   local last = tonumber(redis.call('GET', KEYS[1]) or '0')
   ticket = string.format('%d', math.max(math.floor(now * 1000000), last + 1))
   redis.call('SET', KEYS[1], ticket)
-elseif redis.call('ZSCORE', KEYS[5], ticket) then
-  -- Called while the page was waiting to refresh: in now.
+elseif redis.call('ZSCORE', KEYS[5], ticket) or redis.call('ZSCORE', KEYS[6], ticket) then
+  -- Called while the page was waiting to refresh: in now, even if it came
+  -- after its held place was given up (a slow phone, a busy server), so
+  -- that nobody called is called again and again (one over, for a moment).
   redis.call('ZADD', KEYS[5], now, ticket)
   return {ticket, 0, 0, 0}
 else

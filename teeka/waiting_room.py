@@ -41,7 +41,9 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "teeka_line"
 SALT = "teeka.waiting_room"
-KEYS = [f"teeka:room:{name}" for name in ("last", "line", "new", "asked", "active", "admitted")]
+KEYS = [
+    f"teeka:room:{name}" for name in ("last", "line", "new", "asked", "active", "admitted", "left")
+]
 SCRIPT = (Path(__file__).parent / "waiting_room.lua").read_text()
 # Redis names a script by its SHA-1 (EVALSHA).
 SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest()
@@ -55,7 +57,7 @@ RESIGN_SECONDS = 60
 class Place:
     ticket: int
     ahead: int  # place in line; 0: let in
-    per_minute: int = 0  # admissions in the last minute
+    per_minute: int = 0  # how many the line moved by in the last minute
     refresh: int = 0  # when the page asks again (s)
     exact: bool = True  # False while Redis is away: no number to show
 
@@ -64,7 +66,8 @@ class Place:
         return self.ahead == 0
 
     def minutes(self) -> int:
-        """About how long until this place is let in, at the last minute's pace."""
+        """About how long until this place is let in, at the pace the line
+        moved in the last minute (people let in, and people who left)."""
         pace = self.per_minute or expected_per_minute()
         return max(1, math.ceil(self.ahead / pace))
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from districts.scoped_admin import ScopedAdmin
+from registrations import ids
 from registrations.admin.forms import ReasonForm
 from registrations.admin.registrations import _action_page
 from teeka.admin import CappedCountPaginator
@@ -36,6 +37,19 @@ class AppointmentAdmin(ScopedAdmin, SimpleHistoryAdmin):
     # took seconds (docs/performance.md, "Lists").
     ordering = ("-pk",)
     sortable_by = ()
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """The person's reference, typed any way (ABC-DEF-GHJ): one lookup in
+        its unique index. "Contains" on the reference read every appointment
+        of the state (7 s at 10,000,000 people); anything that is no
+        reference finds nothing."""
+        term = ids.ascii_digits(search_term).strip()
+        if not term:
+            return queryset, False
+        reference = ids.clean_reference(term)
+        found = queryset.filter(registration__reference=reference) if reference else queryset.none()
+        return self.scope_queryset(found, request), False
+
     fields = (
         "reference",
         "person",

@@ -163,3 +163,16 @@ def test_the_state_administrator_plans_one_district_at_a_time(
     form = client.get(plan, {"district": raipur_village.area.district_id}).context["form"]
     assert [c.pk for c in form.centre_list] == [raipur_centre.pk]
     assert bastar_centre.pk not in [c.pk for c in form.centre_list]
+
+
+def test_appointments_are_found_by_the_reference_as_people_type_it(
+    client, raipur_official, raipur_rows, bastar_rows
+):
+    client.force_login(raipur_official)
+    typed = raipur_rows.registration.display_reference.lower()
+    found = client.get("/admin/slots/appointment/", {"q": typed}).context["cl"].result_list
+    assert [a.pk for a in found] == [raipur_rows.appointment.pk]
+
+    theirs = bastar_rows.registration.display_reference
+    other = client.get("/admin/slots/appointment/", {"q": theirs}).context["cl"].result_list
+    assert list(other) == []
