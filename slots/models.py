@@ -255,6 +255,18 @@ class Appointment(models.Model):
         verbose_name=_("seat from the share of"),
         db_index=False,
     )
+    # The person's own category under that policy when the seat was given
+    # (null: none). A seat whose share_of differs was rolled over to them:
+    # quotas.Rollover is kept from these two by a trigger (slots/0015).
+    category = models.ForeignKey(
+        "quotas.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category of the person"),
+        db_index=False,
+    )
     checked_in_without_code = models.CharField(
         _("checked in without the code, because"),
         max_length=200,
@@ -264,7 +276,7 @@ class Appointment(models.Model):
     )
 
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "wrong_codes"], no_db_index=["share_of"]
+        excluded_fields=["updated_at", "wrong_codes"], no_db_index=["share_of", "category"]
     )
 
     class Meta:

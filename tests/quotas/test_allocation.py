@@ -263,3 +263,45 @@ def test_a_standby_call_does_not_look_at_the_shares(places, may_2021):
     # others in the order they joined.
     in_order = [queue[6], *queue[:6], queue[7]]
     assert texted == ids(*in_order[:called])
+
+
+def test_a_rolled_over_seat_given_up_and_allotted_again_is_counted_once(places, may_2021):
+    # As in the scenario above: the frontline share's 2 seats roll over to N1
+    # and B6. N1 gives the seat up (a NO to the reminder): the record drops to
+    # what the appointments hold; the next run gives it to B7, the first still
+    # waiting, and the record counts that seat once, not twice.
+    n1 = queued(places, "N")
+    b = [queued(places, "B") for _ in range(8)]
+    [queued(places, "A") for _ in range(4)]
+    queued(places, "N")
+    queued(places, "K")
+    session = session_18_44(places, capacity=10)
+    allocate(places.home)
+    assert rollovers(session) == {
+        ("Frontline workers", None, 1),
+        ("Frontline workers", "BPL ration card holders", 1),
+    }
+
+    cancel_appointment(
+        appointment=Appointment.objects.get(registration=n1), by=None, reason="replied NO"
+    )
+    Registration.objects.filter(pk=n1.pk).update(status="withdrawn", seat=None)
+    assert rollovers(session) == {
+        ("Frontline workers", None, 0),
+        ("Frontline workers", "BPL ration card holders", 1),
+    }
+
+    allocate(places.home)
+
+    assert b[6].pk in seated(session)
+    assert rollovers(session) == {
+        ("Frontline workers", None, 0),
+        ("Frontline workers", "BPL ration card holders", 2),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM slots_appointment WHERE session_id = %s"
+            " AND status IN ('booked', 'attended') AND share_of_id IS DISTINCT FROM category_id",
+            [session.pk],
+        )
+        assert cursor.fetchone()[0] == 2
