@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import seed as shared_seed  # noqa: E402 - needs the path above
 from teeka.sms import BaseBackend  # noqa: E402 - needs the path above; reads no settings
 
 CALL_SECONDS = 0.020
@@ -158,18 +159,6 @@ def setup_django(database_url: str, *, gateway_port: int, mode: str) -> None:
     django.setup()
 
 
-def recreate_database(database_url: str) -> None:
-    import psycopg2
-
-    name = database_url.rsplit("/", 1)[1]
-    admin = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
 # An allotment notice of the usual length, in Hindi; the first word is the
 # message's own key, for the gateway's count.
 TEXT = (
@@ -257,7 +246,7 @@ def main() -> None:
     args = parser.parse_args()
     database_url = f"{args.db_url}/{args.db}"
 
-    recreate_database(database_url)
+    shared_seed.recreate(database_url)
     gateway = multiprocessing.Process(target=run_gateway, args=(args.port,), daemon=True)
     gateway.start()
     setup_django(database_url, gateway_port=args.port, mode=args.mode)

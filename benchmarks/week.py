@@ -69,6 +69,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import seed as shared_seed  # noqa: E402 (after the path is set)
+
 IST = zoneinfo.ZoneInfo("Asia/Kolkata")
 START, END = datetime.time(9), datetime.time(17)
 LAST_ARRIVAL = datetime.timedelta(hours=7)  # 16:00
@@ -97,18 +99,6 @@ def setup_django(database_url: str) -> None:
     # allocator itself at simulated times (eager tasks would run it at the
     # wall clock's time, days before the simulated one).
     app.conf.task_always_eager = False
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg2
-
-    name = database_url.rsplit("/", 1)[1]
-    admin = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 @dataclass(frozen=True)
@@ -575,7 +565,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--only-every-dose", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    recreate_database(args.database_url)
+    shared_seed.recreate(args.database_url)
     setup_django(args.database_url)
     from django.core.management import call_command
 

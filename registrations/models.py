@@ -482,7 +482,46 @@ class ExportJob(models.Model):
         return self.file_name
 
 
-class QueueDay(models.Model):
+class QueueCount(models.Model):
+    """A count of people waiting, kept by the database (QueueDay, QueueHour)."""
+
+    # Filled only by the database (migrations 0014 and 0016).
+    area_id = models.IntegerField()
+    district_id = models.IntegerField()
+    doses_received = models.PositiveSmallIntegerField()
+    priority = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    last_vaccine = models.CharField(max_length=20)
+    last_dose_date = models.DateField(null=True)
+    waiting = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def counted_by(prefix: str, *finer: str) -> tuple[list, list]:
+        """The unique key and the district index of one kind of count: by
+        (area_id, doses_received, priority, day) and `finer`."""
+        key = ["area_id", "doses_received", "priority", "day", *finer]
+        return (
+            [
+                models.UniqueConstraint(
+                    fields=[*key, "last_vaccine", "last_dose_date"],
+                    nulls_distinct=False,
+                    name=f"{prefix}_unique",
+                )
+            ],
+            [
+                models.Index(
+                    fields=["district_id", *key[1:]],
+                    include=["waiting", "last_vaccine", "last_dose_date"],
+                    name=f"{prefix}_district",
+                )
+            ],
+        )
+
+
+class QueueDay(QueueCount):
     """How many people wait for a dose in one block or town, by the dose
     (doses_received), priority group and day of joining the queue (the UTC
     day of queue_at); for a second dose also by the vaccine and day of the
@@ -495,81 +534,22 @@ class QueueDay(models.Model):
     over these rows and a count within one day, whatever the size of the
     queue (registrations.services.queue_place)."""
 
-    # Filled only by the database (migrations 0014 and 0015).
-    area_id = models.IntegerField()
-    district_id = models.IntegerField()
-    doses_received = models.PositiveSmallIntegerField()
-    priority = models.PositiveSmallIntegerField()
-    day = models.DateField()
-    last_vaccine = models.CharField(max_length=20)
-    last_dose_date = models.DateField(null=True)
-    waiting = models.IntegerField(default=0)
-
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "area_id",
-                    "doses_received",
-                    "priority",
-                    "day",
-                    "last_vaccine",
-                    "last_dose_date",
-                ],
-                nulls_distinct=False,
-                name="queue_day_unique",
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["district_id", "doses_received", "priority", "day"],
-                include=["waiting", "last_vaccine", "last_dose_date"],
-                name="queue_day_district",
-            )
-        ]
+        constraints, indexes = QueueCount.counted_by("queue_day")
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.priority} {self.day}: {self.waiting}"
 
 
-class QueueHour(models.Model):
+class QueueHour(QueueCount):
     """QueueDay's counts by the hour of the day as well: with them, "your
     place" counts the people of the person's own day hour by hour, and only
     those of their own hour one by one, however busy the day was."""
 
-    area_id = models.IntegerField()
-    district_id = models.IntegerField()
-    doses_received = models.PositiveSmallIntegerField()
-    priority = models.PositiveSmallIntegerField()
-    day = models.DateField()
     hour = models.PositiveSmallIntegerField()
-    last_vaccine = models.CharField(max_length=20)
-    last_dose_date = models.DateField(null=True)
-    waiting = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "area_id",
-                    "doses_received",
-                    "priority",
-                    "day",
-                    "hour",
-                    "last_vaccine",
-                    "last_dose_date",
-                ],
-                nulls_distinct=False,
-                name="queue_hour_unique",
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["district_id", "doses_received", "priority", "day", "hour"],
-                include=["waiting", "last_vaccine", "last_dose_date"],
-                name="queue_hour_district",
-            )
-        ]
+        constraints, indexes = QueueCount.counted_by("queue_hour", "hour")
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.priority} {self.day} {self.hour}h: {self.waiting}"
