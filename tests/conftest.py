@@ -5,14 +5,18 @@ import os
 from pathlib import Path
 
 import pytest
+import redis
 from django.apps import apps
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.db import connection
 
 from districts.geography import load_geography
 from districts.models import Area, District, Locality, OfficialProfile
 from districts.role_permissions import sync_role_groups
 
 from . import factories
+from .workers import start_worker, stop_worker
 
 RAIPUR, BASTAR = 387, 374
 
@@ -21,6 +25,18 @@ RAIPUR, BASTAR = 387, 374
 def _isolated_outputs(settings, tmp_path):
     settings.SMS_FILE_PATH = tmp_path / "sms-outbox.jsonl"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def worker():
+    """A real Celery worker on the test database and the test Redis."""
+    if not django_settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL")
+    # Stale tasks of earlier runs.
+    redis.Redis.from_url(django_settings.REDIS_URL).delete("celery")
+    process = start_worker(django_settings.REDIS_URL)
+    yield process
+    stop_worker(process)
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import datetime
 import re
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +16,7 @@ from django.utils import timezone
 from districts import roles
 from teeka.celery import app
 from tests import factories
-from tests.workers import start_worker, stop_worker, wait_for
+from tests.workers import wait_for
 
 from .conftest import staff_user
 from .test_export_formulas import FORMULAS, _csv_cells, _xlsx_formulas, _xlsx_values
@@ -26,16 +24,6 @@ from .test_export_formulas import FORMULAS, _csv_cells, _xlsx_formulas, _xlsx_va
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 IN_REQUEST = 10
-
-
-@pytest.fixture
-def worker():
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and PostgreSQL")
-    redis.Redis.from_url(settings.REDIS_URL).delete("celery")
-    process = start_worker(settings.REDIS_URL)
-    yield process
-    stop_worker(process)
 
 
 @pytest.fixture

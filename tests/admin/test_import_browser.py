@@ -8,14 +8,11 @@ import io
 
 import openpyxl
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection
 from playwright.sync_api import expect
 from stdnum import verhoeff
 
 from tests.conftest import screenshot
-from tests.workers import start_worker, stop_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -35,16 +32,6 @@ WORDS = {
         "progress": "जाँची गई पंक्तियाँ",
     },
 }
-
-
-@pytest.fixture
-def worker():
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and PostgreSQL")
-    redis.Redis.from_url(settings.REDIS_URL).delete("celery")
-    process = start_worker(settings.REDIS_URL)
-    yield process
-    stop_worker(process)
 
 
 def _aadhaar(n: int) -> str:

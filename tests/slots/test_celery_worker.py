@@ -2,27 +2,15 @@
 tasks from Redis and allots two small districts end to end."""
 
 import pytest
-import redis
 from django.conf import settings
-from django.db import connection
 
 from slots.models import Appointment
 from teeka.celery import app
-from tests.workers import start_worker, stop_worker, wait_for
+from tests.workers import wait_for
 
 from .conftest import person, session_at
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def worker():
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and PostgreSQL")
-    redis.Redis.from_url(settings.REDIS_URL).delete("celery")  # stale tasks of earlier runs
-    process = start_worker(settings.REDIS_URL)
-    yield process
-    stop_worker(process)
 
 
 def test_a_worker_allots_every_district_from_the_beat_task(places, worker):
