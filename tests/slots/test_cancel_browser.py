@@ -18,7 +18,6 @@ from tests.conftest import screenshot
 from tests.workers import wait_for
 
 from .conftest import allocate, session_at
-from .test_celery_worker import worker  # noqa: F401 (a fixture)
 from .test_citizen_choices import _booked_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
