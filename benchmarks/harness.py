@@ -16,6 +16,7 @@ Used by benchmarks/registration.py and benchmarks/journey.py.
 """
 
 import argparse
+import contextlib
 import http.client
 import itertools
 import json
@@ -28,9 +29,16 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# seed as the benchmark scripts import it, also when gunicorn loads this module
+# as benchmarks.harness.
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import seed  # noqa: E402 (after the path is set)
+
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379"
 
@@ -381,6 +389,23 @@ def start_server(env: dict, args) -> subprocess.Popen:
         time.sleep(0.2)
     server.terminate()
     raise RuntimeError("gunicorn did not start")
+
+
+@contextlib.contextmanager
+def served(tmp: Path, args) -> Iterator[list[tuple[int, int, int]]]:
+    """gunicorn on the benchmark's database: a copy of the seeded one of
+    --registrations N (benchmarks/seed.py), of --template-db, or a fresh one;
+    yields the places to register people in, and stops the server after."""
+    env = server_env(tmp, args)
+    if args.registrations and not args.template_db:
+        seed.clone(args.registrations, args.db)
+    places = prepare_database(env, args.db, args.template_db, fresh=not args.registrations)
+    server = start_server(env, args)
+    try:
+        yield places
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int) -> None:

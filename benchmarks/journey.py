@@ -45,7 +45,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import harness
-import seed
 from harness import Browser, Counter, SmsFile
 
 # The steps in order, one request each.
@@ -201,47 +200,36 @@ def main() -> None:
     args = parser.parse_args()
     harness.client_django()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        env = harness.server_env(Path(tmp), args)
-        if args.registrations and not args.template_db:
-            seed.clone(args.registrations, args.db)
-        places = harness.prepare_database(
-            env, args.db, args.template_db, fresh=not args.registrations
+    with tempfile.TemporaryDirectory() as tmp, harness.served(Path(tmp), args) as places:
+        sms, mobiles, serial = (
+            SmsFile(Path(tmp) / "sms.jsonl"),
+            Counter(100_000_000),
+            Counter(0),
         )
-        server = harness.start_server(env, args)
-        try:
-            sms, mobiles, serial = (
-                SmsFile(Path(tmp) / "sms.jsonl"),
-                Counter(100_000_000),
-                Counter(0),
+        print(
+            f"{args.clients} clients, {args.seconds:.0f} s each in {args.rounds} rounds, "
+            f"gunicorn {args.workers} {args.worker_class} workers x {args.threads} threads, "
+            f"PostgreSQL {args.db}",
+            f"(a copy of {args.registrations:,} registrations)" if args.registrations else "",
+        )
+        part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
+        timings, baseline = Timings(), []
+        spent = {"journeys": 0.0, "baseline": 0.0}
+
+        def journeys() -> None:
+            _, seconds = timed_round(
+                drive_journeys, args.clients, part, sms, mobiles, serial, places, timings
             )
-            print(
-                f"{args.clients} clients, {args.seconds:.0f} s each in {args.rounds} rounds, "
-                f"gunicorn {args.workers} {args.worker_class} workers x {args.threads} threads, "
-                f"PostgreSQL {args.db}",
-                f"(a copy of {args.registrations:,} registrations)" if args.registrations else "",
+            spent["journeys"] += seconds
+
+        def bare() -> None:
+            results, seconds = timed_round(
+                harness.drive_baseline, args.clients, part, serial, places
             )
-            part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
-            timings, baseline = Timings(), []
-            spent = {"journeys": 0.0, "baseline": 0.0}
+            baseline.extend(results)
+            spent["baseline"] += seconds
 
-            def journeys() -> None:
-                _, seconds = timed_round(
-                    drive_journeys, args.clients, part, sms, mobiles, serial, places, timings
-                )
-                spent["journeys"] += seconds
-
-            def bare() -> None:
-                results, seconds = timed_round(
-                    harness.drive_baseline, args.clients, part, serial, places
-                )
-                baseline.extend(results)
-                spent["baseline"] += seconds
-
-            harness.interleaved(args.rounds, bare, journeys)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        harness.interleaved(args.rounds, bare, journeys)
     base_rate, _ = harness.report("baseline", baseline, spent["baseline"], unit="requests/s")
     rate, journey_p95 = harness.report(
         "journeys", timings.journeys, spent["journeys"], unit="journeys/s"

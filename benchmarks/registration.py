@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 import harness
-import seed
 from harness import Counter, SmsFile, run_clients, sign_in
 
 
@@ -76,56 +75,45 @@ def main() -> None:
     args = parser.parse_args()
     harness.client_django()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        env = harness.server_env(Path(tmp), args)
-        if args.registrations and not args.template_db:
-            seed.clone(args.registrations, args.db)
-        places = harness.prepare_database(
-            env, args.db, args.template_db, fresh=not args.registrations
+    with tempfile.TemporaryDirectory() as tmp, harness.served(Path(tmp), args) as places:
+        sms, mobiles = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000)
+        print(
+            f"{args.clients} clients, {args.seconds:.0f} s each in {args.rounds} rounds,"
+            " gunicorn "
+            f"{args.workers} {args.worker_class} workers x {args.threads} threads, "
+            f"PostgreSQL {args.db}",
+            f"via {args.server_database_url or 'direct'}, CONN_MAX_AGE {args.conn_max_age}"
+            + (", Django's pool" if args.django_pool else ""),
         )
-        server = harness.start_server(env, args)
-        try:
-            sms, mobiles = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000)
-            print(
-                f"{args.clients} clients, {args.seconds:.0f} s each in {args.rounds} rounds,"
-                " gunicorn "
-                f"{args.workers} {args.worker_class} workers x {args.threads} threads, "
-                f"PostgreSQL {args.db}",
-                f"via {args.server_database_url or 'direct'}, CONN_MAX_AGE {args.conn_max_age}"
-                + (", Django's pool" if args.django_pool else ""),
-            )
-            started = time.perf_counter()
-            pools = [[] for _ in range(args.clients)]
-            run_clients(warm_up, args.clients, args, pools, mobiles, sms)
-            signed = sum(len(p) for p in pools)
-            print(f"signed in {signed} accounts in {time.perf_counter() - started:.1f} s")
-            serial, inline = Counter(0), []
-            baseline, ours = [], []
-            part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
-            harness.interleaved(
-                args.rounds,
-                lambda: baseline.extend(
-                    run_clients(harness.drive_baseline, args.clients, part, serial, places)
-                ),
-                lambda: ours.extend(
-                    run_clients(
-                        drive_ours,
-                        args.clients,
-                        part,
-                        pools,
-                        mobiles,
-                        sms,
-                        serial,
-                        places,
-                        inline,
-                    )
-                ),
-            )
-            if inline:
-                print(f"{len(inline)} sign-ins during the run: raise --accounts-per-client")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        started = time.perf_counter()
+        pools = [[] for _ in range(args.clients)]
+        run_clients(warm_up, args.clients, args, pools, mobiles, sms)
+        signed = sum(len(p) for p in pools)
+        print(f"signed in {signed} accounts in {time.perf_counter() - started:.1f} s")
+        serial, inline = Counter(0), []
+        baseline, ours = [], []
+        part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
+        harness.interleaved(
+            args.rounds,
+            lambda: baseline.extend(
+                run_clients(harness.drive_baseline, args.clients, part, serial, places)
+            ),
+            lambda: ours.extend(
+                run_clients(
+                    drive_ours,
+                    args.clients,
+                    part,
+                    pools,
+                    mobiles,
+                    sms,
+                    serial,
+                    places,
+                    inline,
+                )
+            ),
+        )
+        if inline:
+            print(f"{len(inline)} sign-ins during the run: raise --accounts-per-client")
     base_rate, _ = harness.report("baseline", baseline, args.seconds)
     rate, p95 = harness.report("ours", ours, args.seconds)
     print(
