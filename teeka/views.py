@@ -193,7 +193,9 @@ def _waiting_skeleton(
     what else it shows, so a change of settings renders it again). None if a
     mark did not come through as written (a number formatted otherwise)."""
     ahead, minutes, refresh, again = _MARKS
-    place = waiting_room.Place(0, int(ahead), refresh=1 if one_second else int(refresh), exact=exact)
+    place = waiting_room.Place(
+        0, int(ahead), refresh=1 if one_second else int(refresh), exact=exact
+    )
     with translation.override(language):
         body = _render_waiting(place, 1 if one_minute else int(minutes), again, language)
     wanted = [again] + [ahead] * exact + [minutes] * (exact and not one_minute)

@@ -10,8 +10,8 @@
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
 --       admissions a second at most, the page's shortest and longest refresh (s)
--- Returns {ticket, place in line (0: let in), how many the line moved by in
---          the last minute, the page's refresh (s)}.
+-- Returns {ticket, place in line (0: let in), how many the line moves by a
+--          minute (as it did in the last minute), the page's refresh (s)}.
 
 local now = tonumber(ARGV[2])
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -51,10 +51,20 @@ local function waiting(ticket)
   local place = redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
               + redis.call('ZCOUNT', KEYS[3], '-inf', ticket)
   local moved = redis.call('ZCARD', KEYS[6]) + redis.call('ZCARD', KEYS[7])
-  local pace = moved > 0 and moved or math.max(limit * 60 / idle, 1)
+  local pace = math.max(limit * 60 / idle, 1)
+  if moved > 0 then
+    -- A minute's pace from what the line moved by since the earliest move
+    -- remembered: right after the doors open that is less than a minute.
+    local first = now
+    for _, key in ipairs({KEYS[6], KEYS[7]}) do
+      local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      if oldest[2] then first = math.min(first, tonumber(oldest[2])) end
+    end
+    pace = math.ceil(moved * 60 / math.min(math.max(now - first, 10), 60))
+  end
   local refresh = math.floor(math.min(math.max(place * 60 / pace / 3, low), high))
   redis.call('ZADD', KEYS[4], now + refresh * 1.25 + 2, ticket)
-  return {ticket, place, moved, refresh}
+  return {ticket, place, pace, refresh}
 end
 
 local ticket = ARGV[1]
