@@ -3,7 +3,7 @@
 -- KEYS[1] the last ticket given (a string of digits)
 -- KEYS[2] the line: waiting tickets, each scored by itself (so in arrival order)
 -- KEYS[3] the first visits not in line yet, scored by ticket (counted, never called)
--- KEYS[4] every waiting ticket, scored by when its page should have asked again
+-- KEYS[4] every waiting ticket, scored by when its page should ask again
 -- KEYS[5] the people let in, scored by when they last asked
 -- KEYS[6] admissions of the last minute, scored by when
 -- KEYS[7] tickets that left the line unserved in the last minute, scored by when
@@ -17,15 +17,16 @@ local now = tonumber(ARGV[2])
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local low, high = tonumber(ARGV[6]), tonumber(ARGV[7])
 -- A called ticket's place is held this long for its page to refresh (near
--- the front it refreshes every `low` s).
+-- the front it refreshes every `low` s); a page this late is gone.
 local grace = low + 2
 
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - idle)
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 60)
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - 60)
--- A page that did not ask again when it should have (closed) loses its turn:
--- a bounded amount of work a call.
-local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 200)
+-- A page that did not ask again when it should have (closed, or its person
+-- gave up) leaves the line: a bounded amount of work a call. Coming back
+-- later, it takes its place by its ticket again.
+local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - grace, 'LIMIT', 0, 200)
 if #gone > 0 then
   redis.call('ZREM', KEYS[4], unpack(gone))
   redis.call('ZREM', KEYS[2], unpack(gone))
@@ -40,12 +41,12 @@ local function let_in(ticket, seen)
   redis.call('ZADD', KEYS[6], now, ticket)
 end
 
--- Where a ticket stands, and when its page should ask again: a third of the
--- expected wait at the pace the line moved in the last minute (people let
--- in, and people who left: on launch day many do), or at the pace of
--- everyone staying their idle time; often near the front, rarely far back. A page
--- that has not asked again a little after that has left (closed, or its
--- person gave up): it is skipped, not called to a place it would leave
+-- Where a ticket stands, and when its page should ask again: after half the
+-- expected wait (often near the front, rarely far back), at the pace the
+-- line moved in the last minute (people let in, and people who left: on
+-- launch day many do) or, if faster, at the most admissions a second. A
+-- page that has not asked again `grace` s after that has left (closed, or
+-- its person gave up): it is skipped, not called to a place it would leave
 -- empty. Coming back, it takes its place by its ticket again.
 local function waiting(ticket)
   local place = redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
@@ -67,8 +68,8 @@ local function waiting(ticket)
   -- late leaves its place called and empty (the room idle while people
   -- wait); one asking early costs one more light page.
   local fastest = math.max(pace, per_second * 60)
-  local refresh = math.floor(math.min(math.max(place * 60 / fastest / 3, low), high))
-  redis.call('ZADD', KEYS[4], now + refresh * 1.25 + 2, ticket)
+  local refresh = math.floor(math.min(math.max(place * 60 / fastest / 2, low), high))
+  redis.call('ZADD', KEYS[4], now + refresh, ticket)
   return {ticket, place, pace, refresh}
 end
 
@@ -100,24 +101,45 @@ end
 
 local room = math.min(limit - redis.call('ZCARD', KEYS[5]),
                       per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
-if first and room > 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-  let_in(ticket, now)
-  return {ticket, 0, 0, 0}
-end
--- Every request that reaches the room, a first visit too, calls the first
--- tickets of the line for the free places: the room never stands empty
--- while pages of the line are asking.
-if room > 0 and redis.call('ZCARD', KEYS[2]) > 0 then
-  local called = redis.call('ZRANGE', KEYS[2], 0, room - 1)
+-- Every request that reaches the room, a first visit too, gives the free
+-- places to the first tickets of the line whose pages are about to ask
+-- (within `grace`), the asking one among them, so the room never stands
+-- empty while people wait. A place is held neither for a page that will
+-- not ask for a while (it keeps its place, and is called when it asks) nor
+-- for one that left without a word (on launch day many do): held for them,
+-- the room would stand empty until they were found gone.
+if room > 0 then
+  local called, asker = {}, false
+  for _, t in ipairs(redis.call('ZRANGE', KEYS[2], 0, 199)) do
+    if #called >= room then break end
+    local due = redis.call('ZSCORE', KEYS[4], t)
+    if t == ticket or (due and tonumber(due) <= now + grace) then
+      called[#called + 1] = t
+      asker = asker or t == ticket
+    end
+  end
+  -- The asking page, further back than the pages looked at, takes a place
+  -- that none of them is about to take.
+  if #called < room and not asker and redis.call('ZSCORE', KEYS[2], ticket) then
+    called[#called + 1] = ticket
+  end
   for _, t in ipairs(called) do
     -- Held for `grace` s until its holder's page refreshes, then counted
     -- from each request.
     let_in(t, t == ticket and now or now - idle + grace)
   end
-  redis.call('ZREM', KEYS[2], unpack(called))
-  redis.call('ZREM', KEYS[4], unpack(called))
+  if #called > 0 then
+    redis.call('ZREM', KEYS[2], unpack(called))
+    redis.call('ZREM', KEYS[4], unpack(called))
+  end
+  room = room - #called
 end
 if first then
+  if room > 0 then
+    -- A place that no page of the line is about to take.
+    let_in(ticket, now)
+    return {ticket, 0, 0, 0}
+  end
   -- A first visit joins the line when its page asks again with the ticket
   -- (its cookie), by the ticket's number: a client that keeps no cookie
   -- takes no place that could be called and left empty.
