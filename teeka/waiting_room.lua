@@ -69,6 +69,12 @@ local function waiting(ticket)
   -- wait); one asking early costs one more light page.
   local fastest = math.max(pace, per_second * 60)
   local refresh = math.floor(math.min(math.max(place * 60 / fastest / 2, low), high))
+  if redis.call('ZSCORE', KEYS[3], ticket) then
+    -- A first visit's page asks again soon: whoever closed it at once (on
+    -- launch day many do) is found gone within seconds, instead of counting
+    -- in everyone's place (and so in their refresh) for a minute.
+    refresh = low
+  end
   redis.call('ZADD', KEYS[4], now + refresh, ticket)
   return {ticket, place, pace, refresh}
 end
