@@ -38,6 +38,7 @@ Other benchmarks drive the same journeys (benchmarks/overload.py):
 
 import argparse
 import re
+import resource
 import tempfile
 import threading
 import time
@@ -214,13 +215,16 @@ def main() -> None:
         )
         part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
         timings, baseline = Timings(), []
-        spent = {"journeys": 0.0, "baseline": 0.0}
+        spent = {"journeys": 0.0, "baseline": 0.0, "client_cpu": 0.0}
 
         def journeys() -> None:
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
             _, seconds = timed_round(
                 drive_journeys, args.clients, part, sms, mobiles, serial, places, timings
             )
+            after = resource.getrusage(resource.RUSAGE_SELF)
             spent["journeys"] += seconds
+            spent["client_cpu"] += after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
 
         def bare() -> None:
             results, seconds = timed_round(
@@ -235,6 +239,12 @@ def main() -> None:
         "journeys", timings.journeys, spent["journeys"], unit="journeys/s"
     )
     worst = print_steps(timings)
+    # The clients share the machine's cores with the server: what they used.
+    print(
+        f"the clients (this process) used {spent['client_cpu']:.1f} s of CPU in"
+        f" {spent['journeys']:.1f} s of journeys"
+        f" ({spent['client_cpu'] / spent['journeys']:.2f} cores)"
+    )
     per_journey = len(STEPS)
     print(
         f"RESULT journeys_per_s={rate:.1f} requests_per_journey={per_journey} "
