@@ -4,12 +4,13 @@ The upload request reads the sheet in memory and replaces every ID cell by
 what Teeka keeps of it (registrations.resources.mask_cell: the keyed hash and
 the last 4, or why the number was refused) before anything leaves the
 process; only those rows are stored, on an ImportJob, for a Celery worker
-(registrations.tasks). The worker checks every row with the same resource
-the admin's import always used (a dry run, rolled back: the preview), and
-after the official confirms, checks every row again and writes all of them or
-none (the confirmation). What each found is the job's report; the progress
-page reads the job, and the counters the worker keeps in the cache while it
-runs.
+(registrations.tasks). The worker reads every row with the same resource
+the admin's import always used and checks the list as the database would,
+writing nothing (the preview, registrations.import_plan); after the official
+confirms, it checks every row again and writes all of them or none, a page of
+rows a statement (the confirmation). What each found is the job's report; the
+progress page reads the job, and the counters the worker keeps in the cache
+while it runs.
 """
 
 import csv

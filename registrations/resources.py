@@ -1,8 +1,11 @@
 """Import of the districts' paper lists, and exports with masked IDs and mobiles.
 
-Import rows go through the same register_person() as the citizen flow, so the
-same dedupe and eligibility rules apply. A row whose ID is already registered
-(or appears earlier in the file) is skipped and reported, not imported twice.
+Import rows become the registration register_person() makes for the citizen
+flow (services.new_person), so the same dedupe and eligibility rules apply;
+a paper list in the background is checked and written set-based
+(registrations.import_plan), the library's import_data row by row only to
+name a row the database refused. A row whose ID is already registered (or
+appears earlier in the file) is skipped and reported, not imported twice.
 """
 
 import datetime
@@ -171,7 +174,8 @@ class RegistrationImportResource(resources.ModelResource):
             "registered_on",
         )
         import_id_fields = ()
-        # Every row goes through register_person(); no bulk shortcuts.
+        # Row by row, each through register_person() (the library's bulk mode
+        # would skip its rules); registrations.import_plan is the set-based path.
         use_bulk = False
         skip_unchanged = False
         report_skipped = True

@@ -152,17 +152,23 @@ def test_what_the_preview_would_write_is_what_the_confirmation_writes(
     assert _registrations() == before + 4
     # The account's free seats, 1, 3 and 4, taken in the list's order.
     assert _seats(f"+91{mobile}") == [1, 2, 3, 4]
-    assert _count(
-        "SELECT count(*) FROM registrations_historicalregistration h"
-        " WHERE h.history_type = '+' AND h.history_change_reason = 'Imported from a paper list'"
-        " AND h.name LIKE 'Listed %%' AND h.created_by_id = %s",
-        [raipur_official.pk],
-    ) == 3
+    assert (
+        _count(
+            "SELECT count(*) FROM registrations_historicalregistration h"
+            " WHERE h.history_type = '+' AND h.history_change_reason = 'Imported from a paper list'"
+            " AND h.name LIKE 'Listed %%' AND h.created_by_id = %s",
+            [raipur_official.pk],
+        )
+        == 3
+    )
     # Registered on the day the list gives, in the queue from then.
-    assert _count(
-        "SELECT count(*) FROM registrations_registration WHERE name LIKE 'Listed %%'"
-        " AND registered_at = queue_at AND registered_at::date = '2021-05-01'"
-    ) == 3
+    assert (
+        _count(
+            "SELECT count(*) FROM registrations_registration WHERE name LIKE 'Listed %%'"
+            " AND registered_at = queue_at AND registered_at::date = '2021-05-01'"
+        )
+        == 3
+    )
     assert _count("SELECT count(*) FROM registrations_account WHERE mobile = '+919876500069'") == 0
     said = page.context["report"]["message"]
     assert said == "4 people registered from the list; 1 row skipped as already registered."
