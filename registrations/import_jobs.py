@@ -105,7 +105,8 @@ def _plain(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        return value.strip()
+        # A NUL never means anything in a list, and no text column takes one.
+        return value.replace("\x00", "").strip()
     return value
 
 

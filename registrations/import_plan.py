@@ -21,12 +21,15 @@ and the write), the caller rolls this back and goes through the list one
 row at a time to name the row (registrations.import_jobs).
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import connection
+from django.db.models import CharField
 from django.utils.translation import gettext as _
 
 from .inserts import history_user_id, insert_many, row_values
@@ -116,7 +119,43 @@ def _read(
         )
     except RegistrationRefused as refusal:
         return ValidationError(refusal.message)
+    too_long = _too_long(registration, resource)
+    if too_long is not None:
+        return too_long
     return Person(line=instance._import_line, mobile=mobile, registration=registration, cells=())
+
+
+def _too_long(
+    registration: Registration, resource: RegistrationImportResource
+) -> ValidationError | None:
+    """A text longer than its column, which the database would refuse (a
+    name over 100 letters; an address whose Aadhaar numbers, masked, grew
+    past 200): said by the row's column, in Django's words."""
+    for model_field in _text_fields():
+        value = getattr(registration, model_field.attname)
+        if value and len(value) > model_field.max_length:
+            try:
+                MaxLengthValidator(model_field.max_length)(value)
+            except ValidationError as error:
+                return ValidationError({_column_of(resource, model_field.name): error})
+    return None
+
+
+@functools.cache
+def _text_fields() -> list:
+    return [
+        f
+        for f in Registration._meta.concrete_fields
+        if isinstance(f, CharField) and f.max_length and not f.generated
+    ]
+
+
+def _column_of(resource: RegistrationImportResource, model_field: str) -> str:
+    """The sheet's column of a registration's field ("" for the row)."""
+    for field_name, import_field in resource.fields.items():
+        if import_field.attribute == model_field:
+            return field_name
+    return NON_FIELD_ERRORS
 
 
 def _cells(row: dict, shown: list[str]) -> tuple:

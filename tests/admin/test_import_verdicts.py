@@ -247,3 +247,36 @@ def test_a_big_upload_whose_web_process_died_while_reading_is_told_as_given_up(
     assert pressed.status_code == 302
     assert _registrations() == before
     assert _count("SELECT rows IS NULL FROM registrations_importjob WHERE id = %s", [job_id])
+
+
+def test_a_name_longer_than_its_column_is_refused_by_the_preview_as_by_the_confirmation(
+    client, raipur_official, raipur_village
+):
+    long_name = "Kamla " + "Bai" * 35  # 111 letters; the column takes 100
+    text = (
+        HEADER
+        + _line(raipur_village, name="Asha", number=aadhaar(91), mobile="9876500091")
+        + _line(raipur_village, name=long_name, number=aadhaar(92), mobile="9876500092")
+    )
+    client.force_login(raipur_official)
+    before = (_registrations(), _accounts())
+    preview = imports.upload(client, text)
+    refused = imports.invalid(preview)
+    assert list(refused) == [3] and list(refused[3]) == ["name"], refused
+    assert "at most 100 characters (it has 111)" in refused[3]["name"][0]
+    assert preview.context["report"]["new"] == 1
+
+    report = _confirm_anyway(preview.context["job"].pk)
+    assert list(_refused_rows(report)) == [3]
+    assert (_registrations(), _accounts()) == before
+
+
+def test_a_nul_typed_in_a_cell_is_left_out_rather_than_failing_the_confirmation(
+    client, raipur_official, raipur_village
+):
+    text = HEADER + _line(raipur_village, name="Asha\x00 Bai", number=aadhaar(95))
+    client.force_login(raipur_official)
+    preview = imports.upload(client, text)
+    assert preview.context["can_confirm"]
+    assert imports.confirm(client, preview).context["job"].status == "done"
+    assert _count("SELECT count(*) FROM registrations_registration WHERE name = 'Asha Bai'") == 1
