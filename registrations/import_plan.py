@@ -2,7 +2,7 @@
 the confirmation finds, and the confirmation writes a page of rows a statement.
 
 Each row is read by the resource the admin's import always used
-(RegistrationImportResource.import_instance: the same messages, the same
+(RegistrationImportResource.read_row: the same messages, the same
 duplicate and place rules) and made into the registration register_person()
 would write (services.new_person: eligibility, masking). What the database
 would refuse is then worked out for the whole list at once, from a few
@@ -97,24 +97,20 @@ def _read(
     resource: RegistrationImportResource, row: dict, number: int, reason: str
 ) -> Person | ValidationError | None:
     """The row's person; or why it is refused; or None: skipped (a duplicate)."""
-    instance = Registration()
-    errors: dict = {}
     try:
-        resource.import_instance(instance, row, row_number=number)
+        read = resource.read_row(row, number)
     except ValidationError as error:
-        errors = error.update_error_dict(errors)
-    if resource.skip_row(instance, None, row, errors):
+        return error
+    if read.duplicate_reason:
+        resource.skipped.append((read.line, read.duplicate_reason))
         return None
-    if errors:
-        return ValidationError(errors)
-    details, mobile, registered_at = instance._import
     try:
         registration = new_person(
             account=None,
-            details=details,
+            details=read.details,
             by=resource.user,
-            no_mobile_reason=instance.no_mobile_reason,
-            registered_at=registered_at,
+            no_mobile_reason=read.no_mobile_reason,
+            registered_at=read.registered_at,
             reason=reason,
         )
     except RegistrationRefused as refusal:
@@ -122,7 +118,7 @@ def _read(
     too_long = _too_long(registration, resource)
     if too_long is not None:
         return too_long
-    return Person(line=instance._import_line, mobile=mobile, registration=registration, cells=())
+    return Person(line=read.line, mobile=read.mobile, registration=registration, cells=())
 
 
 def _too_long(
