@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from teeka.db import retry_on_conflict
 from teeka.outbox import queue_sms
 
+from . import ids
 from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
 from .validators import mask_aadhaar_numbers
@@ -160,7 +161,10 @@ def _refusal_for(error: IntegrityError, registration: Registration) -> Registrat
         return AlreadyRegistered(existing=existing, account=registration.account)
     if "one_person_once_per_account" in text:
         return SamePersonOnAccount()
-    if "account_seat_unique" in text:
+    # Another took the seat at the same moment, or the reference (a random
+    # 40 bits: at 2 crore people, one new registration in 55,000 draws one
+    # taken): the row simply tries again.
+    if "account_seat_unique" in text or "registration_reference_unique" in text:
         return None
     if registration.account_id and not Account.objects.filter(pk=registration.account_id).exists():
         # The citizen's session outlived the account (removed by an official).
@@ -234,7 +238,7 @@ def register_person(
             refusal = _refusal_for(error, registration)
             if refusal is not None:
                 raise refusal from None
-            registration.pk = None
+            registration.pk, registration.reference = None, ids.new_reference()
     raise AccountFull()
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations import import_jobs, import_plan
-from registrations.models import ImportJob
+from registrations.models import ImportJob, Registration
 from tests import factories
 
 from . import imports
@@ -280,3 +280,23 @@ def test_a_nul_typed_in_a_cell_is_left_out_rather_than_failing_the_confirmation(
     assert preview.context["can_confirm"]
     assert imports.confirm(client, preview).context["job"].status == "done"
     assert _count("SELECT count(*) FROM registrations_registration WHERE name = 'Asha Bai'") == 1
+
+
+def test_references_already_taken_are_drawn_again_by_the_confirmation(
+    client, raipur_official, raipur_village, monkeypatch
+):
+    taken = factories.make_registration(locality=raipur_village)
+    text = HEADER + "".join(
+        _line(raipur_village, name=f"Drawn {n}", number=aadhaar(100 + n), mobile=f"98765001{n:02d}")
+        for n in range(3)
+    )
+    client.force_login(raipur_official)
+    preview = imports.upload(client, text)
+    # Every new registration draws the reference someone holds already.
+    field = Registration._meta.get_field("reference")
+    monkeypatch.setattr(field, "_get_default", lambda: taken.reference)
+    before = _registrations()
+    page = imports.confirm(client, preview)
+    assert page.context["job"].status == "done", page.context["report"]
+    assert _registrations() == before + 3
+    assert _count("SELECT count(DISTINCT reference) FROM registrations_registration") == before + 3
