@@ -59,7 +59,6 @@ class Plan:
     ValidationError the row raised, its cells as read), its skipped rows
     (spreadsheet row, why) and the people it registers, seats worked out."""
 
-    headers: list[str]
     refused: list[tuple[int, ValidationError, tuple]] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
@@ -79,7 +78,7 @@ def check(
     resource.load_existing(headers, rows)
     shown = resource.get_diff_headers()
     reason = _("Imported from a paper list")
-    plan = Plan(headers=shown)
+    plan = Plan()
     for number, values in enumerate(rows, start=1):
         row = dict(zip(headers, values, strict=False))
         person = _read(resource, row, number, reason)
