@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/admin_lists.py --registrations 1000000
 
-On the shared seed of N registrations (benchmarks/seed.py, teeka_bench_<N>;
-only two staff users are added to it), as the State administrator and as a
-district official of Raipur, through Django's test client (the whole view:
-middleware, queries, template). The pages are found from the admin site
+On the shared seed of N registrations (benchmarks/seed.py, teeka_bench_<N>,
+migrated first by seed.ensure), as the State administrator and as a district
+official of Raipur, through Django's test client (the whole view: middleware,
+queries, template). The pages are found from the admin site
 itself, so a new list is covered without editing this file:
 
 - each model admin's changelist the user may view; from the changelist, each
@@ -18,9 +18,18 @@ itself, so a new list is covered without editing this file:
   plans...), with the ids of real rows, and one row's change page;
 - the dashboard's pages.
 
-Each page is asked twice and the faster answer is kept (a warm database, as
-an admin used all day). Pages that answer 4xx are skipped (a form that needs
-a POST, a page this role may not open). Ends with:
+What is sampled: a filter with more than 12 choices (the 33 districts, the
+315 blocks and towns) is timed on its first 4, middle 4 and last 4; the
+villages of a chosen block on their first 3, for each block timed. Every
+filter, sort, kind of search and extra page is timed at least once.
+
+Each page is asked once, and again if it took over 100 ms, the faster answer
+kept (a warm database, as an admin used all day); a page met while reading
+the filters is not asked again. Everything runs in one transaction rolled
+back at the end, so the shared seed is not written (the two users, their
+sessions). --database reads a copy (seed.clone) instead. Pages that answer
+4xx are skipped (a form that needs a POST, a page this role may not open).
+Ends with:
 
     RESULT registrations=<n> slowest_page=<path> slowest_ms=<n>
 """
