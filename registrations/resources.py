@@ -1,12 +1,16 @@
 """Import of the districts' paper lists, and exports with masked IDs and mobiles.
 
-Import rows go through the same register_person() as the citizen flow, so the
-same dedupe and eligibility rules apply. A row whose ID is already registered
-(or appears earlier in the file) is skipped and reported, not imported twice.
+Import rows become the registration register_person() makes for the citizen
+flow (services.new_person), so the same dedupe and eligibility rules apply;
+a paper list in the background is checked and written set-based
+(registrations.import_plan), the library's import_data row by row only to
+name a row the database refused. A row whose ID is already registered (or
+appears earlier in the file) is skipped and reported, not imported twice.
 """
 
 import datetime
 import functools
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
@@ -170,7 +174,8 @@ class RegistrationImportResource(resources.ModelResource):
             "registered_on",
         )
         import_id_fields = ()
-        # Every row goes through register_person(); no bulk shortcuts.
+        # Row by row, each through register_person() (the library's bulk mode
+        # would skip its rules); registrations.import_plan is the set-based path.
         use_bulk = False
         skip_unchanged = False
         report_skipped = True
@@ -205,6 +210,8 @@ class RegistrationImportResource(resources.ModelResource):
         # (file line, reason) for rows skipped as duplicates, for the preview.
         self.skipped: list[tuple[int, str]] = []
         self._place_indexes: dict[int, LocalityIndex] = {}
+        self._mobiles: dict[str, tuple[str | None, str]] = {}
+        self._priorities: dict[tuple[str, int | None], tuple[int, str]] = {}
 
     # import_export hooks -----------------------------------------------------
 
@@ -219,12 +226,17 @@ class RegistrationImportResource(resources.ModelResource):
         per few thousand rows instead of one a row. A person registered after
         this still cannot be registered twice (the unique constraint), and is
         refused by name."""
-        if "id_number" not in (dataset.headers or []):
+        self.load_existing(dataset.headers or [], dataset)
+
+    def load_existing(self, headers: list[str], rows: Iterable) -> None:
+        """before_import, for a caller that reads the rows itself
+        (registrations.import_plan)."""
+        if "id_number" not in headers:
             return
-        type_column = dataset.headers.index("id_type") if "id_type" in dataset.headers else None
-        number_column = dataset.headers.index("id_number")
+        type_column = headers.index("id_type") if "id_type" in headers else None
+        number_column = headers.index("id_number")
         wanted: dict[str, set[str]] = {}
-        for values in dataset:
+        for values in rows:
             cell = values[number_column]
             if type_column is None or not isinstance(cell, str) or not cell.startswith(MASKED):
                 continue
@@ -495,28 +507,41 @@ class RegistrationImportResource(resources.ModelResource):
 
     def _priority(self, row: dict, birth_year: int | None, problems: RowProblems) -> int:
         typed = _text(row, "priority") or str(PriorityGroup.EVERYONE.value)
+        # A list repeats a few groups and years of birth: each pair once.
+        if (typed, birth_year) not in self._priorities:
+            self._priorities[typed, birth_year] = self._priority_of(typed, birth_year)
+        priority, refused = self._priorities[typed, birth_year]
+        if refused:
+            problems.add("priority", refused)
+        return priority
+
+    def _priority_of(self, typed: str, birth_year: int | None) -> tuple[int, str]:
         if not typed.isdigit() or int(typed) not in PriorityGroup.values:
-            problems.add("priority", _("The priority group must be a number from 1 to 5."))
-            return PriorityGroup.EVERYONE
+            refused = _("The priority group must be a number from 1 to 5.")
+            return PriorityGroup.EVERYONE, refused
         claimed = int(typed)
         # Age groups follow the year of birth, as in the citizen flow.
-        return derive_priority(
+        priority = derive_priority(
             occupation=claimed
             if claimed <= PriorityGroup.FRONTLINE_WORKER
             else PriorityGroup.EVERYONE,
             birth_year=birth_year or timezone.localdate().year,
             long_term_illness=claimed == PriorityGroup.AGED_45_COMORBID,
         )
+        return priority, ""
 
     def _mobile(self, row: dict, problems: RowProblems) -> str | None:
         typed = _text(row, "mobile")
         if not typed:
             return None
-        try:
-            return validate_mobile(typed)
-        except ValidationError as error:
-            problems.add("mobile", " ".join(error.messages))
-            return None
+        # A family's rows repeat their number, and reading one is most of a
+        # row's parsing (phonenumbers): each is read once per import.
+        if typed not in self._mobiles:
+            self._mobiles[typed] = _read_mobile(typed)
+        mobile, refused = self._mobiles[typed]
+        if refused:
+            problems.add("mobile", refused)
+        return mobile
 
     def _no_mobile_reason(self, row: dict) -> str:
         return _text(row, "no_mobile_reason")[:200] or _(
@@ -529,7 +554,7 @@ class RegistrationImportResource(resources.ModelResource):
             return None
         day = value.date() if isinstance(value, datetime.datetime) else value
         if not isinstance(day, datetime.date):
-            day = next((d for f in DATE_FORMATS if (d := _parse_date(str(value).strip(), f))), None)
+            day = _read_date(str(value).strip())
         if day is None or day > timezone.localdate():
             problems.add(
                 "registered_on",
@@ -559,6 +584,20 @@ class RegistrationImportResource(resources.ModelResource):
             }
         self.seen_ids[key] = line
         return None
+
+
+def _read_mobile(typed: str) -> tuple[str | None, str]:
+    """The mobile, or why it is refused."""
+    try:
+        return validate_mobile(typed), ""
+    except ValidationError as error:
+        return None, " ".join(error.messages)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_date(text: str) -> datetime.date | None:
+    """A typed day in any of DATE_FORMATS; a list repeats a few hundred days."""
+    return next((d for f in DATE_FORMATS if (d := _parse_date(text, f))), None)
 
 
 def _parse_date(text: str, fmt: str) -> datetime.date | None:

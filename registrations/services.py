@@ -168,6 +168,30 @@ def _refusal_for(error: IntegrityError, registration: Registration) -> Registrat
     raise error
 
 
+def new_person(
+    *,
+    account: Account | None,
+    details: PersonDetails,
+    by: User | None = None,
+    no_mobile_reason: str = "",
+    registered_at: datetime.datetime | None = None,
+    reason: str | None = None,
+) -> Registration:
+    """The registration register_person() writes, not saved yet and without
+    its seat: NotEligible if the person may not register. A paper list's
+    confirmation writes thousands of these at once
+    (registrations.import_plan)."""
+    _check_eligible(details)
+    registration = _new_registration(details, account)
+    registration.created_by = by
+    if registered_at is not None:
+        registration.registered_at = registration.queue_at = registered_at
+    if reason:
+        registration._change_reason = reason
+    registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
+    return registration
+
+
 def register_person(
     *,
     account: Account | None,
@@ -184,14 +208,14 @@ def register_person(
     queue), and the history's `reason`. With `savepoint=False` (see
     insert_registration) a refusal by the database is raised as the
     IntegrityError itself: the caller's transaction can only be rolled back."""
-    _check_eligible(details)
-    registration = _new_registration(details, account)
-    registration.created_by = by
-    if registered_at is not None:
-        registration.registered_at = registration.queue_at = registered_at
-    if reason:
-        registration._change_reason = reason
-    registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
+    registration = new_person(
+        account=account,
+        details=details,
+        by=by,
+        no_mobile_reason=no_mobile_reason,
+        registered_at=registered_at,
+        reason=reason,
+    )
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
