@@ -3,13 +3,13 @@ the waiting room on.
 
     .venv/bin/python benchmarks/overload.py [--capacity-seconds 40]
         [--overload-seconds 120] [--calm-seconds 120] [--patience 90]
-        [--template-db teeka_bench_1000000]
+        [--registrations 1000000] [--inflight 4] [--idle 0.5]
 
 1. Capacity, measured first in the same run: --clients (32) people doing the
    journey of benchmarks/journey.py one after another (closed loop), waiting
    room off. Capacity C = journeys a second.
 2. gunicorn again (5 sync workers, DEBUG off) with the waiting room on, sized
-   from C and one journey's time alone (`room_env`).
+   from C (`room_env`).
 3. Open loop: new people arrive at 5 x C a second for --overload-seconds,
    then at 0.5 x C for --calm-seconds, whatever the server does. Each asks
    for the home page as a browser would; given the waiting page, it comes
@@ -49,6 +49,7 @@ from pathlib import Path
 
 import harness
 import redis
+import seed
 from harness import Browser, Counter, SmsFile
 from journey import Journey, Timings, WrongAnswerError, drive_journeys, print_steps
 
@@ -96,6 +97,7 @@ class Crowd:
         self.timeline: list[tuple[float, int]] = []
         self.stopping = False
         self.asked = 0
+        self.started = 0
         self.failures: Counter_[str] = Counter_()
 
     # Arrivals and the waiting pages --------------------------------------------
@@ -161,6 +163,8 @@ class Crowd:
         self._schedule(again, visitor)
 
     def _journey(self, visitor: dict, home_ms: float) -> None:
+        with self.lock:
+            self.started += 1
         phase = "overload" if time.monotonic() < self.calm_starts else "calm"
         journey = AdmittedJourney(
             self.args.port,
@@ -220,9 +224,12 @@ class Crowd:
         """The crowd as the robots see it, and the room's keys in Redis."""
         room = redis.Redis.from_url(f"{harness.REDIS}/{self.args.redis_db}")
         sizes = {k: room.zcard(f"teeka:room:{k}") for k in ("line", "new", "active", "admitted")}
+        # Those let in with a page being made for them (counted until answered).
+        sizes["serving"] = room.zcount("teeka:room:active", time.time(), "+inf")
         print(
             f"  t={now - self.start:5.0f} s waiting {self.waiting_now}"
             f" requests {self.asked} journeys done {len(self.completed)}"
+            f" under way {self.started - len(self.completed)}"
             f" gave up {self.gave_up} room {sizes}",
             flush=True,
         )
@@ -265,13 +272,18 @@ def duplicates(db: str, since: str) -> int:
     )
 
 
-def room_env(args, capacity: float, journey_s: float) -> dict:
-    """The room sized for these robots as an operator would from a load test:
-    a person counts from being called (their page refreshes within 1 s)
-    through their journey until --idle s after their last request, so
-    capacity x that time are let in at once; --slack more of journey time."""
-    hold = 0.5 + journey_s * (1 + args.slack) + args.idle
-    active = args.active or math.ceil(capacity * hold)
+def room_env(args, capacity: float) -> dict:
+    """The room sized for these robots as an operator would from a load test.
+    A person counts from being called until --idle s after their last answer
+    (their requests count however long they take), and a robot's journey has
+    no pauses, so those counted are the --inflight journeys being served
+    (--workers - 1 by default: one worker is left for the door, so the
+    waiting pages do not queue behind journeys; 2 cores are saturated well
+    before that) and, at the capacity's pace, those called and not back yet
+    (their page refreshes within 1 s: 0.5 s on average) and those just done
+    (--idle)."""
+    inflight = args.inflight or args.workers - 1
+    active = args.active or inflight + math.ceil(capacity * (0.5 + args.idle))
     return {
         "WAITING_ROOM_ACTIVE": str(active),
         # Let in evenly, a little faster than the capacity, not in bursts.
@@ -286,14 +298,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     harness.add_server_arguments(parser, db="teeka_bench_overload", port=8104)
     parser.add_argument("--template-db", help="copy this database (a seeded one)")
+    parser.add_argument(
+        "--registrations",
+        type=int,
+        default=0,
+        help="run on a copy of the seeded database of this many (benchmarks/seed.py)",
+    )
     parser.add_argument("--capacity-seconds", type=float, default=40)
     parser.add_argument("--overload-seconds", type=float, default=120)
     parser.add_argument("--calm-seconds", type=float, default=120)
     parser.add_argument("--overload", type=float, default=5.0, help="x capacity")
     parser.add_argument("--calm", type=float, default=0.5, help="x capacity")
     parser.add_argument("--patience", type=float, default=90, help="s a person waits at most")
-    parser.add_argument("--slack", type=float, default=0.5, help="of a journey's time")
-    parser.add_argument("--idle", type=int, default=1, help="WAITING_ROOM_IDLE_SECONDS")
+    parser.add_argument("--inflight", type=int, help="journeys served at once (--workers - 1)")
+    parser.add_argument("--idle", type=float, default=0.5, help="WAITING_ROOM_IDLE_SECONDS")
     parser.add_argument("--refresh-max", type=int, default=60)
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--active", type=int, help="WAITING_ROOM_ACTIVE (default: from C)")
@@ -303,20 +321,26 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         env = harness.server_env(Path(tmp), args)
-        places = harness.prepare_database(env, args.db, args.template_db)
+        if args.registrations and not args.template_db:
+            seed.clone(args.registrations, args.db)
+        places = harness.prepare_database(
+            env, args.db, args.template_db, fresh=not args.registrations
+        )
         since = harness.psql("SELECT now()", args.db).strip()
         sms, mobiles, serial = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000), Counter(0)
         print(
             f"gunicorn {args.workers} {args.worker_class} workers, PostgreSQL {args.db}"
-            + (f" (a copy of {args.template_db})" if args.template_db else " (fresh)")
+            + (f" (a copy of {args.template_db})" if args.template_db else "")
+            + (f" (a copy of {args.registrations:,} registrations)" if args.registrations else "")
+            + ("" if args.template_db or args.registrations else " (fresh)")
         )
         server = harness.start_server(env, args)
         try:
-            capacity, journey_s = measure_capacity(args, sms, mobiles, serial, places)
+            capacity, _ = measure_capacity(args, sms, mobiles, serial, places)
         finally:
             server.terminate()
             server.wait(timeout=30)
-        room = room_env(args, capacity, journey_s)
+        room = room_env(args, capacity)
         print("waiting room: " + " ".join(f"{k}={v}" for k, v in room.items()))
         server = harness.start_server({**env, **room}, args)
         crowd = Crowd(args, sms=sms, mobiles=mobiles, serial=serial, places=places)

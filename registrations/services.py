@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from teeka.db import retry_on_conflict
 from teeka.outbox import queue_sms
 
+from . import ids
 from .inserts import WrongPlace, insert_registration, wrong_place_field
 from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
 from .validators import mask_aadhaar_numbers
@@ -160,12 +161,39 @@ def _refusal_for(error: IntegrityError, registration: Registration) -> Registrat
         return AlreadyRegistered(existing=existing, account=registration.account)
     if "one_person_once_per_account" in text:
         return SamePersonOnAccount()
-    if "account_seat_unique" in text:
+    # Another took the seat at the same moment, or the reference (a random
+    # 40 bits: at 2 crore people, one new registration in 55,000 draws one
+    # taken): the row simply tries again.
+    if "account_seat_unique" in text or "registration_reference_unique" in text:
         return None
     if registration.account_id and not Account.objects.filter(pk=registration.account_id).exists():
         # The citizen's session outlived the account (removed by an official).
         raise Account.DoesNotExist("The account was removed.") from error
     raise error
+
+
+def new_person(
+    *,
+    account: Account | None,
+    details: PersonDetails,
+    by: User | None = None,
+    no_mobile_reason: str = "",
+    registered_at: datetime.datetime | None = None,
+    reason: str | None = None,
+) -> Registration:
+    """The registration register_person() writes, not saved yet and without
+    its seat: NotEligible if the person may not register. A paper list's
+    confirmation writes thousands of these at once
+    (registrations.import_plan)."""
+    _check_eligible(details)
+    registration = _new_registration(details, account)
+    registration.created_by = by
+    if registered_at is not None:
+        registration.registered_at = registration.queue_at = registered_at
+    if reason:
+        registration._change_reason = reason
+    registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
+    return registration
 
 
 def register_person(
@@ -184,14 +212,14 @@ def register_person(
     queue), and the history's `reason`. With `savepoint=False` (see
     insert_registration) a refusal by the database is raised as the
     IntegrityError itself: the caller's transaction can only be rolled back."""
-    _check_eligible(details)
-    registration = _new_registration(details, account)
-    registration.created_by = by
-    if registered_at is not None:
-        registration.registered_at = registration.queue_at = registered_at
-    if reason:
-        registration._change_reason = reason
-    registration.no_mobile_reason = mask_aadhaar_numbers(no_mobile_reason)
+    registration = new_person(
+        account=account,
+        details=details,
+        by=by,
+        no_mobile_reason=no_mobile_reason,
+        registered_at=registered_at,
+        reason=reason,
+    )
     # Two people added to one account at once may pick the same seat: the
     # loser of that race simply tries the next free seat.
     for _attempt in range(settings.TEEKA_MAX_PEOPLE_PER_ACCOUNT + 1):
@@ -210,7 +238,7 @@ def register_person(
             refusal = _refusal_for(error, registration)
             if refusal is not None:
                 raise refusal from None
-            registration.pk = None
+            registration.pk, registration.reference = None, ids.new_reference()
     raise AccountFull()
 
 

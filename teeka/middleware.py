@@ -31,49 +31,55 @@ class PrivateByDefaultMiddleware:
 class WaitingRoomMiddleware:
     """When the server is full, a first visit waits its turn (teeka.waiting_room).
 
-    Never queued: the paths in WAITING_ROOM_OPEN_PATHS (officials' admin and
-    check-in, /healthz, /metrics, static files, the SMS gateway, the language
-    switch), a request with a pass that let it in, and anyone with a session
-    (signed in, or a sign-in code asked for): a journey once begun is never
-    interrupted. A POST with any pass of ours goes through too, so what a
-    person typed is never lost to the waiting page.
+    Who is never queued is `waiting_room.sort`'s to say: the open paths, a
+    pass that let its holder in, anyone with a session (signed in, or a
+    sign-in code asked for: a journey once begun is never interrupted), a
+    POST with any pass of ours.
 
-    Placed before CSRF and authentication, so the waiting page costs no more
-    than the Redis script: no database query, no session read for a person
-    without a session cookie, no session write."""
+    In production the WSGI door (teeka.door) has already answered the
+    waiting pages before Django's middleware, and left the place of a
+    person it let in in the request (`waiting_room.ENTERED`); this
+    middleware decides for a request that did not come through the door
+    (the test client, `runserver`), and for a session cookie whose session
+    turned out empty. Placed before CSRF and authentication, so the waiting
+    page costs no more than the Redis script: no database query, no session
+    read for a person without a session cookie, no session write."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not settings.WAITING_ROOM_ACTIVE or request.path_info.startswith(
-            settings.WAITING_ROOM_OPEN_PATHS
-        ):
+        if not settings.WAITING_ROOM_ACTIVE:
             return self.get_response(request)
-        held = waiting_room.read_pass(request)
-        if (
-            held
-            and held.admitted
-            and (held.age < settings.WAITING_ROOM_PASS_SECONDS or request.method == "POST")
-        ):
-            return self._let_in(request, held)
-        if _has_session(request):
+        entered = request.META.pop(waiting_room.ENTERED, None)
+        if entered is not None:
+            return self._first_page(request, entered)
+        asking = waiting_room.sort(request)
+        if asking.way is waiting_room.Way.SESSION:
+            if _has_session(request):
+                return self.get_response(request)
+            asking = waiting_room.without_session(asking.held, request.method == "POST")
+        if asking.way is waiting_room.Way.OPEN:
             return self.get_response(request)
-        if held and not held.admitted and request.method == "POST":
-            return self.get_response(request)
-        fresh = held if held and held.age < settings.WAITING_ROOM_PASS_SECONDS else None
-        place = waiting_room.enter(fresh.ticket if fresh and not fresh.admitted else None)
+        if asking.way is waiting_room.Way.LET_IN:
+            return self._let_in(request, asking.held)
+        place = waiting_room.enter(asking.ticket)
         if place.admitted:
-            response = self.get_response(request)
-            waiting_room.give_pass(response, place.ticket, admitted=True)
-            return response
+            return self._first_page(request, place)
         response = waiting_page(request, place)
         waiting_room.give_pass(response, place.ticket, admitted=False)
+        return response
+
+    def _first_page(self, request: HttpRequest, place: waiting_room.Place) -> HttpResponse:
+        response = self.get_response(request)
+        waiting_room.touch(place.ticket, answered=True)
+        waiting_room.give_pass(response, place.ticket, admitted=True)
         return response
 
     def _let_in(self, request: HttpRequest, held: waiting_room.Pass) -> HttpResponse:
         waiting_room.touch(held.ticket)
         response = self.get_response(request)
+        waiting_room.touch(held.ticket, answered=True)
         if held.age > waiting_room.RESIGN_SECONDS:
             waiting_room.give_pass(response, held.ticket, admitted=True)
         return response

@@ -49,6 +49,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = env_str(name)
     if value is None:
@@ -426,7 +436,8 @@ TEEKA_CITIZEN_IDLE_SECONDS = env_int("TEEKA_CITIZEN_IDLE_SECONDS", 30 * 60)
 # are in (each counted until WAITING_ROOM_IDLE_SECONDS pass without a
 # request), a first visit waits its turn on a light page. 0: no waiting room.
 WAITING_ROOM_ACTIVE = env_int("WAITING_ROOM_ACTIVE", 0)
-WAITING_ROOM_IDLE_SECONDS = env_int("WAITING_ROOM_IDLE_SECONDS", 120)
+# (A fraction of a second for robots, whose journeys have no pauses.)
+WAITING_ROOM_IDLE_SECONDS = env_float("WAITING_ROOM_IDLE_SECONDS", 120)
 # At most this many let in a second (0: twice ACTIVE / IDLE), so that places
 # freed together do not let a crowd in at once.
 WAITING_ROOM_ADMIT_PER_SECOND = env_int("WAITING_ROOM_ADMIT_PER_SECOND", 0)

@@ -10,8 +10,8 @@
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
 --       admissions a second at most, the page's shortest and longest refresh (s)
--- Returns {ticket, place in line (0: let in), how many the line moved by in
---          the last minute, the page's refresh (s)}.
+-- Returns {ticket, place in line (0: let in), how many the line moves by a
+--          minute (as it did in the last minute), the page's refresh (s)}.
 
 local now = tonumber(ARGV[2])
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -51,10 +51,25 @@ local function waiting(ticket)
   local place = redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
               + redis.call('ZCOUNT', KEYS[3], '-inf', ticket)
   local moved = redis.call('ZCARD', KEYS[6]) + redis.call('ZCARD', KEYS[7])
-  local pace = moved > 0 and moved or math.max(limit * 60 / idle, 1)
-  local refresh = math.floor(math.min(math.max(place * 60 / pace / 3, low), high))
+  local pace = math.max(limit * 60 / idle, 1)
+  if moved > 0 then
+    -- A minute's pace from what the line moved by since the earliest move
+    -- remembered: right after the doors open that is less than a minute.
+    local first = now
+    for _, key in ipairs({KEYS[6], KEYS[7]}) do
+      local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      if oldest[2] then first = math.min(first, tonumber(oldest[2])) end
+    end
+    pace = math.ceil(moved * 60 / math.min(math.max(now - first, 10), 60))
+  end
+  -- The refresh errs on the early side: at the fastest the line may move
+  -- (admissions a second at most), if faster than it did. A page asking
+  -- late leaves its place called and empty (the room idle while people
+  -- wait); one asking early costs one more light page.
+  local fastest = math.max(pace, per_second * 60)
+  local refresh = math.floor(math.min(math.max(place * 60 / fastest / 3, low), high))
   redis.call('ZADD', KEYS[4], now + refresh * 1.25 + 2, ticket)
-  return {ticket, place, moved, refresh}
+  return {ticket, place, pace, refresh}
 end
 
 local ticket = ARGV[1]
@@ -85,18 +100,14 @@ end
 
 local room = math.min(limit - redis.call('ZCARD', KEYS[5]),
                       per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
-if first then
-  if room > 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-    let_in(ticket, now)
-    return {ticket, 0, 0, 0}
-  end
-  -- A first visit joins the line when its page asks again with the ticket
-  -- (its cookie), by the ticket's number: a client that keeps no cookie
-  -- takes no place that could be called and left empty.
-  redis.call('ZADD', KEYS[3], ticket, ticket)
-  return waiting(ticket)
+if first and room > 0 and redis.call('ZCARD', KEYS[2]) == 0 then
+  let_in(ticket, now)
+  return {ticket, 0, 0, 0}
 end
-if room > 0 then
+-- Every request that reaches the room, a first visit too, calls the first
+-- tickets of the line for the free places: the room never stands empty
+-- while pages of the line are asking.
+if room > 0 and redis.call('ZCARD', KEYS[2]) > 0 then
   local called = redis.call('ZRANGE', KEYS[2], 0, room - 1)
   for _, t in ipairs(called) do
     -- Held for `grace` s until its holder's page refreshes, then counted
@@ -105,6 +116,13 @@ if room > 0 then
   end
   redis.call('ZREM', KEYS[2], unpack(called))
   redis.call('ZREM', KEYS[4], unpack(called))
+end
+if first then
+  -- A first visit joins the line when its page asks again with the ticket
+  -- (its cookie), by the ticket's number: a client that keeps no cookie
+  -- takes no place that could be called and left empty.
+  redis.call('ZADD', KEYS[3], ticket, ticket)
+  return waiting(ticket)
 end
 if not redis.call('ZSCORE', KEYS[2], ticket) then
   return {ticket, 0, 0, 0}

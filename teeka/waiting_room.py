@@ -29,6 +29,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from django.conf import settings
@@ -51,6 +52,13 @@ SCRIPT_SHA = hashlib.sha1(SCRIPT.encode(), usedforsecurity=False).hexdigest()
 _SIGNER = signing.Signer(salt=SALT)
 # A pass let in is signed again at most this often (its age is its idleness).
 RESIGN_SECONDS = 60
+# A person whose page is being made counts as in for this long at most (a
+# request is stopped long before: gunicorn's timeout), so that a worker
+# killed mid-request does not hold a place for ever.
+IN_FLIGHT_SECONDS = 60
+# Where the WSGI door (teeka.door) leaves the place it got for a request it
+# let through, so the middleware does not ask Redis again.
+ENTERED = "teeka.waiting_room.entered"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,56 @@ def give_pass(response: HttpResponse, ticket: int, *, admitted: bool) -> None:
     )
 
 
+# Who asks ----------------------------------------------------------------------
+
+
+class Way(Enum):
+    OPEN = "open"  # not the room's business: through
+    LET_IN = "let in"  # a pass that let them in: through, counted
+    SESSION = "session"  # a session cookie: through if the session holds anything
+    ENTER = "enter"  # a first visit, or a ticket waiting: the room decides
+
+
+@dataclass(frozen=True)
+class Asking:
+    way: Way
+    held: Pass | None = None
+
+    @property
+    def ticket(self) -> int | None:
+        """The ticket to enter with: a waiting pass still valid, else none."""
+        held = self.held
+        if held and not held.admitted and held.age < settings.WAITING_ROOM_PASS_SECONDS:
+            return held.ticket
+        return None
+
+
+def sort(request: HttpRequest) -> Asking:
+    """Which way a request goes, from its path, method and cookies alone (no
+    session read, no Redis): the same for the WSGI door (teeka.door) and the
+    middleware (teeka.middleware.WaitingRoomMiddleware).
+
+    Never queued: the paths in WAITING_ROOM_OPEN_PATHS, a pass that let its
+    holder in, anyone with a session (signed in, or a sign-in code asked
+    for; the caller looks inside), and a POST with any pass of ours, so what
+    a person typed is never lost to the waiting page."""
+    if request.path_info.startswith(settings.WAITING_ROOM_OPEN_PATHS):
+        return Asking(Way.OPEN)
+    held = read_pass(request)
+    post = request.method == "POST"
+    if held and held.admitted and (held.age < settings.WAITING_ROOM_PASS_SECONDS or post):
+        return Asking(Way.LET_IN, held)
+    if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        return Asking(Way.SESSION, held)
+    return without_session(held, post)
+
+
+def without_session(held: Pass | None, post: bool) -> Asking:
+    if held and not held.admitted and post:
+        return Asking(Way.OPEN, held)
+    return Asking(Way.ENTER, held)
+
+
 # The decision --------------------------------------------------------------------
 
 
@@ -130,10 +188,17 @@ def enter(ticket: int | None) -> Place:
     return local_room().enter(ticket, now)
 
 
-def touch(ticket: int) -> None:
-    """A person let in asked for a page: they count as active from now."""
+def touch(ticket: int, *, answered: bool = False) -> None:
+    """A person let in asked for a page (or got it: `answered`). While the
+    page is being made they count as in for IN_FLIGHT_SECONDS, however slow
+    the server is; once answered, for the idle time from now. Counted only
+    from the request's start, a person whose page took longer than the
+    idle time would stop counting while the server works for them, and a
+    slow server would let more people in just when it can serve fewer."""
+    now = time.time()
+    seen = now if answered else now + IN_FLIGHT_SECONDS
     try:
-        _redis().zadd(KEYS[4], {str(ticket): time.time()})
+        _redis().zadd(KEYS[4], {str(ticket): seen})
     except (RedisError, NotImplementedError):
         pass  # while Redis is away, passes let people in uncounted
 
