@@ -300,3 +300,36 @@ def test_references_already_taken_are_drawn_again_by_the_confirmation(
     assert page.context["job"].status == "done", page.context["report"]
     assert _registrations() == before + 3
     assert _count("SELECT count(DISTINCT reference) FROM registrations_registration") == before + 3
+
+
+def test_the_page_counts_rows_checked_written_and_refused_as_the_worker_goes(
+    client, raipur_official, raipur_village, monkeypatch
+):
+    text = HEADER + "".join(
+        _line(raipur_village, name=f"Counted {n}", number=aadhaar(120 + n), mobile="")
+        for n in range(5)
+    )
+    bad = HEADER + _line(raipur_village, name="Bad", year=20, number=aadhaar(130))
+    told: list[dict] = []
+    real_set = import_jobs.cache.set
+
+    def remember(key, value, *args, **kwargs):
+        if key.startswith("teeka:import-progress:"):
+            told.append(dict(value))
+        return real_set(key, value, *args, **kwargs)
+
+    monkeypatch.setattr(import_jobs, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(import_jobs.cache, "set", remember)
+    client.force_login(raipur_official)
+    preview = imports.upload(client, text + bad.removeprefix(HEADER))
+    assert preview.context["progress"] == {"checked": 6, "written": 0, "errors": 1}
+    # On the way: every second row checked, then the last.
+    assert [t["checked"] for t in told] == [2, 4, 6, 6]
+    assert told[-1]["errors"] == 1
+
+    preview = imports.upload(client, text)
+    told.clear()
+    page = imports.confirm(client, preview)
+    assert page.context["progress"] == {"checked": 5, "written": 5, "errors": 0}
+    assert told[-1] == {"checked": 5, "written": 5, "errors": 0}
+    assert max(t["written"] for t in told[:-1]) == 5
