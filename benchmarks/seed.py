@@ -185,9 +185,13 @@ def ensure(n: int, *, rebuild: bool = False) -> str:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [zlib.crc32(name.encode())])
     finally:
         admin.close()
-    # Migrations that landed since the build (a no-op otherwise).
-    _manage(database_url(name), "migrate", "--noinput")
+    migrate(database_url(name))
     return database_url(name)
+
+
+def migrate(url: str) -> None:
+    """Migrations that landed since the build (a no-op otherwise)."""
+    _manage(url, "migrate", "--noinput")
 
 
 def clone(n: int, name: str, *, reuse: bool = False, wait: float = 600) -> str:

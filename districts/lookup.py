@@ -56,6 +56,9 @@ class LocalityIndex:
         self.area = area
         self.by_key: dict[str, set[Locality]] = {}
         self.by_base: dict[str, set[Locality]] = {}
+        # A list of thousands of rows names a few hundred places: each
+        # spelling is looked up once.
+        self._found: dict[str, Found] = {}
         for locality in area.localities.all():
             panchayat = f"{locality.name} ({locality.gram_panchayat})"
             for written in (locality.name, str(locality), panchayat):
@@ -66,6 +69,11 @@ class LocalityIndex:
     def find(self, typed: str) -> Found:
         """Exactly as written (words, not spacing or case), else without the
         brackets typed."""
+        if typed not in self._found:
+            self._found[typed] = self._find(typed)
+        return self._found[typed]
+
+    def _find(self, typed: str) -> Found:
         for table, key in (
             (self.by_key, place_key(typed)),
             (self.by_base, place_key(without_brackets(typed))),

@@ -4,12 +4,13 @@ The upload request reads the sheet in memory and replaces every ID cell by
 what Teeka keeps of it (registrations.resources.mask_cell: the keyed hash and
 the last 4, or why the number was refused) before anything leaves the
 process; only those rows are stored, on an ImportJob, for a Celery worker
-(registrations.tasks). The worker checks every row with the same resource
-the admin's import always used (a dry run, rolled back: the preview), and
-after the official confirms, checks every row again and writes all of them or
-none (the confirmation). What each found is the job's report; the progress
-page reads the job, and the counters the worker keeps in the cache while it
-runs.
+(registrations.tasks). The worker reads every row with the same resource
+the admin's import always used and checks the list as the database would,
+writing nothing (the preview, registrations.import_plan); after the official
+confirms, it checks every row again and writes all of them or none, a page of
+rows a statement (the confirmation). What each found is the job's report; the
+progress page reads the job, and the counters the worker keeps in the cache
+while it runs.
 """
 
 import csv
@@ -22,8 +23,8 @@ import tablib
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import connection, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -33,6 +34,8 @@ from openpyxl import load_workbook
 
 from districts.scoping import visible_district_ids
 
+from . import import_plan
+from .inserts import ONE_STATEMENT_VENDORS
 from .models import ImportJob, Registration
 from .resources import RegistrationImportResource, last4_shown, mask_cell, standard_header
 
@@ -102,7 +105,8 @@ def _plain(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        return value.strip()
+        # A NUL never means anything in a list, and no text column takes one.
+        return value.replace("\x00", "").strip()
     return value
 
 
@@ -239,12 +243,21 @@ class _Counter:
         self.checked = self.written = self.errors = 0
 
     def __call__(self, row: RowResult) -> None:
+        """A row of the library's import (the one-row-at-a-time pass)."""
+        error = row.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR)
+        written = self.writing and row.import_type == RowResult.IMPORT_TYPE_NEW
+        self.row(error, written=int(written))
+
+    def row(self, error: bool, *, written: int = 0) -> None:
         self.checked += 1
-        if row.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
-            self.errors += 1
-        elif self.writing and row.import_type == RowResult.IMPORT_TYPE_NEW:
-            self.written += 1
+        self.errors += error
+        self.wrote(written)
         if self.checked % PROGRESS_EVERY == 0:
+            self.tell()
+
+    def wrote(self, rows: int) -> None:
+        before, self.written = self.written, self.written + rows
+        if before // PROGRESS_EVERY != self.written // PROGRESS_EVERY:
             self.tell()
 
     def tell(self) -> None:
@@ -252,12 +265,28 @@ class _Counter:
         cache.set(self.key, counts, 24 * 3600)
 
 
+@dataclass
+class Outcome:
+    """What a pass over the list found, whichever way it went: refused rows
+    (as the report keeps them), rows the database refused with an error
+    that is no validation message (spreadsheet row, text), skipped rows
+    (spreadsheet row, why), how many rows go in, and the ids written."""
+
+    invalid: list[dict]
+    failed: list[tuple[int, str]]
+    skipped: list[tuple[int, str]]
+    new: int
+    written_ids: list[int]
+    base_errors: list[str]
+    counter: _Counter
+
+
 # The worker's two steps --------------------------------------------------------
 
 
 def check_rows(job_id: int) -> None:
     """The preview: every row checked as the confirmation will write it,
-    then rolled back. Idempotent: a job already checked is left alone."""
+    writing nothing. Idempotent: a job already checked is left alone."""
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.CHECKING)
     ).update(status=ImportJob.Status.CHECKING)
@@ -265,12 +294,16 @@ def check_rows(job_id: int) -> None:
         return
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     with translation.override(job.language):
-        result, resource, counter = _run(job, dry_run=True)
-        report = _report(result, resource, job.rows["headers"])
+        if _set_based():
+            counter = _Counter(job, writing=False)
+            outcome = _planned(_plan(job, counter, accounts=False), counter)
+        else:
+            outcome = _outcome_of(*_run(job, dry_run=True))
+        report = _report(outcome, job.rows["headers"])
         report["sample"] = _sample(job.rows, {row["row"] for row in report["invalid"]})
     job.report = report
     job.status, job.checked_at = ImportJob.Status.CHECKED, timezone.now()
-    job.rows_checked, job.error_count = counter.checked, len(report["invalid"])
+    job.rows_checked, job.error_count = outcome.counter.checked, len(report["invalid"])
     job.save(update_fields=["report", "status", "checked_at", "rows_checked", "error_count"])
 
 
@@ -282,17 +315,17 @@ def write_rows(job_id: int) -> None:
     if job is None or job.status != ImportJob.Status.WRITING:
         return
     with translation.override(job.language), transaction.atomic():
-        result, resource, counter = _run(job, dry_run=False)
-        refused = _refused_rows(result, resource)
+        outcome = _confirm(job)
+        refused = _refused_rows(outcome)
         if refused:
             job.status = ImportJob.Status.REFUSED
             job.report = {**job.report, "refused": refused, "message": _nothing_written()}
         else:
             job.status = ImportJob.Status.DONE
-            job.rows_written = _written(result)
-            skipped = len(resource.skipped)
+            job.rows_written = _written(outcome.written_ids)
+            skipped = len(outcome.skipped)
             job.report = {**job.report, "message": _written_message(job.rows_written, skipped)}
-        job.rows_checked, job.error_count = counter.checked, len(refused)
+        job.rows_checked, job.error_count = outcome.counter.checked, len(refused)
         job.finished_at, job.rows = timezone.now(), None
         job.save()
 
@@ -310,6 +343,72 @@ def forget_stale_previews() -> int:
     return ImportJob.objects.filter(status=ImportJob.Status.CHECKED, checked_at__lt=cutoff).update(
         status=ImportJob.Status.EXPIRED, rows=None
     )
+
+
+# Set-based (registrations.import_plan) ---------------------------------------------
+
+
+def _set_based() -> bool:
+    """PostgreSQL checks and writes a list set-based; other databases (the
+    embedded SQLite) take the library's import a row at a time."""
+    return connection.vendor in ONE_STATEMENT_VENDORS
+
+
+def _plan(job: ImportJob, counter: _Counter, *, accounts: bool) -> import_plan.Plan:
+    stored = job.rows
+    return import_plan.check(
+        user=job.created_by,
+        headers=stored["headers"],
+        rows=stored["rows"],
+        lines=stored["lines"],
+        on_row=counter.row,
+        accounts=accounts,
+    )
+
+
+def _confirm(job: ImportJob) -> Outcome:
+    """The list checked again and written set-based, in a savepoint of the
+    caller's transaction. Any row refused: nothing is written. If the
+    database refuses a row the check passed (someone registered between the
+    two), the savepoint is rolled back and the list goes through the
+    library's import one row at a time, which names every refused row."""
+    if not _set_based():
+        return _outcome_of(*_run(job, dry_run=False))
+    counter = _Counter(job, writing=True)
+    try:
+        with transaction.atomic():
+            plan = _plan(job, counter, accounts=True)
+            outcome = _planned(plan, counter)
+            if outcome.invalid:
+                transaction.set_rollback(True)
+            else:
+                outcome.written_ids = import_plan.write(plan, on_page=counter.wrote)
+    except DatabaseError:
+        return _outcome_of(*_run(job, dry_run=False))
+    counter.tell()
+    return outcome
+
+
+def _planned(plan: import_plan.Plan, counter: _Counter) -> Outcome:
+    # Rows refused for their account are found after all were read.
+    counter.errors = len(plan.refused)
+    counter.tell()
+    invalid = [
+        {"row": line, "errors": _errors(error), "values": _shown(values)}
+        for line, error, values in plan.refused
+    ]
+    return Outcome(
+        invalid=invalid,
+        failed=[],
+        skipped=plan.skipped,
+        new=len(plan.people),
+        written_ids=[],
+        base_errors=[],
+        counter=counter,
+    )
+
+
+# One row at a time (the library's import) -------------------------------------------
 
 
 def _run(job: ImportJob, *, dry_run: bool) -> tuple[Result, RegistrationImportResource, _Counter]:
@@ -345,6 +444,35 @@ def _pass(
     return result, resource, counter
 
 
+def _outcome_of(result: Result, resource: RegistrationImportResource, counter: _Counter) -> Outcome:
+    invalid = [
+        {
+            "row": resource.line_of(row.number),
+            "errors": _errors(row.error),
+            "values": _shown(row.values),
+        }
+        for row in result.invalid_rows
+    ]
+    failed = [
+        (resource.line_of(number), "; ".join(str(e.error) for e in errors))
+        for number, errors in result.row_errors()
+    ]
+    new_ids = [
+        row.object_id
+        for row in result.rows
+        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.object_id
+    ]
+    return Outcome(
+        invalid=invalid,
+        failed=failed,
+        skipped=resource.skipped,
+        new=result.totals[RowResult.IMPORT_TYPE_NEW],
+        written_ids=new_ids,
+        base_errors=[str(error.error) for error in result.base_errors],
+        counter=counter,
+    )
+
+
 # What the official is told ------------------------------------------------------
 
 # The preview lists at most this many refused rows with their cells (all are
@@ -352,35 +480,35 @@ def _pass(
 SHOWN_INVALID = 1000
 
 
-def _report(result: Result, resource: RegistrationImportResource, headers: list[str]) -> dict:
-    invalid = [
-        {
-            "row": resource.line_of(row.number),
-            "errors": [
-                ["" if column == NON_FIELD_ERRORS else str(column), [str(m) for m in messages]]
-                for column, messages in row.error_dict.items()
-            ],
-            "values": ["" if v is None else str(v) for v in row.values],
-        }
-        for row in result.invalid_rows
+def _errors(error: ValidationError) -> list[list]:
+    """A refused row's messages by column ("" for the row as a whole)."""
+    try:
+        by_column = error.message_dict
+    except AttributeError:
+        by_column = {NON_FIELD_ERRORS: error.messages}
+    return [
+        ["" if column == NON_FIELD_ERRORS else str(column), [str(m) for m in messages]]
+        for column, messages in by_column.items()
     ]
+
+
+def _shown(values: Iterable) -> list[str]:
+    return ["" if v is None else str(v) for v in values]
+
+
+def _report(outcome: Outcome, headers: list[str]) -> dict:
+    invalid = list(outcome.invalid)
     invalid += [
-        {
-            "row": resource.line_of(number),
-            "errors": [["", ["; ".join(str(e.error) for e in errors)]]],
-            "values": [],
-        }
-        for number, errors in result.row_errors()
+        {"row": line, "errors": [["", [text]]], "values": []} for line, text in outcome.failed
     ]
     invalid.sort(key=lambda row: row["row"])
-    totals = result.totals
     return {
         "headers": headers,
         "invalid_count": len(invalid),
         "invalid": invalid[:SHOWN_INVALID],
-        "skipped": [reason for _line, reason in sorted(resource.skipped)],
-        "new": totals[RowResult.IMPORT_TYPE_NEW],
-        "base_errors": [str(error.error) for error in result.base_errors],
+        "skipped": [reason for _line, reason in sorted(outcome.skipped)],
+        "new": outcome.new,
+        "base_errors": outcome.base_errors,
     }
 
 
@@ -404,31 +532,21 @@ def _sample(stored: dict, invalid: set[int]) -> list[list[str]]:
     return sample
 
 
-def _refused_rows(result: Result, resource: RegistrationImportResource) -> list[str]:
+def _refused_rows(outcome: Outcome) -> list[str]:
     """Why the confirmed import refused each row, by its spreadsheet row."""
     refused = [
-        (resource.line_of(row.number), " ".join(str(m) for m in row.error.messages))
-        for row in result.invalid_rows
+        (row["row"], " ".join(m for _column, messages in row["errors"] for m in messages))
+        for row in outcome.invalid
     ]
-    refused += [
-        (resource.line_of(number), "; ".join(str(e.error) for e in errors))
-        for number, errors in result.row_errors()
-    ]
+    refused += outcome.failed
     said = [_("Row %(row)d: %(reason)s") % {"row": n, "reason": why} for n, why in sorted(refused)]
-    return said + [str(error.error) for error in result.base_errors]
+    return said + outcome.base_errors
 
 
-def _written(result: Result) -> int:
+def _written(ids: list[int]) -> int:
     """The people this import wrote, counted in the database (in the
     transaction that wrote them)."""
-    new_ids = (
-        row.object_id
-        for row in result.rows
-        if row.import_type == RowResult.IMPORT_TYPE_NEW and row.object_id
-    )
-    return sum(
-        Registration.objects.filter(pk__in=chunk).count() for chunk in _chunks(new_ids, 5000)
-    )
+    return sum(Registration.objects.filter(pk__in=chunk).count() for chunk in _chunks(ids, 5000))
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -128,7 +128,7 @@ def _statement_name() -> str:
     return _PREPARED + hashlib.sha256(_statement()[0].encode()).hexdigest()[:16]
 
 
-def _history_user_id(registration: Registration) -> int | None:
+def history_user_id(registration: Registration) -> int | None:
     """Who made the change, as simple_history decides it: the instance's
     _history_user, else the signed-in user of the current request."""
     user = getattr(registration, "_history_user", None)
@@ -146,7 +146,7 @@ def _insert_in_one_statement(
     params = [max_seats, account_id, account_id]
     params += [f.get_db_prep_save(f.pre_save(registration, True), db) for f in fields]
     reason = getattr(registration, "_change_reason", None)
-    params += [timezone.now(), reason, _history_user_id(registration)]
+    params += [timezone.now(), reason, history_user_id(registration)]
     with db.cursor() as cursor:
         _prepare(db, cursor, sql)
         execute = f"EXECUTE {_statement_name()} ({', '.join(['%s'] * len(params))})"
@@ -179,6 +179,68 @@ def _prepare(db: BaseDatabaseWrapper, cursor, sql: str) -> None:
         sql = re.sub("%s", lambda _: f"${next(numbered)}", sql)
         cursor.execute(f"PREPARE {name} AS {sql}")
     _prepared_on.add(db.connection)
+
+
+# Many rows at once (a paper list's confirmation) ----------------------------------
+
+# The rows of a page in one multi-row INSERT, with their seats already worked
+# out by the caller (registrations.import_plan), and their history rows from
+# what it returned: one statement a page instead of one a row. The triggers
+# on the table are statement-level (transition tables), so the queue's counts
+# and the dashboard's changed days are written once a page, after its rows.
+_MANY_SQL = """
+WITH new AS (
+    INSERT INTO {table} ({columns}) VALUES {{rows}} RETURNING *
+)
+INSERT INTO {history} ({copied}, history_date, history_change_reason, history_type, history_user_id)
+SELECT {from_new}, %s::timestamptz, %s::text, '+', %s::integer FROM new
+RETURNING id
+"""
+
+
+@functools.cache
+def _many_statement() -> tuple[str, list]:
+    """The SQL (its rows left to fill in) and the Registration fields each
+    row gives, in order: all that the one-row statement takes, and the seat."""
+    q = connection.ops.quote_name
+    history = Registration.history.model
+    fields = [f for f in Registration._meta.concrete_fields if not (f.primary_key or f.generated)]
+    tracked = {f.attname for f in history.tracked_fields}
+    copied = [q(f.column) for f in history._meta.concrete_fields if f.attname in tracked]
+    # Only quoted names from the models go into the text; values are parameters.
+    sql = _MANY_SQL.format(  # noqa: S608
+        table=q(Registration._meta.db_table),
+        columns=", ".join(q(f.column) for f in fields),
+        history=q(history._meta.db_table),
+        copied=", ".join(copied),
+        from_new=", ".join(f"new.{c}" for c in copied),
+    )
+    return sql, fields
+
+
+def row_values(registration: Registration, db: BaseDatabaseWrapper) -> tuple:
+    """What insert_many writes of `registration`: its seat must be set."""
+    return tuple(
+        f.get_db_prep_save(f.pre_save(registration, True), db) for f in _many_statement()[1]
+    )
+
+
+def insert_many(
+    rows: list[tuple], *, reason: str | None, user_id: int | None, db: BaseDatabaseWrapper
+) -> list[int]:
+    """Inserts `rows` (row_values of new registrations) and their history
+    rows in one statement; returns their ids. PostgreSQL only. Raises the
+    database's refusal of any row (the caller finds which, one row at a time)."""
+    sql, fields = _many_statement()
+    template = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with db.cursor() as cursor:
+        # Every value is quoted by the driver, row by row (as psycopg2's
+        # execute_values does); the text has no placeholder left after.
+        values = b", ".join(cursor.mogrify(template, row) for row in rows)
+        head, tail = sql.split("{rows}")
+        tail = cursor.mogrify(tail, [timezone.now(), reason, user_id])
+        cursor.execute((head.encode() + values + tail).decode())
+        return [row[0] for row in cursor.fetchall()]
 
 
 # Other databases --------------------------------------------------------------

@@ -1,12 +1,17 @@
 """Import of the districts' paper lists, and exports with masked IDs and mobiles.
 
-Import rows go through the same register_person() as the citizen flow, so the
-same dedupe and eligibility rules apply. A row whose ID is already registered
-(or appears earlier in the file) is skipped and reported, not imported twice.
+Import rows become the registration register_person() makes for the citizen
+flow (services.new_person), so the same dedupe and eligibility rules apply;
+a paper list in the background is checked and written set-based
+(registrations.import_plan), the library's import_data row by row only to
+name a row the database refused. A row whose ID is already registered (or
+appears earlier in the file) is skipped and reported, not imported twice.
 """
 
 import datetime
 import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
@@ -133,6 +138,19 @@ class RowProblems:
             raise ValidationError(self.errors)
 
 
+@dataclass
+class RowRead:
+    """A row as the import read it: its spreadsheet row, the person, their
+    mobile, the list's date, and why the row is skipped (a duplicate), if it is."""
+
+    line: int
+    details: PersonDetails
+    mobile: str | None
+    registered_at: datetime.datetime | None
+    no_mobile_reason: str
+    duplicate_reason: str | None
+
+
 class RegistrationImportResource(resources.ModelResource):
     name = fields.Field(attribute="name", column_name="name")
     gender = fields.Field(attribute="gender", column_name="gender")
@@ -170,7 +188,8 @@ class RegistrationImportResource(resources.ModelResource):
             "registered_on",
         )
         import_id_fields = ()
-        # Every row goes through register_person(); no bulk shortcuts.
+        # Row by row, each through register_person() (the library's bulk mode
+        # would skip its rules); registrations.import_plan is the set-based path.
         use_bulk = False
         skip_unchanged = False
         report_skipped = True
@@ -205,6 +224,8 @@ class RegistrationImportResource(resources.ModelResource):
         # (file line, reason) for rows skipped as duplicates, for the preview.
         self.skipped: list[tuple[int, str]] = []
         self._place_indexes: dict[int, LocalityIndex] = {}
+        self._mobiles: dict[str, tuple[str | None, str]] = {}
+        self._priorities: dict[tuple[str, int | None], tuple[int, str]] = {}
 
     # import_export hooks -----------------------------------------------------
 
@@ -219,12 +240,17 @@ class RegistrationImportResource(resources.ModelResource):
         per few thousand rows instead of one a row. A person registered after
         this still cannot be registered twice (the unique constraint), and is
         refused by name."""
-        if "id_number" not in (dataset.headers or []):
+        self.load_existing(dataset.headers or [], dataset)
+
+    def load_existing(self, headers: list[str], rows: Iterable) -> None:
+        """before_import, for a caller that reads the rows itself
+        (registrations.import_plan)."""
+        if "id_number" not in headers:
             return
-        type_column = dataset.headers.index("id_type") if "id_type" in dataset.headers else None
-        number_column = dataset.headers.index("id_number")
+        type_column = headers.index("id_type") if "id_type" in headers else None
+        number_column = headers.index("id_number")
         wanted: dict[str, set[str]] = {}
-        for values in dataset:
+        for values in rows:
             cell = values[number_column]
             if type_column is None or not isinstance(cell, str) or not cell.startswith(MASKED):
                 continue
@@ -256,13 +282,9 @@ class RegistrationImportResource(resources.ModelResource):
     def import_instance(self, instance: Registration, row: dict, **kwargs) -> None:
         # The header is row 1 of the spreadsheet, so data row n is row n + 1:
         # every message numbers rows so (the preview's table too).
-        line = self.line_of(kwargs.get("row_number", 0))
-        instance._import_line = line
-        problems = RowProblems()
-        details = self._details(row, problems)
-        mobile = self._mobile(row, problems)
-        registered_at = self._registered_on(row, problems)
-        problems.raise_if_any()
+        instance._import_line = self.line_of(kwargs.get("row_number", 0))
+        read = self.read_row(row, kwargs.get("row_number", 0))
+        details = read.details
         instance.name, instance.birth_year = details.name, details.birth_year
         instance.gender, instance.priority = details.gender, details.priority
         instance.district_id, instance.area_id = details.district_id, details.area_id
@@ -270,9 +292,30 @@ class RegistrationImportResource(resources.ModelResource):
         instance.address_line, instance.pincode = details.address_line, details.pincode
         instance.ration_card = details.ration_card
         instance.set_id_number(details.id_type, details.id_number)
-        instance.no_mobile_reason = "" if mobile else self._no_mobile_reason(row)
-        instance._import = (details, mobile, registered_at)
-        instance._duplicate_reason = self._duplicate_reason(instance, line)
+        instance.no_mobile_reason = read.no_mobile_reason
+        instance._import = (details, read.mobile, read.registered_at)
+        instance._duplicate_reason = read.duplicate_reason
+
+    def read_row(self, row: dict, row_number: int) -> "RowRead":
+        """One row as the import reads it; ValidationError (by column) if
+        anything in it is wrong."""
+        line = self.line_of(row_number)
+        problems = RowProblems()
+        details = self._details(row, problems)
+        mobile = self._mobile(row, problems)
+        registered_at = self._registered_on(row, problems)
+        problems.raise_if_any()
+        number = details.id_number
+        if not isinstance(number, ids.KeyedId):
+            number = ids.KeyedId.of(details.id_type, number)
+        return RowRead(
+            line=line,
+            details=details,
+            mobile=mobile,
+            registered_at=registered_at,
+            no_mobile_reason="" if mobile else self._no_mobile_reason(row),
+            duplicate_reason=self._duplicate_reason((details.id_type, number.id_hash), line),
+        )
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         reason = getattr(instance, "_duplicate_reason", None)
@@ -495,28 +538,41 @@ class RegistrationImportResource(resources.ModelResource):
 
     def _priority(self, row: dict, birth_year: int | None, problems: RowProblems) -> int:
         typed = _text(row, "priority") or str(PriorityGroup.EVERYONE.value)
+        # A list repeats a few groups and years of birth: each pair once.
+        if (typed, birth_year) not in self._priorities:
+            self._priorities[typed, birth_year] = self._priority_of(typed, birth_year)
+        priority, refused = self._priorities[typed, birth_year]
+        if refused:
+            problems.add("priority", refused)
+        return priority
+
+    def _priority_of(self, typed: str, birth_year: int | None) -> tuple[int, str]:
         if not typed.isdigit() or int(typed) not in PriorityGroup.values:
-            problems.add("priority", _("The priority group must be a number from 1 to 5."))
-            return PriorityGroup.EVERYONE
+            refused = _("The priority group must be a number from 1 to 5.")
+            return PriorityGroup.EVERYONE, refused
         claimed = int(typed)
         # Age groups follow the year of birth, as in the citizen flow.
-        return derive_priority(
+        priority = derive_priority(
             occupation=claimed
             if claimed <= PriorityGroup.FRONTLINE_WORKER
             else PriorityGroup.EVERYONE,
             birth_year=birth_year or timezone.localdate().year,
             long_term_illness=claimed == PriorityGroup.AGED_45_COMORBID,
         )
+        return priority, ""
 
     def _mobile(self, row: dict, problems: RowProblems) -> str | None:
         typed = _text(row, "mobile")
         if not typed:
             return None
-        try:
-            return validate_mobile(typed)
-        except ValidationError as error:
-            problems.add("mobile", " ".join(error.messages))
-            return None
+        # A family's rows repeat their number, and reading one is most of a
+        # row's parsing (phonenumbers): each is read once per import.
+        if typed not in self._mobiles:
+            self._mobiles[typed] = _read_mobile(typed)
+        mobile, refused = self._mobiles[typed]
+        if refused:
+            problems.add("mobile", refused)
+        return mobile
 
     def _no_mobile_reason(self, row: dict) -> str:
         return _text(row, "no_mobile_reason")[:200] or _(
@@ -529,7 +585,7 @@ class RegistrationImportResource(resources.ModelResource):
             return None
         day = value.date() if isinstance(value, datetime.datetime) else value
         if not isinstance(day, datetime.date):
-            day = next((d for f in DATE_FORMATS if (d := _parse_date(str(value).strip(), f))), None)
+            day = _read_date(str(value).strip())
         if day is None or day > timezone.localdate():
             problems.add(
                 "registered_on",
@@ -538,8 +594,7 @@ class RegistrationImportResource(resources.ModelResource):
             return None
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
 
-    def _duplicate_reason(self, instance: Registration, line: int) -> str | None:
-        key = (instance.id_type, instance.id_hash)
+    def _duplicate_reason(self, key: tuple[str, str], line: int) -> str | None:
         if key in self.seen_ids:
             return _("Row %(line)d: the same ID is on row %(first)d of this file; skipped.") % {
                 "line": line,
@@ -559,6 +614,20 @@ class RegistrationImportResource(resources.ModelResource):
             }
         self.seen_ids[key] = line
         return None
+
+
+def _read_mobile(typed: str) -> tuple[str | None, str]:
+    """The mobile, or why it is refused."""
+    try:
+        return validate_mobile(typed), ""
+    except ValidationError as error:
+        return None, " ".join(error.messages)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_date(text: str) -> datetime.date | None:
+    """A typed day in any of DATE_FORMATS; a list repeats a few hundred days."""
+    return next((d for f in DATE_FORMATS if (d := _parse_date(text, f))), None)
 
 
 def _parse_date(text: str, fmt: str) -> datetime.date | None:

@@ -28,7 +28,7 @@ from ..models import Registration, mobile_ends_with
 from ..resources import RegistrationExportResource, RegistrationImportResource
 from ..services import RegistrationRefused, register_person
 from ..signals import changed_by_official
-from .filters import AgeBandFilter, LocalityFilter
+from .filters import AgeBandFilter, LocalityFilter, StatusFilter
 from .forms import (
     AllotForm,
     AssistedRegistrationForm,
@@ -69,7 +69,7 @@ class RegistrationAdmin(ScopedAdmin, BackgroundFilesMixin, ImportExportMixin, Si
         ("district", ScopedRelatedFilter),
         ("area", ScopedRelatedFilter),
         LocalityFilter,
-        "status",
+        ("status", StatusFilter),
         "priority",
         AgeBandFilter,
         "registered_at",

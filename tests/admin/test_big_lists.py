@@ -5,9 +5,11 @@ benchmarks/admin_lists.py, not here)."""
 import datetime
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from districts import roles
+from districts.models import Locality
 from registrations.models import Registration
 from slots.models import Appointment
 from tests import factories
@@ -189,3 +191,138 @@ def test_appointments_filter_by_dose(client, raipur_official, raipur_rows):
     for dose, expected in (("2", [second.pk]), ("1", [raipur_rows.appointment.pk])):
         cl = client.get("/admin/slots/appointment/", {"dose": dose}).context["cl"]
         assert [a.pk for a in cl.result_list] == expected
+
+
+def _sql_references(where: str, params: list) -> list[str]:
+    """The list's rows by plain SQL: newest first, as the admin sorts them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT reference FROM registrations_registration WHERE {where}"  # noqa: S608 (the test's own)
+            " ORDER BY registered_at DESC, id DESC",
+            params,
+        )
+        return [reference for (reference,) in cursor.fetchall()]
+
+
+def _plan(queryset, *, without: tuple[str, ...] = ()) -> str:
+    """PostgreSQL's plan of `queryset` with sequential scans priced out and
+    the indexes `without` dropped (undone with the test's transaction): on a
+    test-sized table the planner may price several indexes alike, so this
+    asks whether the query can use the one the list was built for."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for index in without:
+            cursor.execute(f"DROP INDEX {index}")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+        transaction.set_rollback(True)
+    return plan
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="asks PostgreSQL's planner"
+)
+
+
+def _mixed_people(raipur_village, bastar_village) -> None:
+    """People of every status and dose count, over two districts."""
+    done = {"status": Registration.Status.COMPLETED, "doses_received": 2}
+    _people(raipur_village, [40, 2], **done)
+    _people(bastar_village, [60, 1], **done)
+    _people(raipur_village, [0, 30])  # waiting, no dose
+    _people(bastar_village, [3], doses_received=1)  # waiting for dose 2
+    _people(raipur_village, [50], status=Registration.Status.WITHDRAWN, doses_received=2)
+    _people(bastar_village, [20], status=Registration.Status.ALLOTTED, doses_received=1)
+
+
+def test_the_state_list_of_the_fully_vaccinated_is_everyone_fully_vaccinated(
+    client, state_admin, raipur_official, raipur_village, bastar_village
+):
+    _mixed_people(raipur_village, bastar_village)
+
+    client.force_login(state_admin)
+    response = client.get(LIST, {"status__exact": "completed"})
+    assert _references(response) == _sql_references("status = 'completed'", [])
+    assert response.context["cl"].result_count == 4
+
+    # Every other status, too, is what the database holds.
+    for status in Registration.Status.values:
+        response = client.get(LIST, {"status__exact": status})
+        assert _references(response) == _sql_references("status = %s", [status]), status
+
+    client.force_login(raipur_official)
+    response = client.get(LIST, {"status__exact": "completed"})
+    raipur = raipur_village.area.district_id
+    expected = _sql_references("status = 'completed' AND district_id = %s", [raipur])
+    assert _references(response) == expected
+    assert len(expected) == 2
+
+
+def test_fully_vaccinated_means_both_doses_in_the_database(raipur_village):
+    (person,) = _people(raipur_village, [1], doses_received=1)
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE registrations_registration SET status = 'completed' WHERE id = %s",
+            [person.pk],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE registrations_registration SET status = 'completed', doses_received = 2"
+            " WHERE id = %s",
+            [person.pk],
+        )
+    person.refresh_from_db()
+    assert person.status == Registration.Status.COMPLETED
+
+
+@postgresql_only
+def test_the_fully_vaccinated_across_the_state_are_found_in_their_own_index(
+    client, state_admin, raipur_village, bastar_village
+):
+    _mixed_people(raipur_village, bastar_village)
+    client.force_login(state_admin)
+
+    cl = client.get(LIST, {"status__exact": "completed"}).context["cl"]
+
+    # Without the doses in the query the partial index could not be used, and
+    # the list walked reg_registered past every recent registration.
+    assert "reg_fully_vaccinated" in _plan(cl.queryset, without=("reg_registered",))
+
+
+def test_a_block_and_a_village_list_their_own_people_newest_first(
+    client, state_admin, raipur_official, raipur_block, raipur_village, bastar_village
+):
+    other_village = Locality.objects.filter(area=raipur_block).exclude(pk=raipur_village.pk)[0]
+    _people(raipur_village, [3, 1, 7])
+    _people(other_village, [2, 5])
+    _people(bastar_village, [0])
+
+    for user in (state_admin, raipur_official):
+        client.force_login(user)
+        block = client.get(LIST, {"area__id__exact": raipur_block.pk})
+        assert _references(block) == _sql_references("area_id = %s", [raipur_block.pk])
+        assert len(_references(block)) == 5
+
+        for village in (raipur_village, other_village):
+            response = client.get(
+                LIST, {"area__id__exact": raipur_block.pk, "locality": village.pk}
+            )
+            assert _references(response) == _sql_references("locality_id = %s", [village.pk])
+
+
+@postgresql_only
+def test_a_block_is_listed_along_its_index_and_a_village_along_the_district_s(
+    client, state_admin, raipur_block, raipur_village
+):
+    _people(raipur_village, [3, 1])
+    client.force_login(state_admin)
+
+    block = client.get(LIST, {"area__id__exact": raipur_block.pk}).context["cl"]
+    assert "reg_area_registered" in _plan(block.queryset)
+    village = client.get(
+        LIST, {"area__id__exact": raipur_block.pk, "locality": raipur_village.pk}
+    ).context["cl"]
+    # The district's other indexes start with it too; without them (and the
+    # block's), the village's people are found by district and village.
+    competing = ("reg_area_registered", "reg_district_registered", "reg_district_birth_year")
+    assert "reg_district_person" in _plan(village.queryset, without=competing)
