@@ -17,6 +17,10 @@ the worker run, in this process:
   good rows only (the same list without its faulty rows, checked again by a
   preview first, since a list with faults is never confirmed).
 
+With --registrations N the list is imported into a copy of the seeded
+teeka_bench_<N> (benchmarks/seed.py, dropped after the run), whose people
+stay: their mobiles and IDs are not the list's.
+
 Baseline, in the same run: a plain bulk INSERT (psycopg2 execute_values,
 pages of 1,000) of the rows the confirmation wrote, into a table of the
 registration's shape (LIKE ... INCLUDING ALL: its indexes and checks, no
@@ -52,6 +56,8 @@ os.environ.pop("REDIS_URL", None)  # tasks' functions are called here; a local c
 # As a production worker runs: DEBUG off (Django then keeps no list of queries).
 os.environ.update(DEBUG="false", SECRET_KEY="bench-" + "k" * 50, ID_HASH_KEY="bench-id-key")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teeka.settings")
+
+from benchmarks import seed  # noqa: E402 (after the path is set)
 
 RAIPUR = "387"
 DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
@@ -170,7 +176,7 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - started, result
 
 
-def baseline(job_ids: list[int]) -> float:
+def baseline(official_id: int) -> float:
     """A plain bulk INSERT of the rows the import wrote, as tuples from Python."""
     from django.db import connection
     from psycopg2.extras import execute_values
@@ -180,7 +186,10 @@ def baseline(job_ids: list[int]) -> float:
         cursor.execute(
             "CREATE TABLE bench_import_baseline (LIKE registrations_registration INCLUDING ALL)"
         )
-        cursor.execute("SELECT * FROM registrations_registration ORDER BY id")
+        cursor.execute(
+            "SELECT * FROM registrations_registration WHERE created_by_id = %s ORDER BY id",
+            [official_id],
+        )
         columns = [c.name for c in cursor.description]
         rows = cursor.fetchall()
     started = time.perf_counter()
@@ -217,8 +226,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--upload-request", action="store_true")
+    parser.add_argument(
+        "--registrations",
+        type=int,
+        default=0,
+        help="import into a copy of the seeded teeka_bench_<N> (dropped after) instead",
+    )
     args = parser.parse_args()
     os.environ["ALLOWED_HOSTS"] = "testserver"
+    copy = f"teeka_bench_import_{args.registrations}" if args.registrations else None
+    if copy:
+        os.environ["DATABASE_URL"] = seed.clone(args.registrations, copy)
+    try:
+        run(args)
+    finally:
+        if copy:
+            from django.db import connections
+
+            connections.close_all()
+            seed.drop(copy)
+
+
+def run(args: argparse.Namespace) -> None:
 
     import django
 
@@ -241,10 +270,14 @@ def main() -> None:
 
     sync_role_groups(apps)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE registrations_registration, registrations_historicalregistration,"
-            " registrations_account, registrations_importjob CASCADE"
-        )
+        if args.registrations:
+            # The seeded people stay (their mobiles and IDs are not the list's).
+            cursor.execute("TRUNCATE registrations_importjob")
+        else:
+            cursor.execute(
+                "TRUNCATE registrations_registration, registrations_historicalregistration,"
+                " registrations_account, registrations_importjob CASCADE"
+            )
     official, made = User.objects.get_or_create(username="bench-raipur", is_staff=True)
     if made:
         OfficialProfile.objects.create(user=official).districts.add(
@@ -282,7 +315,7 @@ def main() -> None:
         f"good rows: preview {good_preview_s:.1f} s, confirm {confirm_s:.1f} s, {job.status},"
         f" {job.rows_written:,} written"
     )
-    baseline_s = baseline([good_id])
+    baseline_s = baseline(official.pk)
     load = os.getloadavg()[0]
     print(
         f"baseline (bulk INSERT of {job.rows_written:,} rows): {baseline_s:.2f} s; load {load:.1f}"

@@ -105,7 +105,8 @@ def _plain(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        return value.strip()
+        # A NUL never means anything in a list, and no text column takes one.
+        return value.replace("\x00", "").strip()
     return value
 
 
@@ -295,7 +296,7 @@ def check_rows(job_id: int) -> None:
     with translation.override(job.language):
         if _set_based():
             counter = _Counter(job, writing=False)
-            outcome = _planned(job, _plan(job, counter, accounts=False), counter)
+            outcome = _planned(_plan(job, counter, accounts=False), counter)
         else:
             outcome = _outcome_of(*_run(job, dry_run=True))
         report = _report(outcome, job.rows["headers"])
@@ -377,7 +378,7 @@ def _confirm(job: ImportJob) -> Outcome:
     try:
         with transaction.atomic():
             plan = _plan(job, counter, accounts=True)
-            outcome = _planned(job, plan, counter)
+            outcome = _planned(plan, counter)
             if outcome.invalid:
                 transaction.set_rollback(True)
             else:
@@ -388,7 +389,7 @@ def _confirm(job: ImportJob) -> Outcome:
     return outcome
 
 
-def _planned(job: ImportJob, plan: import_plan.Plan, counter: _Counter) -> Outcome:
+def _planned(plan: import_plan.Plan, counter: _Counter) -> Outcome:
     # Rows refused for their account are found after all were read.
     counter.errors = len(plan.refused)
     counter.tell()

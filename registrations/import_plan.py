@@ -2,7 +2,7 @@
 the confirmation finds, and the confirmation writes a page of rows a statement.
 
 Each row is read by the resource the admin's import always used
-(RegistrationImportResource.import_instance: the same messages, the same
+(RegistrationImportResource.read_row: the same messages, the same
 duplicate and place rules) and made into the registration register_person()
 would write (services.new_person: eligibility, masking). What the database
 would refuse is then worked out for the whole list at once, from a few
@@ -21,14 +21,18 @@ and the write), the caller rolls this back and goes through the list one
 row at a time to name the row (registrations.import_jobs).
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import connection
+from django.db.models import CharField
 from django.utils.translation import gettext as _
 
+from . import ids
 from .inserts import history_user_id, insert_many, row_values
 from .models import Account, Registration
 from .resources import RegistrationImportResource
@@ -55,7 +59,6 @@ class Plan:
     ValidationError the row raised, its cells as read), its skipped rows
     (spreadsheet row, why) and the people it registers, seats worked out."""
 
-    headers: list[str]
     refused: list[tuple[int, ValidationError, tuple]] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
@@ -75,7 +78,7 @@ def check(
     resource.load_existing(headers, rows)
     shown = resource.get_diff_headers()
     reason = _("Imported from a paper list")
-    plan = Plan(headers=shown)
+    plan = Plan()
     for number, values in enumerate(rows, start=1):
         row = dict(zip(headers, values, strict=False))
         person = _read(resource, row, number, reason)
@@ -94,29 +97,61 @@ def _read(
     resource: RegistrationImportResource, row: dict, number: int, reason: str
 ) -> Person | ValidationError | None:
     """The row's person; or why it is refused; or None: skipped (a duplicate)."""
-    instance = Registration()
-    errors: dict = {}
     try:
-        resource.import_instance(instance, row, row_number=number)
+        read = resource.read_row(row, number)
     except ValidationError as error:
-        errors = error.update_error_dict(errors)
-    if resource.skip_row(instance, None, row, errors):
+        return error
+    if read.duplicate_reason:
+        resource.skipped.append((read.line, read.duplicate_reason))
         return None
-    if errors:
-        return ValidationError(errors)
-    details, mobile, registered_at = instance._import
     try:
         registration = new_person(
             account=None,
-            details=details,
+            details=read.details,
             by=resource.user,
-            no_mobile_reason=instance.no_mobile_reason,
-            registered_at=registered_at,
+            no_mobile_reason=read.no_mobile_reason,
+            registered_at=read.registered_at,
             reason=reason,
         )
     except RegistrationRefused as refusal:
         return ValidationError(refusal.message)
-    return Person(line=instance._import_line, mobile=mobile, registration=registration, cells=())
+    too_long = _too_long(registration, resource)
+    if too_long is not None:
+        return too_long
+    return Person(line=read.line, mobile=read.mobile, registration=registration, cells=())
+
+
+def _too_long(
+    registration: Registration, resource: RegistrationImportResource
+) -> ValidationError | None:
+    """A text longer than its column, which the database would refuse (a
+    name over 100 letters; an address whose Aadhaar numbers, masked, grew
+    past 200): said by the row's column, in Django's words."""
+    for model_field in _text_fields():
+        value = getattr(registration, model_field.attname)
+        if value and len(value) > model_field.max_length:
+            try:
+                MaxLengthValidator(model_field.max_length)(value)
+            except ValidationError as error:
+                return ValidationError({_column_of(resource, model_field.name): error})
+    return None
+
+
+@functools.cache
+def _text_fields() -> list:
+    return [
+        f
+        for f in Registration._meta.concrete_fields
+        if isinstance(f, CharField) and f.max_length and not f.generated
+    ]
+
+
+def _column_of(resource: RegistrationImportResource, model_field: str) -> str:
+    """The sheet's column of a registration's field ("" for the row)."""
+    for field_name, import_field in resource.fields.items():
+        if import_field.attribute == model_field:
+            return field_name
+    return NON_FIELD_ERRORS
 
 
 def _cells(row: dict, shown: list[str]) -> tuple:
@@ -225,10 +260,30 @@ def write(plan: Plan, *, on_page: Callable[[int], None]) -> list[int]:
     db = connection
     written: list[int] = []
     reason = _("Imported from a paper list")
+    drawn: set[str] = set()
     for page in _pages(plan.people):
+        _fresh_references([person.registration for person in page], drawn)
         rows = [row_values(person.registration, db) for person in page]
         # Who made the change, as simple_history decides it (none in a worker).
         user_id = history_user_id(page[0].registration)
         written += insert_many(rows, reason=reason, user_id=user_id, db=db)
         on_page(len(page))
     return written
+
+
+def _fresh_references(registrations: list[Registration], drawn: set[str]) -> None:
+    """Draws again any reference already taken, in the database or earlier
+    in the list: a random 40 bits, one in 55,000 of them taken at 2 crore
+    people, so a list of 50,000 would often meet one, and the database
+    would refuse the whole page."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reference FROM registrations_registration WHERE reference = ANY(%s)",
+            [[r.reference for r in registrations]],
+        )
+        taken = {reference for (reference,) in cursor.fetchall()} | drawn
+    for registration in registrations:
+        while registration.reference in taken:
+            registration.reference = ids.new_reference()
+        taken.add(registration.reference)
+        drawn.add(registration.reference)

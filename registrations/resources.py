@@ -11,6 +11,7 @@ appears earlier in the file) is skipped and reported, not imported twice.
 import datetime
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
@@ -135,6 +136,19 @@ class RowProblems:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationError(self.errors)
+
+
+@dataclass
+class RowRead:
+    """A row as the import read it: its spreadsheet row, the person, their
+    mobile, the list's date, and why the row is skipped (a duplicate), if it is."""
+
+    line: int
+    details: PersonDetails
+    mobile: str | None
+    registered_at: datetime.datetime | None
+    no_mobile_reason: str
+    duplicate_reason: str | None
 
 
 class RegistrationImportResource(resources.ModelResource):
@@ -268,13 +282,9 @@ class RegistrationImportResource(resources.ModelResource):
     def import_instance(self, instance: Registration, row: dict, **kwargs) -> None:
         # The header is row 1 of the spreadsheet, so data row n is row n + 1:
         # every message numbers rows so (the preview's table too).
-        line = self.line_of(kwargs.get("row_number", 0))
-        instance._import_line = line
-        problems = RowProblems()
-        details = self._details(row, problems)
-        mobile = self._mobile(row, problems)
-        registered_at = self._registered_on(row, problems)
-        problems.raise_if_any()
+        instance._import_line = self.line_of(kwargs.get("row_number", 0))
+        read = self.read_row(row, kwargs.get("row_number", 0))
+        details = read.details
         instance.name, instance.birth_year = details.name, details.birth_year
         instance.gender, instance.priority = details.gender, details.priority
         instance.district_id, instance.area_id = details.district_id, details.area_id
@@ -282,9 +292,30 @@ class RegistrationImportResource(resources.ModelResource):
         instance.address_line, instance.pincode = details.address_line, details.pincode
         instance.ration_card = details.ration_card
         instance.set_id_number(details.id_type, details.id_number)
-        instance.no_mobile_reason = "" if mobile else self._no_mobile_reason(row)
-        instance._import = (details, mobile, registered_at)
-        instance._duplicate_reason = self._duplicate_reason(instance, line)
+        instance.no_mobile_reason = read.no_mobile_reason
+        instance._import = (details, read.mobile, read.registered_at)
+        instance._duplicate_reason = read.duplicate_reason
+
+    def read_row(self, row: dict, row_number: int) -> "RowRead":
+        """One row as the import reads it; ValidationError (by column) if
+        anything in it is wrong."""
+        line = self.line_of(row_number)
+        problems = RowProblems()
+        details = self._details(row, problems)
+        mobile = self._mobile(row, problems)
+        registered_at = self._registered_on(row, problems)
+        problems.raise_if_any()
+        number = details.id_number
+        if not isinstance(number, ids.KeyedId):
+            number = ids.KeyedId.of(details.id_type, number)
+        return RowRead(
+            line=line,
+            details=details,
+            mobile=mobile,
+            registered_at=registered_at,
+            no_mobile_reason="" if mobile else self._no_mobile_reason(row),
+            duplicate_reason=self._duplicate_reason((details.id_type, number.id_hash), line),
+        )
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         reason = getattr(instance, "_duplicate_reason", None)
@@ -563,8 +594,7 @@ class RegistrationImportResource(resources.ModelResource):
             return None
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
 
-    def _duplicate_reason(self, instance: Registration, line: int) -> str | None:
-        key = (instance.id_type, instance.id_hash)
+    def _duplicate_reason(self, key: tuple[str, str], line: int) -> str | None:
         if key in self.seen_ids:
             return _("Row %(line)d: the same ID is on row %(first)d of this file; skipped.") % {
                 "line": line,

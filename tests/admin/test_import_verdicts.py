@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations import import_jobs, import_plan
-from registrations.models import ImportJob
+from registrations.models import ImportJob, Registration
 from tests import factories
 
 from . import imports
@@ -247,3 +247,89 @@ def test_a_big_upload_whose_web_process_died_while_reading_is_told_as_given_up(
     assert pressed.status_code == 302
     assert _registrations() == before
     assert _count("SELECT rows IS NULL FROM registrations_importjob WHERE id = %s", [job_id])
+
+
+def test_a_name_longer_than_its_column_is_refused_by_the_preview_as_by_the_confirmation(
+    client, raipur_official, raipur_village
+):
+    long_name = "Kamla " + "Bai" * 35  # 111 letters; the column takes 100
+    text = (
+        HEADER
+        + _line(raipur_village, name="Asha", number=aadhaar(91), mobile="9876500091")
+        + _line(raipur_village, name=long_name, number=aadhaar(92), mobile="9876500092")
+    )
+    client.force_login(raipur_official)
+    before = (_registrations(), _accounts())
+    preview = imports.upload(client, text)
+    refused = imports.invalid(preview)
+    assert list(refused) == [3] and list(refused[3]) == ["name"], refused
+    assert "at most 100 characters (it has 111)" in refused[3]["name"][0]
+    assert preview.context["report"]["new"] == 1
+
+    report = _confirm_anyway(preview.context["job"].pk)
+    assert list(_refused_rows(report)) == [3]
+    assert (_registrations(), _accounts()) == before
+
+
+def test_a_nul_typed_in_a_cell_is_left_out_rather_than_failing_the_confirmation(
+    client, raipur_official, raipur_village
+):
+    text = HEADER + _line(raipur_village, name="Asha\x00 Bai", number=aadhaar(95))
+    client.force_login(raipur_official)
+    preview = imports.upload(client, text)
+    assert preview.context["can_confirm"]
+    assert imports.confirm(client, preview).context["job"].status == "done"
+    assert _count("SELECT count(*) FROM registrations_registration WHERE name = 'Asha Bai'") == 1
+
+
+def test_references_already_taken_are_drawn_again_by_the_confirmation(
+    client, raipur_official, raipur_village, monkeypatch
+):
+    taken = factories.make_registration(locality=raipur_village)
+    text = HEADER + "".join(
+        _line(raipur_village, name=f"Drawn {n}", number=aadhaar(100 + n), mobile=f"98765001{n:02d}")
+        for n in range(3)
+    )
+    client.force_login(raipur_official)
+    preview = imports.upload(client, text)
+    # Every new registration draws the reference someone holds already.
+    field = Registration._meta.get_field("reference")
+    monkeypatch.setattr(field, "_get_default", lambda: taken.reference)
+    before = _registrations()
+    page = imports.confirm(client, preview)
+    assert page.context["job"].status == "done", page.context["report"]
+    assert _registrations() == before + 3
+    assert _count("SELECT count(DISTINCT reference) FROM registrations_registration") == before + 3
+
+
+def test_the_page_counts_rows_checked_written_and_refused_as_the_worker_goes(
+    client, raipur_official, raipur_village, monkeypatch
+):
+    text = HEADER + "".join(
+        _line(raipur_village, name=f"Counted {n}", number=aadhaar(120 + n), mobile="")
+        for n in range(5)
+    )
+    bad = HEADER + _line(raipur_village, name="Bad", year=20, number=aadhaar(130))
+    told: list[dict] = []
+    real_set = import_jobs.cache.set
+
+    def remember(key, value, *args, **kwargs):
+        if key.startswith("teeka:import-progress:"):
+            told.append(dict(value))
+        return real_set(key, value, *args, **kwargs)
+
+    monkeypatch.setattr(import_jobs, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(import_jobs.cache, "set", remember)
+    client.force_login(raipur_official)
+    preview = imports.upload(client, text + bad.removeprefix(HEADER))
+    assert preview.context["progress"] == {"checked": 6, "written": 0, "errors": 1}
+    # On the way: every second row checked, then the last.
+    assert [t["checked"] for t in told] == [2, 4, 6, 6]
+    assert told[-1]["errors"] == 1
+
+    preview = imports.upload(client, text)
+    told.clear()
+    page = imports.confirm(client, preview)
+    assert page.context["progress"] == {"checked": 5, "written": 5, "errors": 0}
+    assert told[-1] == {"checked": 5, "written": 5, "errors": 0}
+    assert max(t["written"] for t in told[:-1]) == 5

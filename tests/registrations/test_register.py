@@ -184,3 +184,15 @@ def test_four_different_people_added_at_once_get_four_seats(geography, raipur_bl
     rows = Registration.objects.filter(account=account)
     assert sorted(rows.values_list("seat", flat=True)) == [1, 2, 3, 4]
     assert sum(isinstance(r, AccountFull) for r in results) == 2
+
+
+def test_a_reference_drawn_twice_is_drawn_again(account, raipur_village, monkeypatch):
+    first = register_person(account=account, details=details(raipur_village))
+    # Every new registration draws the reference the first one holds.
+    field = Registration._meta.get_field("reference")
+    monkeypatch.setattr(field, "_get_default", lambda: first.reference)
+    second = register_person(account=factories.make_account(), details=details(raipur_village))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT reference), count(*) FROM registrations_registration")
+        assert cursor.fetchone() == (2, 2)
+    assert second.reference != first.reference
