@@ -401,11 +401,49 @@ def served(tmp: Path, args) -> Iterator[list[tuple[int, int, int]]]:
         seed.clone(args.registrations, args.db)
     places = prepare_database(env, args.db, args.template_db, fresh=not args.registrations)
     server = start_server(env, args)
+    args.server_pid = server.pid  # for server_cpu_seconds()
     try:
         yield places
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def server_cpu_seconds(args) -> dict[int, float]:
+    """CPU used so far by each of the server's processes: gunicorn's workers
+    and the PostgreSQL backends serving the benchmark's database (by pid). On
+    a machine shared with other work, CPU per request is steadier than
+    requests per second. Diff two of these with cpu_between()."""
+    pids = _children(args.server_pid)
+    backends = psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{args.db}'")
+    pids += [int(pid) for pid in backends.split()]
+    return {pid: _cpu_seconds(pid) for pid in pids}
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two server_cpu_seconds() (a process that
+    ended in between is lost: kept connections and workers rarely do)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int) -> None:

@@ -38,6 +38,7 @@ Other benchmarks drive the same journeys (benchmarks/overload.py):
 
 import argparse
 import re
+import resource
 import tempfile
 import threading
 import time
@@ -214,17 +215,31 @@ def main() -> None:
         )
         part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
         timings, baseline = Timings(), []
-        spent = {"journeys": 0.0, "baseline": 0.0}
+        spent = dict.fromkeys(
+            ("journeys", "baseline", "client_cpu", "server_cpu_journeys", "server_cpu_baseline"),
+            0.0,
+        )
 
         def journeys() -> None:
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
+            server = harness.server_cpu_seconds(args)
             _, seconds = timed_round(
                 drive_journeys, args.clients, part, sms, mobiles, serial, places, timings
             )
+            spent["server_cpu_journeys"] += harness.cpu_between(
+                server, harness.server_cpu_seconds(args)
+            )
+            after = resource.getrusage(resource.RUSAGE_SELF)
             spent["journeys"] += seconds
+            spent["client_cpu"] += after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
 
         def bare() -> None:
+            server = harness.server_cpu_seconds(args)
             results, seconds = timed_round(
                 harness.drive_baseline, args.clients, part, serial, places
+            )
+            spent["server_cpu_baseline"] += harness.cpu_between(
+                server, harness.server_cpu_seconds(args)
             )
             baseline.extend(results)
             spent["baseline"] += seconds
@@ -235,6 +250,23 @@ def main() -> None:
         "journeys", timings.journeys, spent["journeys"], unit="journeys/s"
     )
     worst = print_steps(timings)
+    # The clients share the machine's cores with the server: what they used.
+    print(
+        f"the clients (this process) used {spent['client_cpu']:.1f} s of CPU in"
+        f" {spent['journeys']:.1f} s of journeys"
+        f" ({spent['client_cpu'] / spent['journeys']:.2f} cores)"
+    )
+    # What the server (gunicorn's workers and their PostgreSQL backends) spent,
+    # steadier than rates on a shared machine.
+    done_journeys = sum(1 for _, ok in timings.journeys if ok)
+    done_requests = sum(1 for _, ok in baseline if ok)
+    if done_journeys and done_requests:
+        cpu_journey = spent["server_cpu_journeys"] / done_journeys * 1000
+        cpu_request = spent["server_cpu_baseline"] / done_requests * 1000
+        print(
+            f"server CPU: {cpu_journey:.1f} ms a journey, {cpu_request:.2f} ms a bare request"
+            f" (CPU ratio {cpu_request * len(STEPS) / cpu_journey:.2f})"
+        )
     per_journey = len(STEPS)
     print(
         f"RESULT journeys_per_s={rate:.1f} requests_per_journey={per_journey} "

@@ -2,13 +2,24 @@
 their place among the people of that category, for their status page."""
 
 import datetime
+import time
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from registrations.models import Registration
 
 from .models import Category, Policy
+
+# The active policies (a handful, changed by the state administrator now and
+# then) are read once a minute per process for the status pages, which every
+# waiting person opens: an edit empties this process's copy at once (signals),
+# the other processes' within POLICIES_SECONDS.
+POLICIES_SECONDS = 60
+
+_kept: list = []  # [(read until, the policies with their categories)]
 
 
 @dataclass
@@ -18,20 +29,49 @@ class Standing:
     place_in_area: int | None = None  # within the category, in the block or town
 
 
-def policy_for(registration: Registration, *, today: datetime.date) -> Policy | None:
+def _active_policies() -> list[tuple[Policy, list[Category]]]:
+    now = time.monotonic()
+    if _kept and _kept[0][0] > now:
+        return _kept[0][1]
+    policies = [
+        (policy, list(policy.categories.order_by("position", "id")))
+        for policy in Policy.objects.filter(active=True).order_by("id")
+    ]
+    _kept[:] = [(now + POLICIES_SECONDS, policies)]
+    return policies
+
+
+def forget() -> None:
+    _kept.clear()
+
+
+@receiver(post_save, sender=Policy)
+@receiver(post_save, sender=Category)
+@receiver(post_delete, sender=Policy)
+@receiver(post_delete, sender=Category)
+def _policies_changed(**kwargs) -> None:
+    forget()
+
+
+def policy_for(
+    registration: Registration, *, today: datetime.date
+) -> tuple[Policy, list[Category]] | None:
     """The active policy that covers the sessions of the person's age from
-    today on (the first made, as the allocator takes it)."""
+    today on (the first made, as the allocator takes it), with its categories
+    in order."""
     age = registration.age_on(today)
-    policies = Policy.objects.filter(active=True, ends_on__gte=today, min_age__lte=age)
-    policies = policies.filter(Q(max_age__isnull=True) | Q(max_age__gte=age)).order_by("id")
-    return policies.first()
+    for policy, categories in _active_policies():
+        if policy.ends_on >= today and policy.min_age <= age:
+            if policy.max_age is None or policy.max_age >= age:
+                return policy, categories
+    return None
 
 
 def standing(registration: Registration, *, today: datetime.date) -> Standing | None:
-    policy = policy_for(registration, today=today)
-    if policy is None:
+    found = policy_for(registration, today=today)
+    if found is None:
         return None
-    categories = list(policy.categories.order_by("position", "id"))
+    policy, categories = found
     mine = next((c for c in categories if _admits(c, registration)), None)
     if mine is None:
         return Standing(policy=policy, category=None)

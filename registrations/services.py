@@ -342,19 +342,31 @@ def queue_place(*, registration: Registration) -> QueuePlace:
 # QueueHour), then those ahead of them in their own hour, counted along the
 # queue index. All in one statement, so from one snapshot. A second dose
 # counts only those for whom it is due (by the vaccine and day of the first).
+#
+# Within their own hour, the shorter side is counted: in the first half hour
+# those before the person; in the second, their whole hour from its count
+# less those from the person to the hour's end. Someone who has just
+# registered (the status page they land on) is at the end of their hour, with
+# no one after them, however many registered in that hour before them.
 _DAYS_AHEAD = (
     "SELECT coalesce(sum(waiting), 0) FROM registrations_queueday"
     " WHERE {where} = %s AND doses_received = %s AND (priority, day) < (%s, %s) AND {due}"
 )
 _HOURS_AHEAD = (
     "SELECT coalesce(sum(waiting), 0) FROM registrations_queuehour"
-    " WHERE {where} = %s AND doses_received = %s AND priority = %s AND day = %s AND hour < %s"
-    " AND {due}"
+    " WHERE {where} = %s AND doses_received = %s AND priority = %s AND day = %s"
+    " AND hour {up_to} %s AND {due}"
 )
 _SAME_HOUR_AHEAD = (
     "SELECT count(*) FROM registrations_registration"
     " WHERE {where} = %s AND doses_received < 2 AND priority = %s AND queue_at >= %s"
     " AND (queue_at, reference) < (%s, %s) AND status = 'waiting' AND doses_received = %s"
+    " AND {due}"
+)
+_SAME_HOUR_FROM = (
+    "SELECT count(*) FROM registrations_registration"
+    " WHERE {where} = %s AND doses_received < 2 AND priority = %s AND queue_at < %s"
+    " AND (queue_at, reference) >= (%s, %s) AND status = 'waiting' AND doses_received = %s"
     " AND {due}"
 )
 
@@ -376,22 +388,29 @@ def _place_from_queue_days(registration: Registration) -> QueuePlace:
     queue_at = registration.queue_at.astimezone(datetime.UTC)
     hour_start = queue_at.replace(minute=0, second=0, microsecond=0)
     day, hour = hour_start.date(), hour_start.hour
+    late_in_hour = queue_at.minute >= 30
     due, due_params = _due(registration)
     doses, priority = registration.doses_received, registration.priority
+    mine = [registration.queue_at, registration.reference]
     places = (("area_id", registration.area_id), ("district_id", registration.district_id))
-    parts, params = [], []
+    sums = []
+    params: list = []
     for where, place in places:
-        parts.append(_DAYS_AHEAD.format(where=where, due=due))
+        days = _DAYS_AHEAD.format(where=where, due=due)
         params += [place, doses, priority, day, *due_params]
-        parts.append(_HOURS_AHEAD.format(where=where, due=due))
+        hours = _HOURS_AHEAD.format(where=where, due=due, up_to="<=" if late_in_hour else "<")
         params += [place, doses, priority, day, hour, *due_params]
-        parts.append(_SAME_HOUR_AHEAD.format(where=where, due=due))
-        params += [place, priority, hour_start, registration.queue_at, registration.reference]
+        if late_in_hour:
+            own_hour = _SAME_HOUR_FROM.format(where=where, due=due)
+            params += [place, priority, hour_start + datetime.timedelta(hours=1), *mine]
+        else:
+            own_hour = _SAME_HOUR_AHEAD.format(where=where, due=due)
+            params += [place, priority, hour_start, *mine]
         params += [doses, *due_params]
+        sign = "-" if late_in_hour else "+"
+        sums.append(f"({days}) + ({hours}) {sign} ({own_hour})")
     # Only the fixed fragments above are joined; every value is a parameter.
-    sql = "SELECT " + " + ".join(f"({part})" for part in parts[:3])
-    sql += ", " + " + ".join(f"({part})" for part in parts[3:])
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute("SELECT " + ", ".join(sums), params)
         in_area, in_district = cursor.fetchone()
     return QueuePlace(in_area=in_area + 1, in_district=in_district + 1)

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -116,18 +117,25 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = MobileForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         mobile = form.cleaned_data["mobile"]
+
+        def remember_mobile() -> None:
+            # Written with the code, in its transaction: no commit of its own.
+            request.session[MOBILE_KEY] = mobile
+            request.session.save()
+
         try:
-            delivered = otp.send_code(mobile=mobile, ip=client_ip(request))
+            delivered = otp.send_code(mobile=mobile, ip=client_ip(request), then=remember_mobile)
         except otp.OtpRefused as refusal:
             form.add_error("mobile", refusal.message)
         else:
             _warn_if_late(request, delivered)
-            request.session[MOBILE_KEY] = mobile
             return redirect("registrations:sign_in_code")
     return render(request, "registrations/sign_in.html", {"form": form})
 
 
 def _start_citizen_session(request: HttpRequest, account: Account) -> None:
+    """Called in the transaction that used the code: the old session goes and
+    the new one is written in it, so a sign-in commits once."""
     request.session.cycle_key()
     request.session.pop(MOBILE_KEY, None)
     request.session[ACCOUNT_KEY] = account.pk
@@ -135,6 +143,7 @@ def _start_citizen_session(request: HttpRequest, account: Account) -> None:
     request.session[MASKED_MOBILE_KEY] = account.masked_mobile()
     request.session[SEEN_KEY] = int(time.time())
     request.session.set_expiry(settings.TEEKA_CITIZEN_IDLE_SECONDS)
+    request.session.save()
 
 
 @never_cache
@@ -146,13 +155,15 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account = otp.verify_code(
-                mobile=mobile, code=form.cleaned_data["code"], ip=client_ip(request)
+            otp.verify_code(
+                mobile=mobile,
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
+                then=lambda account: _start_citizen_session(request, account),
             )
         except otp.OtpRefused as refusal:
             form.add_error("code", refusal.message)
         else:
-            _start_citizen_session(request, account)
             return redirect("registrations:account")
     context = {"form": form, "masked_mobile": mask_mobile(mobile)}
     return render(request, "registrations/sign_in_code.html", context)
@@ -255,8 +266,28 @@ def add_person(request: HttpRequest) -> HttpResponse:
 
 @citizen_required
 def person(request: HttpRequest, reference: str) -> HttpResponse:
-    registration = _registration_for_citizen(request, reference)
-    context = {"person": registration, "appointment": _booked_appointment(registration)}
+    # Whether an appointment is booked comes with the person (a waiting
+    # person has none: no second query); only a booked one is then read.
+    booked = (
+        Appointment.objects.filter(registration=OuterRef("pk"), status=Appointment.Status.BOOKED)
+        .order_by("-created_at")
+        .values("pk")[:1]
+    )
+    registration = get_object_or_404(
+        Registration.objects.select_related("district", "area", "locality").annotate(
+            booked_id=Subquery(booked)
+        ),
+        reference=reference,
+        account=request.account,
+    )
+    appointment = None
+    if registration.booked_id is not None:
+        appointment = (
+            Appointment.objects.filter(pk=registration.booked_id)
+            .select_related("session__centre")
+            .first()
+        )
+    context = {"person": registration, "appointment": appointment}
     if registration.status == Registration.Status.WAITING:
         place = services.queue_place(registration=registration)
         context["place"] = place

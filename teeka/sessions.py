@@ -14,7 +14,9 @@ about once a minute), and a miss costs one database read.
 
 import logging
 
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbStore
+from django.db import connections, router
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,13 @@ CACHE_SECONDS = 10 * 60
 
 
 class SessionStore(CachedDbStore):
+    def __init__(self, session_key: str | None = None) -> None:
+        super().__init__(session_key)
+        # (key, data) as last written by this request, so that the
+        # middleware's save after a view that saved already (sign-in writes
+        # the session in the transaction that used the code) writes nothing.
+        self._written: tuple[str, dict] | None = None
+
     def load(self) -> dict:
         try:
             data = self._cache.get(self.cache_key)
@@ -56,8 +65,40 @@ class SessionStore(CachedDbStore):
             self.delete(old_key)
 
     def save(self, must_create: bool = False) -> None:
-        super(CachedDbStore, self).save(must_create)
-        self._cache_set(self._session, self.get_expiry_age())
+        """One statement, in the caller's transaction if there is one (no
+        savepoint): a new session's INSERT says itself whether its random key
+        was taken."""
+        if self.session_key is None:
+            return self.create()
+        data = self._get_session(no_load=must_create)
+        if not must_create and self._written == (self.session_key, data):
+            return None
+        row = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=row)
+        if must_create:
+            with connections[using].cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO django_session (session_key, session_data, expire_date)"
+                    " VALUES (%s, %s, %s) ON CONFLICT (session_key) DO NOTHING",
+                    [row.session_key, row.session_data, row.expire_date],
+                )
+                if cursor.rowcount != 1:
+                    raise CreateError
+        else:
+            updated = (
+                self.model.objects.using(using)
+                .filter(session_key=row.session_key)
+                .update(session_data=row.session_data, expire_date=row.expire_date)
+            )
+            if not updated:
+                # Ended (signed out, expired) while this request ran.
+                raise UpdateError
+        self._written = (self.session_key, dict(data))
+        # At once, even inside a transaction (a sign-in's): should it roll
+        # back, the page fails and its cookie is never sent, so no one holds
+        # the key of the copy, which expires by itself.
+        self._cache_set(data, self.get_expiry_age())
+        return None
 
     def delete(self, session_key: str | None = None) -> None:
         session_key = session_key or self.session_key

@@ -2,51 +2,75 @@
 --
 -- KEYS[1] the last ticket given (a string of digits)
 -- KEYS[2] the line: waiting tickets, each scored by itself (so in arrival order)
--- KEYS[3] the first visits not in line yet, scored by ticket (counted, never called)
--- KEYS[4] every waiting ticket, scored by when its page should have asked again
+-- KEYS[3] the first visits not in line yet, scored by ticket (counted, never let in
+--         ahead of the line)
+-- KEYS[4] every waiting ticket, scored by when its page should ask again
 -- KEYS[5] the people let in, scored by when they last asked
 -- KEYS[6] admissions of the last minute, scored by when
 -- KEYS[7] tickets that left the line unserved in the last minute, scored by when
+-- KEYS[8] tickets of the line whose pages asked lately, scored by ticket
+-- KEYS[9] the same tickets, scored by when they asked
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
 --       admissions a second at most, the page's shortest and longest refresh (s)
 -- Returns {ticket, place in line (0: let in), how many the line moves by a
 --          minute (as it did in the last minute), the page's refresh (s)}.
+--
+-- Who is let in: a free place goes to the page that asks for it, if fewer
+-- pages that asked lately (within `grace` s) hold an earlier ticket than
+-- there are free places. Near the front a page asks every `low` s, so the
+-- line is served in arrival order; no place is held for a page that is not
+-- asking (one that will not ask for a while keeps its place and is let in
+-- when it asks, one whose person left without a word (on launch day most
+-- do) is never waited for), and the room never stands empty while pages
+-- ask. Holding called places for absent pages, the room stood empty for a
+-- minute in the overload benchmark behind thousands who had left.
 
 local now = tonumber(ARGV[2])
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local low, high = tonumber(ARGV[6]), tonumber(ARGV[7])
--- A called ticket's place is held this long for its page to refresh (near
--- the front it refreshes every `low` s).
+-- A page near the front asks every `low` s: one not heard from for `grace`
+-- s no longer counts as asking; one this late after it was due has left.
 local grace = low + 2
+
+local function forget(tickets)
+  if #tickets > 0 then
+    for _, key in ipairs({KEYS[2], KEYS[3], KEYS[4], KEYS[8], KEYS[9]}) do
+      redis.call('ZREM', key, unpack(tickets))
+    end
+  end
+end
 
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - idle)
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - 60)
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - 60)
--- A page that did not ask again when it should have (closed) loses its turn:
--- a bounded amount of work a call.
-local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 200)
-if #gone > 0 then
-  redis.call('ZREM', KEYS[4], unpack(gone))
-  redis.call('ZREM', KEYS[2], unpack(gone))
-  redis.call('ZREM', KEYS[3], unpack(gone))
-  for _, t in ipairs(gone) do
-    redis.call('ZADD', KEYS[7], now, t)
-  end
+-- A page that did not ask again when it should have (closed, or its person
+-- gave up) leaves the line: a bounded amount of work a call. Coming back
+-- later, it takes its place by its ticket again.
+local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - grace, 'LIMIT', 0, 200)
+forget(gone)
+for _, t in ipairs(gone) do
+  redis.call('ZADD', KEYS[7], now, t)
+end
+local quiet = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - grace, 'LIMIT', 0, 500)
+if #quiet > 0 then
+  redis.call('ZREM', KEYS[8], unpack(quiet))
+  redis.call('ZREM', KEYS[9], unpack(quiet))
 end
 
-local function let_in(ticket, seen)
-  redis.call('ZADD', KEYS[5], seen, ticket)
+local function let_in(ticket)
+  forget({ticket})
+  redis.call('ZADD', KEYS[5], now, ticket)
   redis.call('ZADD', KEYS[6], now, ticket)
+  return {ticket, 0, 0, 0}
 end
 
--- Where a ticket stands, and when its page should ask again: a third of the
--- expected wait at the pace the line moved in the last minute (people let
--- in, and people who left: on launch day many do), or at the pace of
--- everyone staying their idle time; often near the front, rarely far back. A page
--- that has not asked again a little after that has left (closed, or its
--- person gave up): it is skipped, not called to a place it would leave
--- empty. Coming back, it takes its place by its ticket again.
+-- Where a ticket stands, and when its page should ask again: after half the
+-- expected wait (often near the front, rarely far back), at the pace the
+-- line moved in the last minute (people let in, and people who left: on
+-- launch day many do) or, if faster, at the most admissions a second: a
+-- page asking late lets those behind it go first, one asking early costs
+-- one more light page.
 local function waiting(ticket)
   local place = redis.call('ZCOUNT', KEYS[2], '-inf', ticket)
               + redis.call('ZCOUNT', KEYS[3], '-inf', ticket)
@@ -62,13 +86,15 @@ local function waiting(ticket)
     end
     pace = math.ceil(moved * 60 / math.min(math.max(now - first, 10), 60))
   end
-  -- The refresh errs on the early side: at the fastest the line may move
-  -- (admissions a second at most), if faster than it did. A page asking
-  -- late leaves its place called and empty (the room idle while people
-  -- wait); one asking early costs one more light page.
   local fastest = math.max(pace, per_second * 60)
-  local refresh = math.floor(math.min(math.max(place * 60 / fastest / 3, low), high))
-  redis.call('ZADD', KEYS[4], now + refresh * 1.25 + 2, ticket)
+  local refresh = math.floor(math.min(math.max(place * 60 / fastest / 2, low), high))
+  if redis.call('ZSCORE', KEYS[3], ticket) then
+    -- A first visit's page asks again soon: whoever closed it at once is
+    -- found gone within seconds, instead of counting in everyone's place
+    -- (and so in their refresh) for a minute.
+    refresh = low
+  end
+  redis.call('ZADD', KEYS[4], now + refresh, ticket)
   return {ticket, place, pace, refresh}
 end
 
@@ -83,9 +109,9 @@ if first then
   ticket = string.format('%d', math.max(math.floor(now * 1000000), last + 1))
   redis.call('SET', KEYS[1], ticket)
 elseif redis.call('ZSCORE', KEYS[5], ticket) or redis.call('ZSCORE', KEYS[6], ticket) then
-  -- Called while the page was waiting to refresh: in now, even if it came
-  -- after its held place was given up (a slow phone, a busy server), so
-  -- that nobody called is called again and again (one over, for a moment).
+  -- Let in already, and asking with the waiting pass again (the answer that
+  -- let it in was lost on the way): in again, so that nobody let in is sent
+  -- back to wait (one over, for a moment).
   redis.call('ZADD', KEYS[5], now, ticket)
   return {ticket, 0, 0, 0}
 else
@@ -93,6 +119,8 @@ else
   -- reloading, or coming back, keeps one's place.
   redis.call('ZREM', KEYS[3], ticket)
   redis.call('ZADD', KEYS[2], ticket, ticket)
+  redis.call('ZADD', KEYS[8], ticket, ticket)
+  redis.call('ZADD', KEYS[9], now, ticket)
   if tonumber(ticket) > tonumber(redis.call('GET', KEYS[1]) or '0') then
     redis.call('SET', KEYS[1], ticket)
   end
@@ -100,31 +128,18 @@ end
 
 local room = math.min(limit - redis.call('ZCARD', KEYS[5]),
                       per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
-if first and room > 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-  let_in(ticket, now)
-  return {ticket, 0, 0, 0}
-end
--- Every request that reaches the room, a first visit too, calls the first
--- tickets of the line for the free places: the room never stands empty
--- while pages of the line are asking.
-if room > 0 and redis.call('ZCARD', KEYS[2]) > 0 then
-  local called = redis.call('ZRANGE', KEYS[2], 0, room - 1)
-  for _, t in ipairs(called) do
-    -- Held for `grace` s until its holder's page refreshes, then counted
-    -- from each request.
-    let_in(t, t == ticket and now or now - idle + grace)
+if room > 0 then
+  -- Pages asking lately with an earlier ticket (a first visit's is the latest).
+  local ahead = first and redis.call('ZCARD', KEYS[8])
+                      or redis.call('ZCOUNT', KEYS[8], '-inf', '(' .. ticket)
+  if ahead < room then
+    return let_in(ticket)
   end
-  redis.call('ZREM', KEYS[2], unpack(called))
-  redis.call('ZREM', KEYS[4], unpack(called))
 end
 if first then
   -- A first visit joins the line when its page asks again with the ticket
   -- (its cookie), by the ticket's number: a client that keeps no cookie
-  -- takes no place that could be called and left empty.
+  -- takes no place in line.
   redis.call('ZADD', KEYS[3], ticket, ticket)
-  return waiting(ticket)
-end
-if not redis.call('ZSCORE', KEYS[2], ticket) then
-  return {ticket, 0, 0, 0}
 end
 return waiting(ticket)

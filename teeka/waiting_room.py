@@ -43,7 +43,18 @@ logger = logging.getLogger(__name__)
 COOKIE = "teeka_line"
 SALT = "teeka.waiting_room"
 KEYS = [
-    f"teeka:room:{name}" for name in ("last", "line", "new", "asked", "active", "admitted", "left")
+    f"teeka:room:{name}"
+    for name in (
+        "last",
+        "line",
+        "new",
+        "due",
+        "active",
+        "admitted",
+        "left",
+        "asking",
+        "asking-since",
+    )
 ]
 SCRIPT = (Path(__file__).parent / "waiting_room.lua").read_text()
 # Redis names a script by its SHA-1 (EVALSHA).

@@ -14,6 +14,7 @@ from django.db import connection
 from districts.geography import load_geography
 from districts.models import Area, District, Locality, OfficialProfile
 from districts.role_permissions import sync_role_groups
+from quotas import standing
 
 from . import factories
 from .workers import start_worker, stop_worker
@@ -25,6 +26,8 @@ RAIPUR, BASTAR = 387, 374
 def _isolated_outputs(settings, tmp_path):
     settings.SMS_FILE_PATH = tmp_path / "sms-outbox.jsonl"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A test's policies are rolled back without a signal: none kept from it.
+    standing.forget()
 
 
 @pytest.fixture

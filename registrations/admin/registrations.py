@@ -404,16 +404,25 @@ class RegistrationAdmin(ScopedAdmin, BackgroundFilesMixin, ImportExportMixin, Si
             self._mark_duplicate(request, visible)
             return HttpResponseRedirect(request.get_full_path())
         kind = request.GET.get("kind", "person")
-        finder = {
-            "mobile": duplicates.same_mobile_groups,
-            "spelling": duplicates.normal_form_groups,
-        }.get(kind, duplicates.same_person_groups)
+        further = walked = None
+        if kind == "mobile":
+            groups = duplicates.same_mobile_groups(visible)
+        elif kind == "spelling":
+            groups = duplicates.normal_form_groups(visible)
+        else:
+            kind, start = "person", request.GET.get("from", "")
+            found = duplicates.same_person_groups(
+                visible, start=int(start) if start.isdigit() else None
+            )
+            groups, further, walked = found.groups, found.further, found.walked
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Possible duplicates"),
-            "groups": finder(visible),
+            "groups": groups,
             "kind": kind,
+            "further": further,
+            "walked": walked,
             "can_change": self.has_change_permission(request),
         }
         return TemplateResponse(

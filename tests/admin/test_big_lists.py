@@ -326,3 +326,47 @@ def test_a_block_is_listed_along_its_index_and_a_village_along_the_district_s(
     # block's), the village's people are found by district and village.
     competing = ("reg_area_registered", "reg_district_registered", "reg_district_birth_year")
     assert "reg_district_person" in _plan(village.queryset, without=competing)
+
+
+def _sql_duplicate_groups(district_id: int) -> list[set[int]]:
+    """Live people sharing district, village, name (any case) and year, by SQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT array_agg(id) FROM registrations_registration
+            WHERE district_id = %s AND status NOT IN ('withdrawn', 'duplicate')
+            GROUP BY district_id, locality_id, lower(name), birth_year
+            HAVING count(*) > 1""",
+            [district_id],
+        )
+        return sorted((set(ids) for (ids,) in cursor.fetchall()), key=min)
+
+
+def test_possible_duplicates_are_all_found_page_by_page_when_each_page_reads_a_few(
+    client, raipur_official, raipur_block, raipur_village, monkeypatch
+):
+    from registrations import duplicates
+
+    other_village = Locality.objects.filter(area=raipur_block).exclude(pk=raipur_village.pk)[0]
+    for village in (raipur_village, other_village):
+        for name in ("Asha Verma", "Ramesh Sahu", "Sunita Yadav"):
+            for year in (1960, 1970):
+                factories.make_registration(locality=village, name=name, birth_year=year)
+        for name in ("ASHA VERMA", "sunita yadav", "sunita yadav"):
+            factories.make_registration(locality=village, name=name, birth_year=1970)
+    expected = _sql_duplicate_groups(raipur_village.area.district_id)
+    assert len(expected) == 4  # Asha's and Sunita's of 1970, in each village
+
+    # Each page reads 3 people: a group is never split between pages nor lost.
+    monkeypatch.setattr(duplicates, "WALK", 3)
+    client.force_login(raipur_official)
+    found, url, pages = [], f"{LIST}duplicates/", 0
+    while url and pages < 20:
+        response = client.get(url)
+        found += [{r.pk for r in g.registrations} for g in response.context["groups"]]
+        further = response.context["further"]
+        url = f"{LIST}duplicates/?kind=person&from={further}" if further else None
+        pages += 1
+        if further:
+            assert f'href="?kind=person&amp;from={further}"' in response.content.decode()
+    assert sorted(found, key=min) == expected
+    assert pages > 2

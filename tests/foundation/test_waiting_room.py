@@ -52,8 +52,8 @@ def test_people_are_let_in_in_the_order_they_came(room):
 
     time.sleep(1.2)  # the two inside leave: two places free
     # The last to come asks first, and still waits: the places are the
-    # first two's, who come in when their pages refresh.
-    assert _number(third.get(HOME)) == 1
+    # first two's (their pages are asking), who come in when they refresh.
+    assert _number(third.get(HOME)) == 3
     _let_in(second)
     _let_in(first)
     assert _number(third.get(HOME)) == 1

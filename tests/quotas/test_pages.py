@@ -211,3 +211,15 @@ def test_the_vaccinator_is_told_which_document_to_check(
     rolled = page(b[6])
     assert "Frontline workers" in rolled
     assert "Rolled over to this person: no document to check." in rolled
+
+
+def test_a_policy_turned_off_leaves_the_page_at_once(client, places, may_2021):
+    # The status pages keep the active policies for a minute; an edit in the
+    # admin (a save, as this) empties that copy.
+    person = queued(places, "B")
+    _sign_in_as(client, person)
+    url = reverse("registrations:person", args=[person.reference])
+    assert "Your category" in client.get(url).content.decode()
+    may_2021.active = False
+    may_2021.save()
+    assert "Your category" not in client.get(url).content.decode()

@@ -201,3 +201,60 @@ def test_the_status_page_shows_the_place(client, scene, places):
     # p1 and p5 are ahead of them, in B and in the district.
     assert "Number <strong>3</strong> in the queue of" in page
     assert "Number 3 in Raipur district" in page
+
+
+# Everyone ahead, counted here by SQL from the table itself: the oracle for a
+# busy hour, where the place is counted from either end of the person's hour.
+_AHEAD_BY_SQL = """
+    SELECT me.id,
+        (SELECT count(*) FROM registrations_registration o WHERE o.status = 'waiting'
+            AND o.doses_received = me.doses_received AND o.area_id = me.area_id AND {due}
+            AND (o.priority, o.queue_at, o.reference) < (me.priority, me.queue_at, me.reference)
+        ) + 1,
+        (SELECT count(*) FROM registrations_registration o WHERE o.status = 'waiting'
+            AND o.doses_received = me.doses_received AND o.district_id = me.district_id AND {due}
+            AND (o.priority, o.queue_at, o.reference) < (me.priority, me.queue_at, me.reference)
+        ) + 1
+    FROM registrations_registration me WHERE me.status = 'waiting' AND me.doses_received < 2
+"""
+_DUE_BY_SQL = (
+    "(me.doses_received = 0 OR (o.last_vaccine = 'COVISHIELD' AND o.last_dose_date <= %s)"
+    " OR (o.last_vaccine = 'COVAXIN' AND o.last_dose_date <= %s))"
+)
+
+
+def test_places_in_a_busy_hour_counted_from_either_end(places):
+    """Two hours of one day filled minute by minute, in both halves of each
+    hour, with people of two groups, in the block, the town and the district,
+    some allotted or paused, second doses due and not yet due: each waiting
+    person's place is what SQL counts ahead of them."""
+    hour = _at(1, 0) + datetime.timedelta(hours=14)
+    spots = [places.home, places.neighbour, places.town]
+    for minute in (0, 5, 10, 29, 30, 31, 44, 45, 59, 60, 61, 89, 90, 119):
+        for n, locality in enumerate(spots):
+            extra: dict = {}
+            if n == 1 and minute % 2:
+                extra["priority"] = PriorityGroup.AGED_60_PLUS
+            if minute in (10, 45) and n == 0:
+                extra["status"] = Registration.Status.ALLOTTED
+            if minute in (31, 89) and n == 2:
+                extra["status"] = Registration.Status.PAUSED
+            if minute in (5, 44, 61, 119):
+                days_ago = 100 if n else 20  # due, and (in B home) not yet due
+                extra.update(_first_dose("COVISHIELD", days_ago))
+            at = hour + datetime.timedelta(minutes=minute)
+            person(locality, queue_at=at, registered_at=at, **extra)
+            if n == 0:  # a second person in the same minute, after the first
+                person(locality, queue_at=at, registered_at=at, **extra)
+    today = timezone.localdate()
+    due = [today - datetime.timedelta(days=84), today - datetime.timedelta(days=28)]
+    with connection.cursor() as cursor:
+        cursor.execute(_AHEAD_BY_SQL.format(due=_DUE_BY_SQL), due * 2)
+        expected = {pk: (in_area, in_district) for pk, in_area, in_district in cursor.fetchall()}
+    assert len(expected) >= 50
+    found = {}
+    for registration in Registration.objects.filter(pk__in=expected):
+        place = queue_place(registration=registration)
+        found[registration.pk] = (place.in_area, place.in_district)
+    assert found == expected
+    _counts_match_the_table()
