@@ -343,11 +343,12 @@ def queue_place(*, registration: Registration) -> QueuePlace:
 # queue index. All in one statement, so from one snapshot. A second dose
 # counts only those for whom it is due (by the vaccine and day of the first).
 #
-# Within their own hour, the shorter side is counted: in the first half hour
-# those before the person; in the second, their whole hour from its count
-# less those from the person to the hour's end. Someone who has just
-# registered (the status page they land on) is at the end of their hour, with
-# no one after them, however many registered in that hour before them.
+# Within their own hour, the shorter side is counted (by time: the hour is
+# filled to its end, or to now if it is this hour): those before the person,
+# or their whole hour from its count less those from the person to the
+# hour's end. Someone who has just registered (the status page they land on)
+# is at the end of their hour, with no one after them, however many
+# registered in that hour before them.
 _DAYS_AHEAD = (
     "SELECT coalesce(sum(waiting), 0) FROM registrations_queueday"
     " WHERE {where} = %s AND doses_received = %s AND (priority, day) < (%s, %s) AND {due}"
@@ -388,7 +389,9 @@ def _place_from_queue_days(registration: Registration) -> QueuePlace:
     queue_at = registration.queue_at.astimezone(datetime.UTC)
     hour_start = queue_at.replace(minute=0, second=0, microsecond=0)
     day, hour = hour_start.date(), hour_start.hour
-    late_in_hour = queue_at.minute >= 30
+    # The hour has people up to its end, or up to now if it is this hour.
+    filled_to = min(timezone.now(), hour_start + datetime.timedelta(hours=1))
+    late_in_hour = filled_to - queue_at < queue_at - hour_start
     due, due_params = _due(registration)
     doses, priority = registration.doses_received, registration.priority
     mine = [registration.queue_at, registration.reference]

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.sessions.backends.base import UpdateError
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -121,7 +122,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         def remember_mobile() -> None:
             # Written with the code, in its transaction: no commit of its own.
             request.session[MOBILE_KEY] = mobile
-            request.session.save()
+            try:
+                request.session.save()
+            except UpdateError:
+                # Ended by another request meanwhile (signed out in another
+                # tab): this one goes on in a new session.
+                request.session.cycle_key()
+                request.session.save()
 
         try:
             delivered = otp.send_code(mobile=mobile, ip=client_ip(request), then=remember_mobile)

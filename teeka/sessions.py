@@ -55,8 +55,9 @@ class SessionStore(CachedDbStore):
 
     def cycle_key(self) -> None:
         """A new key for the same data (at sign-in): the session is written
-        once, under its new key, when the response is saved (one INSERT),
-        instead of created at once and written again at the end."""
+        once, under its new key, at the next save (one INSERT; the sign-in
+        saves it in the transaction that used the code), instead of created
+        at once and written again at the end."""
         data, old_key = self._session, self.session_key
         self._session_key = None
         self._session_cache = data

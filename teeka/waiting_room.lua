@@ -8,7 +8,8 @@
 -- KEYS[5] the people let in, scored by when they last asked
 -- KEYS[6] admissions of the last minute, scored by when
 -- KEYS[7] tickets that left the line unserved in the last minute, scored by when
--- KEYS[8] tickets of the line whose pages asked lately, scored by ticket
+-- KEYS[8] tickets near the front of the line whose pages asked lately (and
+--         ask again within `grace` s), scored by ticket
 -- KEYS[9] the same tickets, scored by when they asked
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
@@ -17,13 +18,13 @@
 --          minute (as it did in the last minute), the page's refresh (s)}.
 --
 -- Who is let in: a free place goes to the page that asks for it, if fewer
--- pages that asked lately (within `grace` s) hold an earlier ticket than
--- there are free places. Near the front a page asks every `low` s, so the
--- line is served in arrival order; no place is held for a page that is not
--- asking (one that will not ask for a while keeps its place and is let in
--- when it asks, one whose person left without a word (on launch day most
--- do) is never waited for), and the room never stands empty while pages
--- ask. Holding called places for absent pages, the room stood empty for a
+-- pages near the front (asking again every few seconds, and heard from
+-- within `grace` s) hold an earlier ticket than there are free places. So
+-- the line is served in arrival order; no place is held for a page that is
+-- not asking (one that will not ask for a while keeps its place and is let
+-- in when it asks, one whose person left without a word (on launch day
+-- most do) is never waited for), and the room never stands empty while
+-- pages ask. Holding called places for absent pages, the room stood empty for a
 -- minute in the overload benchmark behind thousands who had left.
 
 local now = tonumber(ARGV[2])
@@ -93,6 +94,13 @@ local function waiting(ticket)
     -- found gone within seconds, instead of counting in everyone's place
     -- (and so in their refresh) for a minute.
     refresh = low
+  elseif refresh <= grace then
+    -- Near the front: a page asking again within `grace` s.
+    redis.call('ZADD', KEYS[8], ticket, ticket)
+    redis.call('ZADD', KEYS[9], now, ticket)
+  else
+    redis.call('ZREM', KEYS[8], ticket)
+    redis.call('ZREM', KEYS[9], ticket)
   end
   redis.call('ZADD', KEYS[4], now + refresh, ticket)
   return {ticket, place, pace, refresh}
@@ -119,8 +127,6 @@ else
   -- reloading, or coming back, keeps one's place.
   redis.call('ZREM', KEYS[3], ticket)
   redis.call('ZADD', KEYS[2], ticket, ticket)
-  redis.call('ZADD', KEYS[8], ticket, ticket)
-  redis.call('ZADD', KEYS[9], now, ticket)
   if tonumber(ticket) > tonumber(redis.call('GET', KEYS[1]) or '0') then
     redis.call('SET', KEYS[1], ticket)
   end
@@ -129,7 +135,7 @@ end
 local room = math.min(limit - redis.call('ZCARD', KEYS[5]),
                       per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
 if room > 0 then
-  -- Pages asking lately with an earlier ticket (a first visit's is the latest).
+  -- Pages near the front with an earlier ticket (a first visit's is the latest).
   local ahead = first and redis.call('ZCARD', KEYS[8])
                       or redis.call('ZCOUNT', KEYS[8], '-inf', '(' .. ticket)
   if ahead < room then

@@ -274,8 +274,10 @@ class LocalRoom:
     def _forget(self, now: float) -> None:
         while self.admitted and self.admitted[0] < now - settings.WAITING_ROOM_IDLE_SECONDS:
             self.admitted.popleft()
-        # A page that stopped asking: after two of the longest refreshes.
-        keep = 2 * settings.WAITING_ROOM_REFRESH_SECONDS[1] + 5
+        # A page that stopped asking (its refresh here is twice the shortest):
+        # forgotten a little after it was due, so that pages closed do not
+        # keep those behind them waiting (it takes its place again if it asks).
+        keep = 2 * settings.WAITING_ROOM_REFRESH_SECONDS[0] + 2
         stale = [t for t, at in self.asked.items() if at < now - keep]
         for t in stale:
             del self.asked[t]

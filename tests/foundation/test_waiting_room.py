@@ -173,3 +173,20 @@ def test_with_redis_away_each_process_lets_people_in_on_its_own(room, fault):
     time.sleep(1.2)  # the process's place frees: the earlier of the two waiting
     assert _waiting(Client().get(HOME))
     _let_in(later)
+
+
+def test_people_who_left_the_line_do_not_keep_those_behind_waiting(room):
+    _clients(2)
+    left = [Client(), Client()]
+    for client in left:  # they come, their page asks once more, and they close it
+        client.get(HOME)
+        assert _number(client.get(HOME)) <= 2
+    person = Client()
+    person.get(HOME)
+    assert _number(person.get(HOME)) == 3
+
+    time.sleep(1.2)  # the two inside leave: two places free
+    # The two ahead were asking a moment ago: their turn is kept a little.
+    assert _waiting(person.get(HOME))
+    time.sleep(3)  # they have not asked again: the person behind is let in
+    _let_in(person)

@@ -149,3 +149,15 @@ def test_an_idle_session_ends(client):
     cache.clear()  # Redis lets it go at the same moment
     response = client.get(reverse("registrations:account"))
     assert response.url == reverse("registrations:sign_in")
+
+
+def test_asking_again_after_the_session_was_ended_elsewhere_goes_on(client):
+    # The session is still in the cache but gone from the database (ended by
+    # another request): asking for a code again starts a new one, no error.
+    client.post(reverse("registrations:sign_in"), {"mobile": "98123 45678"})
+    Session.objects.all().delete()
+    response = client.post(reverse("registrations:sign_in"), {"mobile": "98123 45678"})
+    assert response.url == reverse("registrations:sign_in_code")
+    page = client.get(response.url).content.decode()
+    assert "******5678" in page
+    assert Session.objects.count() == 1
