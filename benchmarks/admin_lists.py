@@ -143,7 +143,8 @@ def changelist_urls(timer: Timer, base: str, model_admin) -> Iterator[str]:
         if header["sortable"]:
             yield base + header["url_primary"]
             yield base + header["url_toggle"]
-    yield f"{base}?{urlencode({'p': FAR_PAGE})}"
+    # The far page, or the last one a capped count offers.
+    yield f"{base}?{urlencode({'p': min(FAR_PAGE, cl.paginator.num_pages)})}"
     if model_admin.search_fields:
         yield from (f"{base}?{urlencode({'q': term})}" for term in SEARCHES)
 

@@ -21,9 +21,14 @@ admin.site.enable_nav_sidebar = False
 class CappedCountPaginator(Paginator):
     """Counts at most `cap` + 1 rows: on a million registrations a full
     COUNT(*) costs more than the page itself. Beyond the cap the admin says
-    "more than 10,000" and asks for a filter."""
+    "more than 1,000" and asks for a filter, and offers the first 20 pages.
 
-    cap = 10_000
+    A filter the database cannot find by an index (a status, a priority
+    group) is counted by reading rows until `cap` + 1 match: for a status
+    of 3% of a district that was the whole district (1.3 s of a 1.4 s page at
+    10,000,000 with a cap of 10,000; 0.4 s with this one)."""
+
+    cap = 1_000
 
     @cached_property
     def count(self) -> int:
