@@ -193,6 +193,50 @@ def test_appointments_filter_by_dose(client, raipur_official, raipur_rows):
         assert [a.pk for a in cl.result_list] == expected
 
 
+def test_appointments_of_one_day_are_that_days_newest_first_and_scoped(
+    client, state_admin, raipur_official, raipur_rows, bastar_rows
+):
+    # raipur_rows and bastar_rows are booked 3 days ahead; a second day in Raipur.
+    day = raipur_rows.session.date
+    other_day = factories.make_session(centre=raipur_rows.centre, days_ahead=4)
+    Appointment.objects.create(
+        registration=factories.make_registration(locality=raipur_rows.registration.locality),
+        session=other_day,
+        dose=1,
+    )
+    later = Appointment.objects.create(
+        registration=factories.make_registration(locality=raipur_rows.registration.locality),
+        session=raipur_rows.session,
+        dose=1,
+    )
+
+    def listed(**params) -> list[int]:
+        response = client.get("/admin/slots/appointment/", params)
+        assert response.status_code == 200
+        return [a.pk for a in response.context["cl"].result_list]
+
+    def by_sql(district_id: int | None) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.id FROM slots_appointment a JOIN slots_session s ON s.id = a.session_id"
+                " WHERE s.date = %s AND (%s::bigint IS NULL OR s.district_id = %s)"
+                " ORDER BY a.id DESC",
+                [day, district_id, district_id],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+
+    client.force_login(raipur_official)
+    raipur = raipur_rows.session.district_id
+    assert listed(day=day.isoformat()) == by_sql(raipur) == [later.pk, raipur_rows.appointment.pk]
+    # A day without appointments lists none; a day that is no date, all.
+    assert listed(day=(day + datetime.timedelta(days=30)).isoformat()) == []
+    assert len(listed(day="31/02/2026")) == 3
+
+    client.force_login(state_admin)
+    assert listed(day=day.isoformat()) == by_sql(None)
+    assert bastar_rows.appointment.pk in by_sql(None)
+
+
 def _sql_references(where: str, params: list) -> list[str]:
     """The list's rows by plain SQL: newest first, as the admin sorts them."""
     with connection.cursor() as cursor:
