@@ -100,15 +100,24 @@ _PREPARED = "teeka_insert_registration_"
 _prepared_on: weakref.WeakSet = weakref.WeakSet()
 
 
-@functools.cache
-def _statement() -> tuple[str, list]:
-    """The SQL, and the Registration fields whose values it takes, in order
-    (the seat is worked out by the statement)."""
+def _columns() -> tuple[type, list, list[str]]:
+    """The history model, the Registration fields a new row is given (not
+    the key, nor a column the database makes), and the quoted columns its
+    history row copies from the new row."""
     q = connection.ops.quote_name
     history = Registration.history.model
     fields = [f for f in Registration._meta.concrete_fields if not (f.primary_key or f.generated)]
     tracked = {f.attname for f in history.tracked_fields}
     copied = [q(f.column) for f in history._meta.concrete_fields if f.attname in tracked]
+    return history, fields, copied
+
+
+@functools.cache
+def _statement() -> tuple[str, list]:
+    """The SQL, and the Registration fields whose values it takes, in order
+    (the seat is worked out by the statement)."""
+    q = connection.ops.quote_name
+    history, fields, copied = _columns()
     # Only quoted names from the models go into the text; values are parameters.
     sql = _SQL.format(  # noqa: S608
         table=q(Registration._meta.db_table),
@@ -203,10 +212,7 @@ def _many_statement() -> tuple[str, list]:
     """The SQL (its rows left to fill in) and the Registration fields each
     row gives, in order: all that the one-row statement takes, and the seat."""
     q = connection.ops.quote_name
-    history = Registration.history.model
-    fields = [f for f in Registration._meta.concrete_fields if not (f.primary_key or f.generated)]
-    tracked = {f.attname for f in history.tracked_fields}
-    copied = [q(f.column) for f in history._meta.concrete_fields if f.attname in tracked]
+    history, fields, copied = _columns()
     # Only quoted names from the models go into the text; values are parameters.
     sql = _MANY_SQL.format(  # noqa: S608
         table=q(Registration._meta.db_table),
