@@ -178,3 +178,23 @@ def test_a_vaccinator_opens_a_vial_and_calls_standby_on_a_phone_in_hindi(
         assert box["height"] >= 44 and box["width"] >= 44, button.inner_text()
     screenshot(phone, "checkin-vial-standby-phone-hi")
     assert OutboundSms.objects.filter(kind="standby", to=str(waiting.account.mobile)).exists()
+
+
+def test_an_official_lists_tomorrows_appointments_in_hindi(
+    live_server, desk, raipur_official, raipur_village
+):
+    tomorrow = rows_in(raipur_village)
+    Session.objects.filter(pk=tomorrow.session.pk).update(
+        date=timezone.localdate() + datetime.timedelta(days=1)
+    )
+    later = rows_in(raipur_village)  # three days ahead: not tomorrow's
+
+    _signs_in(desk, live_server.url)
+    desk.get_by_role("button", name="हिन्दी").click()
+    desk.goto(live_server.url + "/admin/slots/appointment/")
+    desk.get_by_role("link", name="कल (आने वाला)").click()
+    rows = desk.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(tomorrow.registration.name)
+    expect(desk.locator("#result_list")).not_to_contain_text(later.registration.name)
+    screenshot(desk, "admin-appointments-tomorrow-desk-hi")
