@@ -178,6 +178,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL;",
     }
+    # The queue's counters cover their counts in their indexes (INCLUDE) and
+    # treat a missing vaccine as a value (NULLS NOT DISTINCT): PostgreSQL
+    # features the embedded default does without, as `make run` needs
+    # neither at its size. Said once here instead of at every command.
+    SILENCED_SYSTEM_CHECKS = ["models.W040", "models.W047"]
 # Parallel checkouts (and helpers) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
