@@ -107,9 +107,8 @@ def _render_nginx(tmp: Path, *, https: int, web: int, door: int) -> Path:
         env={**os.environ, **variables}, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     (tmp / "teeka.conf").write_text(rendered)
-    temp_paths = "".join(
-        f"{kind}_temp_path {tmp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi")
-    ) + f"uwsgi_temp_path {tmp}/uwsgi;\nscgi_temp_path {tmp}/scgi;\n"
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp_paths = "".join(f"{kind}_temp_path {tmp}/{kind};\n" for kind in kinds)
     (tmp / "nginx.conf").write_text(
         f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
         f"http {{\ninclude /etc/nginx/mime.types;\naccess_log {tmp}/access.log;\n"
