@@ -22,3 +22,6 @@ max_requests_jitter = 10000
 # nginx logs every request, the door's among them.
 accesslog = None
 forwarded_allow_ips = os.environ.get("TEEKA_PROXY_ADDRESSES", "127.0.0.1")
+# No control socket: the web node's gunicorn on the same machine has the
+# default path, and the door needs none (systemd restarts and reloads it).
+control_socket_disable = True
