@@ -438,6 +438,7 @@ class Site:
         web, door = free_port(), free_port()
         self.processes = [start_server(env, argparse.Namespace(**{**vars(args), "port": web}))]
         self.processes.append(self._start_door(env, args, door))
+        self.door = f"127.0.0.1:{door}"
         self.processes.append(self._start_nginx(args.port, web, door))
         Browser.tls = ssl.create_default_context(cafile=self.tmp / "tls.crt")
         Browser.addresses = _source_addresses()
@@ -497,13 +498,28 @@ class Site:
             f"pid {t}/nginx.pid;\nerror_log {t}/error.log warn;\nworker_processes auto;\n"
             # Thousands of robots in line keep their connections open.
             "worker_rlimit_nofile 20000;\nevents { worker_connections 8192; }\n"
-            f"http {{\ninclude /etc/nginx/mime.types;\naccess_log off;\n"
+            f"http {{\ninclude /etc/nginx/mime.types;\n"
+            # What nginx saw of each request (`door_times`), buffered.
+            "log_format teeka_bench '$upstream_addr|$upstream_response_time|$request_time"
+            "|$status';\n"
+            f"access_log {t}/access.log teeka_bench buffer=256k flush=5s;\n"
             + "".join(f"{kind}_temp_path {t}/{kind};\n" for kind in kinds)
             + f"include {t}/teeka.conf;\n}}\n"
         )
         return subprocess.Popen(
             ["nginx", "-p", str(t), "-c", str(t / "nginx.conf"), "-g", "daemon off;"]
         )
+
+    def door_times(self) -> list[tuple[float, float]]:
+        """(nginx's time, the door's time) in ms of each answer the door pool
+        gave alone (a waiting page), from nginx's log: the server's side of
+        it, without the client's own delays."""
+        times = []
+        for line in (self.tmp / "access.log").read_text().splitlines():
+            upstream, upstream_s, request_s, status = line.split("|")
+            if upstream == self.door and status == "200":
+                times.append((float(request_s) * 1000, float(upstream_s) * 1000))
+        return times
 
     def stop(self) -> None:
         for process in reversed(self.processes):

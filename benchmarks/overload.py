@@ -360,6 +360,7 @@ def main() -> None:
             crowd.run(capacity)
         finally:
             site.stop()
+        crowd.door_times = site.door_times()
         doubles = duplicates(args.db, since)
     report(args, crowd, capacity, doubles)
 
@@ -386,6 +387,13 @@ def report(args, crowd: Crowd, capacity: float, doubles: int) -> None:
         + ("never" if cleared is None else f"{cleared:.0f}")
         + f" (calm phase {args.calm_seconds:.0f} s)"
     )
+    if crowd.door_times:
+        nginx_p95 = harness.percentiles([t for t, _ in crowd.door_times])[1]
+        door_p95 = harness.percentiles([t for _, t in crowd.door_times])[1]
+        print(
+            f"waiting pages as nginx saw them: {len(crowd.door_times)}, p95 {nginx_p95:.1f} ms"
+            f" (the door pool's answer p95 {door_p95:.1f} ms)"
+        )
     for failure, count in crowd.failures.most_common(5):
         print(f"failed journeys: {count} x {failure}")
     print(
