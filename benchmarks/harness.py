@@ -453,8 +453,11 @@ class Site:
         raise RuntimeError("nginx did not answer: " + (self.tmp / "error.log").read_text())
 
     def _start_door(self, env: dict, args, port: int) -> subprocess.Popen:
+        # At the priority its systemd unit gives it (teeka-door@.service's
+        # Nice=-5; as root, or with CAP_SYS_NICE: otherwise as it comes).
+        nice = ["nice", "-n", str(args.door_nice)] if os.geteuid() == 0 else []
         return subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "teeka.door_wsgi",
+            [*nice, str(Path(sys.executable).parent / "gunicorn"), "teeka.door_wsgi",
              "-c", str(ROOT / "deploy/gunicorn-door.conf.py"), "--log-level", "warning"],
             env={**env, "TEEKA_DOOR_BIND": f"127.0.0.1:{port}",
                  "TEEKA_DOOR_WORKERS": str(args.door_workers)},
@@ -609,6 +612,7 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int)
     parser.add_argument("--pythonpath")
     # The waiting room's door pool (deploy/gunicorn-door.conf.py), with `Site`.
     parser.add_argument("--door-workers", type=int, default=2)
+    parser.add_argument("--door-nice", type=int, default=-5)
 
 
 def interleaved(rounds: int, first, second) -> None:
