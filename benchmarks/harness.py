@@ -623,7 +623,7 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int)
     parser.add_argument("--django-pool", action="store_true")
     parser.add_argument("--pythonpath")
     # The waiting room's door pool (deploy/gunicorn-door.conf.py), with `Site`.
-    parser.add_argument("--door-workers", type=int, default=2)
+    parser.add_argument("--door-workers", type=int, default=6)
     parser.add_argument("--door-nice", type=int, default=-5)
 
 

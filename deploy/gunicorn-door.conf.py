@@ -3,15 +3,17 @@ deploy/systemd/teeka-door@.service), beside each web node.
 
 The door answers waiting pages (a Redis script and a page from a skeleton:
 no Django handler, no database) and hands everyone else to Django's workers
-through nginx. A few sync workers are plenty: each page takes well under a
-millisecond, and they keep the waiting pages from queueing behind the
-journeys in the web node's workers.
+through nginx. Each page takes a millisecond or two of CPU, but on a web
+node whose CPUs the journeys keep busy a worker can wait for a time slice
+mid-page: in the overload benchmark on two cores, with 2 workers nginx saw
+the door's pages take 588 ms at p95 (12 ms of the door's own), with 6, 194
+ms (docs/performance.md).
 """
 
 import os
 
 bind = os.environ.get("TEEKA_DOOR_BIND", "127.0.0.1:8100")
-workers = int(os.environ.get("TEEKA_DOOR_WORKERS", 2))
+workers = int(os.environ.get("TEEKA_DOOR_WORKERS", 6))
 worker_class = "sync"
 # A waiting page takes a millisecond; one that takes 10 s is stuck (a Redis
 # that hangs is given up on long before: teeka.redis_breaker).
