@@ -29,11 +29,11 @@
 -- minute in the overload benchmark behind thousands who had left.
 --
 -- Nor is a free place held for the pages near the front for longer than one
--- of their refreshes and a second (`hold`): then it goes to whoever in line
--- asks, until the room is full again. People leave in the order they came, so
--- the front of the line can be a stream of pages asking one last time and
--- leaving, each holding the turn of those behind it for `grace` s; in the
--- overload benchmark nobody was let in for 10 to 20 s while hundreds asked.
+-- of their refreshes and a second (`hold`): then it goes to whoever asks, until
+-- the room is full again. People leave in the order they came, so the front of
+-- the line can be a stream of pages asking one last time and leaving, each
+-- holding the turn of those behind it for `grace` s; in the overload benchmark
+-- nobody was let in for 10 to 20 s while hundreds asked.
 
 local now = tonumber(ARGV[2])
 local repr_now = ARGV[2]
@@ -156,9 +156,7 @@ if room > 0 then
     redis.call('SET', KEYS[10], repr_now)
     free_since = now
   end
-  -- (Only for a page in line: a first visit overtaking the line would also
-  -- let in more than the line's own pace, as fast as newcomers arrive.)
-  if ahead < room or (not first and now - free_since > hold) then
+  if ahead < room or now - free_since > hold then
     return let_in(ticket)
   end
 elseif limit - redis.call('ZCARD', KEYS[5]) <= 0 then
