@@ -338,8 +338,8 @@ def queue_place(*, registration: Registration) -> QueuePlace:
 
 # Everyone ahead for the same dose: the whole days before the person's own (in
 # a better group, or in theirs on an earlier day), then the whole hours before
-# theirs on their day, from the counts the database keeps (QueueDay,
-# QueueHour), then those ahead of them in their own hour, counted along the
+# theirs on their day, from the counts the database keeps (QueueDay and
+# DistrictQueueDay, QueueHour), then those ahead of them in their own hour, counted along the
 # queue index. All in one statement, so from one snapshot. A second dose
 # counts only those for whom it is due (by the vaccine and day of the first).
 #
@@ -350,9 +350,12 @@ def queue_place(*, registration: Registration) -> QueuePlace:
 # is at the end of their hour, with no one after them, however many
 # registered in that hour before them.
 _DAYS_AHEAD = (
-    "SELECT coalesce(sum(waiting), 0) FROM registrations_queueday"
+    "SELECT coalesce(sum(waiting), 0) FROM {days}"
     " WHERE {where} = %s AND doses_received = %s AND (priority, day) < (%s, %s) AND {due}"
 )
+# The district's days from the districts' own counts: a row per group and day,
+# not one per block or town too.
+_DAYS_OF = {"area_id": "registrations_queueday", "district_id": "registrations_districtqueueday"}
 _HOURS_AHEAD = (
     "SELECT coalesce(sum(waiting), 0) FROM registrations_queuehour"
     " WHERE {where} = %s AND doses_received = %s AND priority = %s AND day = %s"
@@ -399,7 +402,7 @@ def _place_from_queue_days(registration: Registration) -> QueuePlace:
     sums = []
     params: list = []
     for where, place in places:
-        days = _DAYS_AHEAD.format(where=where, due=due)
+        days = _DAYS_AHEAD.format(days=_DAYS_OF[where], where=where, due=due)
         params += [place, doses, priority, day, *due_params]
         hours = _HOURS_AHEAD.format(where=where, due=due, up_to="<=" if late_in_hour else "<")
         params += [place, doses, priority, day, hour, *due_params]
