@@ -339,9 +339,10 @@ def queue_place(*, registration: Registration) -> QueuePlace:
 # Everyone ahead for the same dose: the whole days before the person's own (in
 # a better group, or in theirs on an earlier day), then the whole hours before
 # theirs on their day, from the counts the database keeps (QueueDay and
-# DistrictQueueDay, QueueHour), then those ahead of them in their own hour, counted along the
-# queue index. All in one statement, so from one snapshot. A second dose
-# counts only those for whom it is due (by the vaccine and day of the first).
+# DistrictQueueDay, QueueHour), then those ahead of them in their own hour,
+# counted along the queue index. All in one statement, so from one snapshot. A
+# second dose counts only those for whom it is due (by the vaccine and day of
+# the first).
 #
 # Within their own hour, the shorter side is counted (by time: the hour is
 # filled to its end, or to now if it is this hour): those before the person,
