@@ -7,9 +7,7 @@ from django.db import migrations, models
 # always in this order (blocks' days, blocks' hours, districts' days), so two
 # statements never wait for each other's counters in opposite orders.
 DAY_KEY = "area_id, district_id, doses_received, priority, day, last_vaccine, last_dose_date"
-HOUR_KEY = (
-    "area_id, district_id, doses_received, priority, day, hour, last_vaccine, last_dose_date"
-)
+HOUR_KEY = "area_id, district_id, doses_received, priority, day, hour, last_vaccine, last_dose_date"
 DISTRICT_KEY = "district_id, doses_received, priority, day, last_vaccine, last_dose_date"
 CONFLICT = {
     "registrations_queueday": (
@@ -73,14 +71,18 @@ $$;
 """
 
 
-# Back to 0016's function, which counts the blocks' days and hours.
-BACKWARD = _function(_counted(DAYS, HOURS))
 
-# The districts' days are the blocks' days summed, read under the lock that
-# keeps every writer out until this commits (the new function is theirs then).
+# Every writer of registrations is kept out from the first step until this
+# commits (the new function is theirs then), and before the counts' tables are
+# locked: a writer holds registrations before its counts, as here.
+LOCK = "LOCK TABLE registrations_registration IN SHARE MODE;"
+
+# Back to 0016's function, which counts the blocks' days and hours.
+BACKWARD = LOCK + _function(_counted(DAYS, HOURS))
+
+# The districts' days are the blocks' days summed.
 FORWARD = f"""
 {_function(_counted(DAYS, HOURS, DISTRICT_DAYS))}
-LOCK TABLE registrations_registration IN SHARE MODE;
 INSERT INTO registrations_districtqueueday ({DISTRICT_KEY}, waiting)
 SELECT {DISTRICT_KEY}, sum(waiting) FROM registrations_queueday
 GROUP BY {DISTRICT_KEY}
@@ -104,6 +106,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(_on_postgresql(LOCK), _on_postgresql(LOCK)),
         migrations.CreateModel(
             name="DistrictQueueDay",
             fields=[
@@ -138,6 +141,26 @@ class Migration(migrations.Migration):
                     )
                 ],
             },
+        ),
+        # The blocks' days cover their count (read by an index-only scan), and
+        # lose the index by district, which the districts' days replace.
+        migrations.RemoveConstraint(model_name="queueday", name="queue_day_unique"),
+        migrations.RemoveIndex(model_name="queueday", name="queue_day_district"),
+        migrations.AddConstraint(
+            model_name="queueday",
+            constraint=models.UniqueConstraint(
+                fields=(
+                    "area_id",
+                    "doses_received",
+                    "priority",
+                    "day",
+                    "last_vaccine",
+                    "last_dose_date",
+                ),
+                include=("waiting",),
+                name="queue_day_unique",
+                nulls_distinct=False,
+            ),
         ),
         migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(BACKWARD)),
     ]
