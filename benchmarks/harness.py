@@ -433,21 +433,29 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def server_cpu_seconds(args) -> dict[int, float]:
+def server_cpu_seconds(args) -> dict[tuple[str, int], float]:
     """CPU used so far by each of the server's processes: gunicorn's workers
-    and the PostgreSQL backends serving the benchmark's database (by pid). On
-    a machine shared with other work, CPU per request is steadier than
-    requests per second. Diff two of these with cpu_between()."""
-    pids = _children(args.server_pid)
+    ("web") and the PostgreSQL backends serving the benchmark's database
+    ("database"), by kind and pid. On a machine shared with other work, CPU
+    per request is steadier than requests per second. Diff two of these with
+    cpu_between()."""
     backends = psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{args.db}'")
-    pids += [int(pid) for pid in backends.split()]
-    return {pid: _cpu_seconds(pid) for pid in pids}
+    pids = [("web", pid) for pid in _children(args.server_pid)]
+    pids += [("database", int(pid)) for pid in backends.split()]
+    return {key: _cpu_seconds(key[1]) for key in pids}
 
 
-def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two server_cpu_seconds() (a process that
-    ended in between is lost: kept connections and workers rarely do)."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+def cpu_between(
+    before: dict[tuple[str, int], float], after: dict[tuple[str, int], float], kind: str = ""
+) -> float:
+    """CPU seconds used between two server_cpu_seconds(), of one kind of
+    process or all (a process that ended in between is lost: kept
+    connections and workers rarely do)."""
+    return sum(
+        seconds - before.get(key, 0.0)
+        for key, seconds in after.items()
+        if not kind or key[0] == kind
+    )
 
 
 def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int) -> None:

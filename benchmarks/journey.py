@@ -216,7 +216,14 @@ def main() -> None:
         part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.rounds})
         timings, baseline = Timings(), []
         spent = dict.fromkeys(
-            ("journeys", "baseline", "client_cpu", "server_cpu_journeys", "server_cpu_baseline"),
+            (
+                "journeys",
+                "baseline",
+                "client_cpu",
+                "server_cpu_journeys",
+                "database_cpu_journeys",
+                "server_cpu_baseline",
+            ),
             0.0,
         )
 
@@ -226,9 +233,9 @@ def main() -> None:
             _, seconds = timed_round(
                 drive_journeys, args.clients, part, sms, mobiles, serial, places, timings
             )
-            spent["server_cpu_journeys"] += harness.cpu_between(
-                server, harness.server_cpu_seconds(args)
-            )
+            after_round = harness.server_cpu_seconds(args)
+            spent["server_cpu_journeys"] += harness.cpu_between(server, after_round)
+            spent["database_cpu_journeys"] += harness.cpu_between(server, after_round, "database")
             after = resource.getrusage(resource.RUSAGE_SELF)
             spent["journeys"] += seconds
             spent["client_cpu"] += after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
@@ -263,8 +270,11 @@ def main() -> None:
     if done_journeys and done_requests:
         cpu_journey = spent["server_cpu_journeys"] / done_journeys * 1000
         cpu_request = spent["server_cpu_baseline"] / done_requests * 1000
+        database = spent["database_cpu_journeys"] / done_journeys * 1000
         print(
-            f"server CPU: {cpu_journey:.1f} ms a journey, {cpu_request:.2f} ms a bare request"
+            f"server CPU: {cpu_journey:.1f} ms a journey (gunicorn's workers"
+            f" {cpu_journey - database:.1f}, PostgreSQL {database:.1f}),"
+            f" {cpu_request:.2f} ms a bare request"
             f" (CPU ratio {cpu_request * len(STEPS) / cpu_journey:.2f})"
         )
     per_journey = len(STEPS)

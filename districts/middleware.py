@@ -11,17 +11,26 @@ from . import access
 
 class StaffIdleTimeoutMiddleware:
     """Signs staff out after STAFF_IDLE_SECONDS without a request: an office
-    computer left open must not stay signed in to a district's people."""
+    computer left open must not stay signed in to a district's people.
+
+    Decided after the view, and only when the request read the session
+    anyway (every staff page does, to know who asks): a citizen's page that
+    needs no session (the place lists, asked for twice a journey) is not
+    made to read it from Redis for this. A staff member's request that never
+    read the session does not push the expiry on: stricter, never looser. It
+    also covers the sign-in itself, whose new session gets the short expiry
+    at once instead of at the next page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed and request.user.is_authenticated:
             # Re-setting the expiry on each request makes it a sliding window.
-            request.session.set_expiry(settings.STAFF_IDLE_SECONDS)
-        return self.get_response(request)
+            session.set_expiry(settings.STAFF_IDLE_SECONDS)
+        return response
 
 
 class RoleMatrixMiddleware:

@@ -7,13 +7,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db import connection
 from django.utils import timezone
 
 from registrations.models import Registration
 
 from .allocation import notice_cutoff
-from .models import Session, SkippedSession
+from .models import Session
 
 
 @dataclass
@@ -25,6 +25,26 @@ class Estimate:
     seats_published: int
 
 
+# The sessions the allocator could give a person, summed by day: the same
+# statement for every status page, so written out once rather than built by
+# the ORM on each (building it cost more CPU than the rest of the page's
+# queries together). Every value is a parameter; only the fixed conditions
+# below are added.
+_OPEN_SEATS = (
+    "SELECT s.date, sum(s.capacity) - sum(s.booked)"
+    " FROM slots_session s JOIN slots_centre c ON c.id = s.centre_id"
+    " WHERE (s.date > %s OR (s.date = %s AND s.start_time >= %s))"
+    # Implied by the line above, but an index on (centre, date) can start
+    # from it instead of reading every session the centre ever had.
+    " AND s.date >= %s"
+    " AND c.area_id = %s AND c.active AND s.published AND s.status = %s"
+    " AND s.dose = %s AND s.min_age <= %s AND (s.max_age IS NULL OR s.max_age >= %s)"
+    " AND s.id NOT IN (SELECT session_id FROM slots_skippedsession WHERE registration_id = %s)"
+)
+_SECOND_DOSE = " AND s.vaccine = %s AND s.date >= %s"
+_NOT_BEFORE = " AND s.date >= %s"
+
+
 def _open_seats_by_day(
     registration: Registration, now: datetime.datetime
 ) -> list[tuple[datetime.date, int]]:
@@ -33,33 +53,30 @@ def _open_seats_by_day(
     the allocator counts it), their age, dose and vaccine, and their wishes."""
     cutoff = notice_cutoff(now)
     age = registration.age_on(timezone.localdate(now))
-    sessions = Session.objects.filter(
-        Q(date__gt=cutoff.date()) | Q(date=cutoff.date(), start_time__gte=cutoff.time()),
-        # Implied by the line above, but an index on (centre, date) can start
-        # from it instead of reading every session the centre ever had.
-        date__gte=cutoff.date(),
-        centre__area_id=registration.area_id,
-        centre__active=True,
-        published=True,
-        status=Session.Status.ACTIVE,
-        dose=registration.next_dose(),
-        min_age__lte=age,
-    ).filter(Q(max_age__isnull=True) | Q(max_age__gte=age))
+    sql = _OPEN_SEATS
+    start = connection.ops.adapt_timefield_value(cutoff.time())
+    params: list = [cutoff.date(), cutoff.date(), start, cutoff.date()]
+    params += [registration.area_id, Session.Status.ACTIVE.value, registration.next_dose()]
+    params += [age, age, registration.pk]
     if registration.doses_received == 1:
         interval = settings.TEEKA_DOSE_INTERVAL_DAYS.get(registration.last_vaccine, 0)
-        sessions = sessions.filter(
-            vaccine=registration.last_vaccine,
-            date__gte=registration.last_dose_date + datetime.timedelta(days=interval),
-        )
+        sql += _SECOND_DOSE
+        params += [
+            registration.last_vaccine,
+            registration.last_dose_date + datetime.timedelta(days=interval),
+        ]
     if registration.not_before:
-        sessions = sessions.filter(date__gte=registration.not_before)
-    skipped = SkippedSession.objects.filter(registration=registration).values("session_id")
-    rows = (
-        sessions.exclude(pk__in=skipped)
-        .values("date")
-        .annotate(free=Sum("capacity") - Sum("booked"))
-    )
-    return sorted((row["date"], row["free"]) for row in rows)
+        sql += _NOT_BEFORE
+        params.append(registration.not_before)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " GROUP BY s.date", params)
+        rows = cursor.fetchall()
+    # SQLite (the embedded default) answers dates as text.
+    return sorted((_date(day), free) for day, free in rows)
+
+
+def _date(value: datetime.date | str) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
 def estimate_slot(

@@ -15,11 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import outbox, waiting_room
+from .shared_pages import shared_page
 
 logger = logging.getLogger(__name__)
 
 
 @require_GET
+@shared_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "teeka/home.html")
 

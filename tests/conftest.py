@@ -11,10 +11,12 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db import connection
 
+from districts import fragments
 from districts.geography import load_geography
 from districts.models import Area, District, Locality, OfficialProfile
 from districts.role_permissions import sync_role_groups
 from quotas import standing
+from teeka import shared_pages
 
 from . import factories
 from .workers import start_worker, stop_worker
@@ -28,6 +30,9 @@ def _isolated_outputs(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A test's policies are rolled back without a signal: none kept from it.
     standing.forget()
+    # Nor a page or form kept by another test (its settings, its language).
+    shared_pages.forget()
+    fragments.forget()
 
 
 @pytest.fixture

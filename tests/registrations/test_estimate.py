@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from slots.allocation import allocate_district
 from slots.estimates import estimate_slot
-from slots.models import Appointment
+from slots.models import Appointment, SkippedSession
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +99,66 @@ def test_the_allocator_gives_the_days_the_estimate_said(scene, now, raipur_villa
         appointment = Appointment.objects.filter(registration=p).select_related("session").first()
         given.append((appointment.session.date - now.date()).days if appointment else None)
     assert given == estimates == [1, 1, 2, 2, 2, 3, 3, 3, 3, 3]
+
+
+@pytest.fixture
+def second_dose_scene(settings, now, raipur_village):
+    """A second dose of Covaxin (28 days) due on D+2, worked by hand: the
+    sessions at the person's centre, dose 2 and Covaxin unless said.
+
+        D+1 11:00   4 free   before the dose is due                -> 0
+        D+2 11:00   3 free                                          -> total 3
+        D+2 12:00 100 free   Covishield                             -> 0
+        D+3 11:00   5 free   (6 seats, 1 booked)                    -> total 8
+        D+4 11:00   7 free   a session the person cancelled (skipped) -> 0
+        D+5 11:00 100 free   dose 1                                 -> 0
+    """
+    settings.TEEKA_NOTICE_HOURS = 24
+    day = now.date()
+    centre = factories.make_centre(locality=raipur_village)
+
+    def session(days, capacity, hour=11, **extra):
+        fields = {"dose": 2, "vaccine": "COVAXIN", **extra}
+        return factories.make_session(
+            centre=centre,
+            date=day + datetime.timedelta(days=days),
+            start_time=datetime.time(hour, 0),
+            capacity=capacity,
+            **fields,
+        )
+
+    session(1, 4)
+    session(2, 3)
+    session(2, 100, hour=12, vaccine="COVISHIELD")
+    session(3, 6, booked=1)
+    skipped = session(4, 7)
+    session(5, 100, dose=1)
+    person = factories.make_registration(
+        locality=raipur_village,
+        birth_year=now.year - 40,
+        doses_received=1,
+        last_vaccine="COVAXIN",
+        last_dose_date=day - datetime.timedelta(days=26),
+    )
+    SkippedSession.objects.create(session=skipped, registration=person)
+    return person
+
+
+@pytest.mark.parametrize(
+    ("place", "days", "published"),
+    [(1, 2, 3), (3, 2, 3), (4, 3, 8), (8, 3, 8), (9, None, 8)],
+)
+def test_a_second_dose_counts_its_vaccine_from_its_day_and_not_a_skipped_session(
+    second_dose_scene, now, place, days, published
+):
+    estimate = estimate_slot(registration=second_dose_scene, place_in_area=place, now=now)
+    assert (estimate.days, estimate.seats_published) == (days, published)
+
+
+@pytest.mark.parametrize(("place", "days", "published"), [(1, 3, 5), (5, 3, 5), (6, None, 5)])
+def test_no_seats_are_counted_before_the_day_the_person_asked_for(
+    second_dose_scene, now, place, days, published
+):
+    second_dose_scene.not_before = now.date() + datetime.timedelta(days=3)
+    estimate = estimate_slot(registration=second_dose_scene, place_in_area=place, now=now)
+    assert (estimate.days, estimate.seats_published) == (days, published)
