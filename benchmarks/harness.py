@@ -365,7 +365,11 @@ def prepare_database(
         subprocess.run([*manage, *command], env=env, check=True, cwd=ROOT, capture_output=True)
     # The queue's counts, just filled by a migration on a copy, as autovacuum
     # soon leaves them on a running server (visible to index-only scans).
-    psql("VACUUM ANALYZE registrations_queueday, registrations_queuehour", db)
+    psql(
+        "VACUUM ANALYZE registrations_queueday, registrations_queuehour,"
+        " registrations_districtqueueday",
+        db,
+    )
     psql(
         "CREATE TABLE IF NOT EXISTS bench_baseline (LIKE registrations_registration"
         " INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)",
