@@ -23,6 +23,9 @@ import json
 import os
 import re
 import secrets
+import shutil
+import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -164,11 +167,28 @@ class SmsFile:
 
 class Browser:
     """One citizen's connection with its cookies; `location` is the last
-    answer's Location header (where a redirect goes), `body` its text."""
+    answer's Location header (where a redirect goes), `body` its text.
+
+    Through nginx (`Site`), `tls` is the site's certificate and each browser
+    comes from an address of its own in 127.0.0.0/8 (`addresses`), as phones
+    do: nginx limits requests and connections per address."""
+
+    tls: ssl.SSLContext | None = None
+    addresses: Iterator[str] | None = None
 
     def __init__(self, port: int):
         self.port, self.cookies, self.conn = port, {}, None
         self.location, self.body = "", b""
+        self.source = (next(Browser.addresses), 0) if Browser.addresses else None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self.tls is None:
+            return http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=30, source_address=self.source
+            )
+        return http.client.HTTPSConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=self.source, context=self.tls
+        )
 
     def request(self, method: str, url: str, form: dict | None = None) -> int:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
@@ -177,10 +197,12 @@ class Browser:
             form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+            if self.tls is not None:  # Django checks an HTTPS form's Referer
+                headers["Referer"] = f"https://127.0.0.1:{self.port}{url}"
         for attempt in range(2):
             try:
                 if self.conn is None:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                    self.conn = self._connect()
                 self.conn.request(method, url, body=body, headers=headers)
                 response = self.conn.getresponse()
                 self.body = response.read()
@@ -343,7 +365,11 @@ def prepare_database(
         subprocess.run([*manage, *command], env=env, check=True, cwd=ROOT, capture_output=True)
     # The queue's counts, just filled by a migration on a copy, as autovacuum
     # soon leaves them on a running server (visible to index-only scans).
-    psql("VACUUM ANALYZE registrations_queueday, registrations_queuehour", db)
+    psql(
+        "VACUUM ANALYZE registrations_queueday, registrations_queuehour,"
+        " registrations_districtqueueday",
+        db,
+    )
     psql(
         "CREATE TABLE IF NOT EXISTS bench_baseline (LIKE registrations_registration"
         " INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)",
@@ -389,6 +415,137 @@ def start_server(env: dict, args) -> subprocess.Popen:
         time.sleep(0.2)
     server.terminate()
     raise RuntimeError("gunicorn did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _source_addresses() -> Iterator[str]:
+    """127.1.0.1, 127.1.0.2, ... (65,000 of them, then again)."""
+    return itertools.cycle(f"127.1.{i // 250}.{i % 250 + 1}" for i in range(65_000))
+
+
+class Site:
+    """The production arrangement on free ports: nginx (deploy/nginx/teeka.conf
+    rendered as its header says, TLS with a certificate of its own, an
+    unprivileged nginx with its own prefix in `tmp`) on --port, in front of
+    gunicorn running Django (`start_server`) and the waiting room's door
+    pool (teeka/door_wsgi.py, deploy/gunicorn-door.conf.py, --door-workers).
+    Sets `Browser` to speak TLS from addresses of their own."""
+
+    def __init__(self, env: dict, args, tmp: Path) -> None:
+        self.tmp = tmp / "nginx"
+        self.tmp.mkdir(exist_ok=True)
+        # Relative to the client's own (benchmarks/overload.py raises it too).
+        self.nice = args.door_nice - os.nice(0) if os.geteuid() == 0 else 0
+        web, door = free_port(), free_port()
+        self.processes = [start_server(env, argparse.Namespace(**{**vars(args), "port": web}))]
+        for pid in [self.processes[0].pid, *_children(self.processes[0].pid)]:
+            os.setpriority(os.PRIO_PROCESS, pid, 0)  # whatever the client's
+        self.processes.append(self._start_door(env, args, door))
+        self.door = f"127.0.0.1:{door}"
+        self.processes.append(self._start_nginx(args.port, web, door))
+        Browser.tls = ssl.create_default_context(cafile=self.tmp / "tls.crt")
+        Browser.addresses = _source_addresses()
+        for _ in range(100):
+            try:
+                if Browser(args.port).request("GET", "/healthz") == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("nginx did not answer: " + (self.tmp / "error.log").read_text())
+
+    def _start_door(self, env: dict, args, port: int) -> subprocess.Popen:
+        # At the priority its systemd unit gives it (teeka-door@.service's
+        # Nice=-5; as root, or with CAP_SYS_NICE: otherwise as it comes).
+        nice = ["nice", "-n", str(self.nice)] if self.nice else []
+        return subprocess.Popen(
+            [*nice, str(Path(sys.executable).parent / "gunicorn"), "teeka.door_wsgi",
+             "-c", str(ROOT / "deploy/gunicorn-door.conf.py"), "--log-level", "warning",
+             # Its own time for each answer (ms), for `door_times`.
+             "--access-logfile", str(self.tmp / "door.log"), "--access-logformat", "%(M)s"],
+            env={**env, "TEEKA_DOOR_BIND": f"127.0.0.1:{port}",
+                 "TEEKA_DOOR_WORKERS": str(args.door_workers)},
+            cwd=ROOT,
+        )  # fmt: skip
+
+    def _start_nginx(self, port: int, web: int, door: int) -> subprocess.Popen:
+        t = self.tmp
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+             "subjectAltName=IP:127.0.0.1", "-keyout", t / "tls.key", "-out", t / "tls.crt"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        shutil.copy(ROOT / "deploy/nginx/teeka-proxy.conf", t)
+        variables = {
+            "TEEKA_SERVER_NAME": "127.0.0.1",
+            "TEEKA_HTTP_PORT": f"127.0.0.1:{free_port()}",
+            "TEEKA_HTTPS_PORT": f"127.0.0.1:{port}",
+            "TEEKA_WEB_1": f"127.0.0.1:{web}",
+            "TEEKA_WEB_2": f"127.0.0.1:{web}",
+            "TEEKA_DOOR_1": f"127.0.0.1:{door}",
+            "TEEKA_DOOR_2": f"127.0.0.1:{door}",
+            "TEEKA_STATIC_ROOT": str(t / "static"),
+            "TEEKA_TLS_CERT": str(t / "tls.crt"),
+            "TEEKA_TLS_KEY": str(t / "tls.key"),
+            "TEEKA_NGINX_DIR": str(t),
+            "TEEKA_OPERATORS_NET": "127.0.0.1",
+            # Per address: each robot has its own (`Browser.addresses`).
+            "TEEKA_RATE_PAGES": "20r/s",
+            "TEEKA_RATE_POSTS": "5r/s",
+        }
+        rendered = subprocess.run(
+            ["envsubst", " ".join(f"${name}" for name in variables)],
+            input=(ROOT / "deploy/nginx/teeka.conf").read_text(),
+            env={**os.environ, **variables}, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        (t / "teeka.conf").write_text(rendered)
+        kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        (t / "nginx.conf").write_text(
+            f"pid {t}/nginx.pid;\nerror_log {t}/error.log warn;\nworker_processes auto;\n"
+            # Thousands of robots in line keep their connections open.
+            "worker_rlimit_nofile 20000;\nevents { worker_connections 8192; }\n"
+            f"http {{\ninclude /etc/nginx/mime.types;\n"
+            # What nginx saw of each request (`door_times`), buffered.
+            "log_format teeka_bench '$upstream_addr|$upstream_response_time|$request_time"
+            "|$status';\n"
+            f"access_log {t}/access.log teeka_bench buffer=256k flush=5s;\n"
+            + "".join(f"{kind}_temp_path {t}/{kind};\n" for kind in kinds)
+            + f"include {t}/teeka.conf;\n}}\n"
+        )
+        # On one machine, at the door's priority: in production nginx has
+        # machines of its own, and does not wait for a time slice behind the
+        # web node's workers.
+        nice = ["nice", "-n", str(self.nice)] if self.nice else []
+        return subprocess.Popen(
+            [*nice, "nginx", "-p", str(t), "-c", str(t / "nginx.conf"), "-g", "daemon off;"]
+        )
+
+    def door_times(self) -> tuple[list[float], list[float]]:
+        """The server's side of the waiting pages, without the client's own
+        delays: nginx's time (ms) for each answer the door pool gave alone,
+        from nginx's log, and the door's own time for each of its answers
+        (a handing on to Django too), from gunicorn's."""
+        nginx = []
+        for line in (self.tmp / "access.log").read_text().splitlines():
+            upstream, _, request_s, status = line.split("|")
+            if upstream == self.door and status == "200":
+                nginx.append(float(request_s) * 1000)
+        door = [float(ms) for ms in (self.tmp / "door.log").read_text().split()]
+        return nginx, door
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
+        Browser.tls = Browser.addresses = None
 
 
 @contextlib.contextmanager
@@ -477,6 +634,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int)
     parser.add_argument("--conn-max-age", type=int, default=60)
     parser.add_argument("--django-pool", action="store_true")
     parser.add_argument("--pythonpath")
+    # The waiting room's door pool (deploy/gunicorn-door.conf.py), with `Site`.
+    parser.add_argument("--door-workers", type=int, default=6)
+    parser.add_argument("--door-nice", type=int, default=-5)
 
 
 def interleaved(rounds: int, first, second) -> None:

@@ -3,13 +3,17 @@ the waiting room on.
 
     .venv/bin/python benchmarks/overload.py [--capacity-seconds 40]
         [--overload-seconds 120] [--calm-seconds 120] [--patience 90]
-        [--registrations 1000000] [--inflight 4] [--idle 0.5]
+        [--registrations 1000000] [--inflight 5] [--idle 0.5] [--door-workers 2]
+
+The server is the production arrangement (harness.Site): nginx
+(deploy/nginx/teeka.conf, TLS) on --port in front of gunicorn running Django
+(--workers sync workers, DEBUG off) and the waiting room's door pool
+(--door-workers, teeka/door_wsgi.py), each robot from an address of its own.
 
 1. Capacity, measured first in the same run: --clients (32) people doing the
    journey of benchmarks/journey.py one after another (closed loop), waiting
    room off. Capacity C = journeys a second.
-2. gunicorn again (5 sync workers, DEBUG off) with the waiting room on, sized
-   from C (`room_env`).
+2. The same servers again with the waiting room on, sized from C (`room_env`).
 3. Open loop: new people arrive at 5 x C a second for --overload-seconds,
    then at 0.5 x C for --calm-seconds, whatever the server does. Each asks
    for the home page as a browser would; given the waiting page, it comes
@@ -38,7 +42,9 @@ do). --patience says after how long.
 import argparse
 import heapq
 import math
+import os
 import re
+import resource
 import statistics
 import tempfile
 import threading
@@ -191,6 +197,7 @@ class Crowd:
         dispatcher = threading.Thread(target=self.dispatch, daemon=True)
         dispatcher.start()
         self.start = time.monotonic()
+        cpu = _cpu_seconds()
         self.calm_starts = self.start + self.args.overload_seconds
         self.end = self.calm_starts + self.args.calm_seconds
         phases = [
@@ -219,6 +226,8 @@ class Crowd:
         dispatcher.join()
         self.polls.shutdown(wait=True)
         self.journeys.shutdown(wait=True)
+        # One Python process: its threads share one core at most (the GIL).
+        self.client_core = (_cpu_seconds() - cpu) / (time.monotonic() - self.start)
 
     def show(self, now: float) -> None:
         """The crowd as the robots see it, and the room's keys in Redis."""
@@ -241,6 +250,11 @@ class Crowd:
         if last_busy >= calm + self.args.calm_seconds - 1:
             return None
         return max(last_busy + 1 - calm, 0.0)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure_capacity(args, sms, mobiles, serial, places) -> tuple[float, float]:
@@ -277,12 +291,11 @@ def room_env(args, capacity: float) -> dict:
     A person counts from being called until --idle s after their last answer
     (their requests count however long they take), and a robot's journey has
     no pauses, so those counted are the --inflight journeys being served
-    (--workers - 1 by default: one worker is left for the door, so the
-    waiting pages do not queue behind journeys; 2 cores are saturated well
-    before that) and, at the capacity's pace, those called and not back yet
+    (--workers by default: the waiting pages have the door pool's own
+    workers) and, at the capacity's pace, those called and not back yet
     (their page refreshes within 1 s: 0.5 s on average) and those just done
     (--idle)."""
-    inflight = args.inflight or args.workers - 1
+    inflight = args.inflight or args.workers
     active = args.active or inflight + math.ceil(capacity * (0.5 + args.idle))
     return {
         "WAITING_ROOM_ACTIVE": str(active),
@@ -310,7 +323,7 @@ def main() -> None:
     parser.add_argument("--overload", type=float, default=5.0, help="x capacity")
     parser.add_argument("--calm", type=float, default=0.5, help="x capacity")
     parser.add_argument("--patience", type=float, default=90, help="s a person waits at most")
-    parser.add_argument("--inflight", type=int, help="journeys served at once (--workers - 1)")
+    parser.add_argument("--inflight", type=int, help="journeys served at once (--workers)")
     parser.add_argument("--idle", type=float, default=0.5, help="WAITING_ROOM_IDLE_SECONDS")
     parser.add_argument("--refresh-max", type=int, default=60)
     parser.add_argument("--verbose", action="store_true")
@@ -318,6 +331,11 @@ def main() -> None:
     parser.set_defaults(redis_db=5)
     args = parser.parse_args()
     harness.client_django()
+    if os.geteuid() == 0:
+        # The robots are phones elsewhere: they do not wait behind the
+        # server's workers for a time slice (harness.Site starts Django's
+        # workers at the ordinary priority, the door and nginx at this one).
+        os.nice(args.door_nice)
 
     with tempfile.TemporaryDirectory() as tmp:
         env = harness.server_env(Path(tmp), args)
@@ -329,26 +347,26 @@ def main() -> None:
         since = harness.psql("SELECT now()", args.db).strip()
         sms, mobiles, serial = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000), Counter(0)
         print(
-            f"gunicorn {args.workers} {args.worker_class} workers, PostgreSQL {args.db}"
+            f"nginx, the door pool ({args.door_workers} workers) and gunicorn"
+            f" {args.workers} {args.worker_class} workers, PostgreSQL {args.db}"
             + (f" (a copy of {args.template_db})" if args.template_db else "")
             + (f" (a copy of {args.registrations:,} registrations)" if args.registrations else "")
             + ("" if args.template_db or args.registrations else " (fresh)")
         )
-        server = harness.start_server(env, args)
+        site = harness.Site(env, args, Path(tmp))
         try:
             capacity, _ = measure_capacity(args, sms, mobiles, serial, places)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            site.stop()
         room = room_env(args, capacity)
         print("waiting room: " + " ".join(f"{k}={v}" for k, v in room.items()))
-        server = harness.start_server({**env, **room}, args)
+        site = harness.Site({**env, **room}, args, Path(tmp))
         crowd = Crowd(args, sms=sms, mobiles=mobiles, serial=serial, places=places)
         try:
             crowd.run(capacity)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            site.stop()
+        crowd.door_times = site.door_times()
         doubles = duplicates(args.db, since)
     report(args, crowd, capacity, doubles)
 
@@ -370,10 +388,18 @@ def report(args, crowd: Crowd, capacity: float, doubles: int) -> None:
     print(
         f"line: longest {crowd.longest_line}, gave up {crowd.gave_up}"
         f" (patience {args.patience:.0f} s), waiting pages {len(crowd.waiting_ms)},"
-        f" client lag p95 {late:.0f} ms, line_cleared_after_s="
+        f" client lag p95 {late:.0f} ms (its CPU {crowd.client_core:.2f} of a core),"
+        " line_cleared_after_s="
         + ("never" if cleared is None else f"{cleared:.0f}")
         + f" (calm phase {args.calm_seconds:.0f} s)"
     )
+    nginx, door = crowd.door_times
+    if nginx and door:
+        print(
+            f"waiting pages as nginx saw them: {len(nginx)},"
+            f" p95 {harness.percentiles(nginx)[1]:.1f} ms; the door pool's own time"
+            f" p95 {harness.percentiles(door)[1]:.1f} ms"
+        )
     for failure, count in crowd.failures.most_common(5):
         print(f"failed journeys: {count} x {failure}")
     print(

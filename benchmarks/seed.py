@@ -172,6 +172,14 @@ def _manage(url: str, *command: str) -> None:
 
 def ensure(n: int, *, rebuild: bool = False) -> str:
     """The URL of a complete, migrated `teeka_bench_<n>`; built if missing."""
+    url = built(n, rebuild=rebuild)
+    migrate(url)
+    return url
+
+
+def built(n: int, *, rebuild: bool = False) -> str:
+    """The URL of a complete `teeka_bench_<n>`, built if missing, as it is
+    (migrations that landed since the build not run)."""
     name = database_name(n)
     admin = _admin()
     try:
@@ -185,7 +193,6 @@ def ensure(n: int, *, rebuild: bool = False) -> str:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [zlib.crc32(name.encode())])
     finally:
         admin.close()
-    migrate(database_url(name))
     return database_url(name)
 
 
@@ -198,17 +205,19 @@ def clone(n: int, name: str, *, reuse: bool = False, wait: float = 600) -> str:
     """A copy of `teeka_bench_<n>` named `name`, for a benchmark that writes:
     made afresh (replacing an older copy), or with `reuse` an existing copy is
     kept. PostgreSQL copies a database only while nobody is connected to it,
-    so this waits up to `wait` seconds for other benchmarks to disconnect."""
-    ensure(n)
+    so this waits up to `wait` seconds for other benchmarks to disconnect.
+    The copy is migrated, not the shared seed: a checkout with a migration
+    main does not have yet never changes the seed others copy."""
+    built(n)
     admin = _admin()
     try:
         with admin.cursor() as cursor:
-            if reuse and _exists(cursor, name):
-                return database_url(name)
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            _copy(cursor, database_name(n), name, wait)
+            if not (reuse and _exists(cursor, name)):
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                _copy(cursor, database_name(n), name, wait)
     finally:
         admin.close()
+    migrate(database_url(name))
     return database_url(name)
 
 

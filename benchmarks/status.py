@@ -46,11 +46,12 @@ def sample(db: str, n: int, count: int) -> list[tuple[str, str, int]]:
     return found
 
 
-def place_work(references: list[str]) -> tuple[list[float], list[int]]:
+def place_work(references: list[str]) -> tuple[list[float], list[int], int]:
     """The place-in-the-queue statement of each person, run under EXPLAIN
-    ANALYZE: the database's own time (ms) and the pages it touched. Pages do
-    not depend on how busy the machine is: they show whether the work grows
-    with the queue."""
+    ANALYZE: the database's own time (ms) and the pages it touched, and how
+    many of the statements PostgreSQL compiled (JIT, tens of milliseconds
+    each). Pages do not depend on how busy the machine is: they show whether
+    the work grows with the queue."""
     # Django is set up (the client's settings, reading the copy) by now.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -58,7 +59,7 @@ def place_work(references: list[str]) -> tuple[list[float], list[int]]:
     from registrations.models import Registration
     from registrations.services import queue_place
 
-    times, pages = [], []
+    times, pages, compiled = [], [], 0
     for reference in references:
         registration = Registration.objects.get(reference=reference)
         with CaptureQueriesContext(connection) as captured:
@@ -67,9 +68,10 @@ def place_work(references: list[str]) -> tuple[list[float], list[int]]:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + captured[-1]["sql"])
             plan = cursor.fetchone()[0][0]
         times.append(plan["Execution Time"])
+        compiled += "JIT" in plan
         top = plan["Plan"]
         pages.append(top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0))
-    return times, pages
+    return times, pages, compiled
 
 
 def signed_in(port: int, mobile: str, sms: SmsFile) -> Browser:
@@ -117,7 +119,7 @@ def main() -> None:
                     assert status == 200, (reference, status)
                     if round_:
                         timings[doses + 1].append(ms)
-            times, pages = place_work([reference for _m, reference, _d in people])
+            times, pages, compiled = place_work([reference for _m, reference, _d in people])
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -134,7 +136,7 @@ def main() -> None:
     (t50, t95), (b50, b95) = harness.percentiles(times), harness.percentiles(pages)
     print(
         f"the place statement in the database: p50 {t50:.2f} ms, p95 {t95:.2f} ms;"
-        f" pages touched p50 {b50:.0f}, p95 {b95:.0f}"
+        f" pages touched p50 {b50:.0f}, p95 {b95:.0f}; compiled (JIT) {compiled} of {len(times)}"
     )
     _, p95 = harness.percentiles(timings[1] + timings[2])
     print(f"RESULT registrations={args.registrations} status_p95_ms={p95:.1f}")

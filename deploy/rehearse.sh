@@ -10,6 +10,7 @@
 # REHEARSAL_PORT_BASE (7400) up:
 #   nginx (deploy/nginx/teeka.conf, TLS with a self-signed certificate)
 #     -> two gunicorn web nodes (deploy/gunicorn.conf.py)
+#     -> two waiting room door pools beside them (deploy/gunicorn-door.conf.py)
 #   two Celery workers (worker1, worker2) and one beat
 #   PgBouncer (deploy/pgbouncer/pgbouncer.ini, session mode)
 #     -> PostgreSQL primary (deploy/postgresql/primary.conf, WAL archived)
@@ -40,6 +41,7 @@ PG_PRIMARY=$((BASE + 32)) PG_REPLICA=$((BASE + 33)) PGB=$((BASE + 34))
 REDIS=($((BASE + 79)) $((BASE + 80)) $((BASE + 81)))
 SENTINEL=($((BASE + 91)) $((BASE + 92)) $((BASE + 93)))
 WEB=($((BASE + 1)) $((BASE + 2)))
+DOOR=($((BASE + 3)) $((BASE + 4)))
 HTTPS=$((BASE + 43)) HTTP=$((BASE + 44))
 MAX_LAG=10
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
@@ -49,7 +51,7 @@ for tool in "$PG_BIN/initdb" "$PG_BIN/pg_ctl" "$PG_BIN/pg_basebackup" nginx pgbo
   command -v "$tool" >/dev/null || { echo "missing $tool: see the apt-get line at the top" >&2; exit 2; }
 done
 [ "$(id -u)" = 0 ] || { echo "run as root: the servers are started as postgres and nobody" >&2; exit 2; }
-for port in "$PG_PRIMARY" "$PG_REPLICA" "$PGB" "${REDIS[@]}" "${SENTINEL[@]}" "${WEB[@]}" "$HTTPS" "$HTTP"; do
+for port in "$PG_PRIMARY" "$PG_REPLICA" "$PGB" "${REDIS[@]}" "${SENTINEL[@]}" "${WEB[@]}" "${DOOR[@]}" "$HTTPS" "$HTTP"; do
   if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is taken: set REHEARSAL_PORT_BASE" >&2; exit 2; fi
 done
 
@@ -227,8 +229,13 @@ start_worker() {  # 1 or 2; PGAPPNAME names its database sessions, to find it by
     --workdir "$ROOT" worker --hostname="worker$1@%h" --concurrency=1 --loglevel=INFO \
     --without-mingle --without-gossip
 }
-log "web nodes on ${WEB[*]}, two workers, one beat"
+start_door() {  # 1 or 2: the waiting room's door beside web node 1 or 2
+  start_bg "door$1" env TEEKA_DOOR_BIND="127.0.0.1:${DOOR[$(($1 - 1))]}" \
+    "$ROOT/.venv/bin/gunicorn" teeka.door_wsgi -c "$ROOT/deploy/gunicorn-door.conf.py" --chdir "$ROOT"
+}
+log "web nodes on ${WEB[*]}, doors on ${DOOR[*]}, two workers, one beat"
 start_web 1; start_web 2
+start_door 1; start_door 2
 start_worker 1; start_worker 2
 start_bg beat "$ROOT/.venv/bin/celery" -A teeka --workdir "$ROOT" beat --loglevel=INFO \
   --schedule="$T/var/celerybeat-schedule"
@@ -242,9 +249,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
 cp "$ROOT/deploy/nginx/teeka-proxy.conf" "$T/nginx/"
 TEEKA_SERVER_NAME=127.0.0.1 TEEKA_HTTP_PORT="127.0.0.1:$HTTP" TEEKA_HTTPS_PORT="127.0.0.1:$HTTPS" \
 TEEKA_WEB_1="127.0.0.1:${WEB[0]}" TEEKA_WEB_2="127.0.0.1:${WEB[1]}" \
+TEEKA_DOOR_1="127.0.0.1:${DOOR[0]}" TEEKA_DOOR_2="127.0.0.1:${DOOR[1]}" \
 TEEKA_STATIC_ROOT="$T/var/static" TEEKA_TLS_CERT="$T/nginx/tls.crt" TEEKA_TLS_KEY="$T/nginx/tls.key" \
 TEEKA_NGINX_DIR="$T/nginx" TEEKA_OPERATORS_NET=127.0.0.1 TEEKA_RATE_PAGES=200r/s TEEKA_RATE_POSTS=100r/s \
-  envsubst '$TEEKA_SERVER_NAME $TEEKA_HTTP_PORT $TEEKA_HTTPS_PORT $TEEKA_WEB_1 $TEEKA_WEB_2
+  envsubst '$TEEKA_SERVER_NAME $TEEKA_HTTP_PORT $TEEKA_HTTPS_PORT $TEEKA_WEB_1 $TEEKA_WEB_2 $TEEKA_DOOR_1 $TEEKA_DOOR_2
     $TEEKA_STATIC_ROOT $TEEKA_TLS_CERT $TEEKA_TLS_KEY $TEEKA_NGINX_DIR $TEEKA_OPERATORS_NET
     $TEEKA_RATE_PAGES $TEEKA_RATE_POSTS' <"$ROOT/deploy/nginx/teeka.conf" >"$T/nginx/teeka.conf"
 cat >"$T/nginx/nginx.conf" <<EOF

@@ -114,19 +114,28 @@ class Pass:
 
 def read_pass(request: HttpRequest) -> Pass | None:
     """The cookie if it is genuine (signed by us), whatever its age."""
+    return unsign_pass(request.COOKIES.get(COOKIE, ""))
+
+
+def unsign_pass(signed: str) -> Pass | None:
+    """A pass (a cookie's value, or the door pool's word to Django) if it is
+    genuine, whatever its age."""
     try:
-        value = _SIGNER.unsign(request.COOKIES.get(COOKIE, ""))
-        ticket, state, signed_at = value.split(":")
+        ticket, state, signed_at = _SIGNER.unsign(signed).split(":")
         return Pass(int(ticket), state == "a", time.time() - int(signed_at))
     except (signing.BadSignature, ValueError):
         return None
 
 
-def give_pass(response: HttpResponse, ticket: int, *, admitted: bool) -> None:
+def sign_pass(ticket: int, *, admitted: bool) -> str:
     state = "a" if admitted else "w"
+    return _SIGNER.sign(f"{ticket}:{state}:{int(time.time())}")
+
+
+def give_pass(response: HttpResponse, ticket: int, *, admitted: bool) -> None:
     response.set_cookie(
         COOKIE,
-        _SIGNER.sign(f"{ticket}:{state}:{int(time.time())}"),
+        sign_pass(ticket, admitted=admitted),
         max_age=settings.WAITING_ROOM_PASS_SECONDS,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,

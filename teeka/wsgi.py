@@ -6,8 +6,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teeka.settings")
 application = get_wsgi_application()
 
-# The waiting room's door answers the waiting pages before Django's handler
-# and middleware (teeka/door.py); imported once the apps are set up.
+# The waiting room's door: it takes the word of the door pool (which answers
+# most waiting pages in processes of its own, teeka/door_wsgi.py) and answers
+# the rest before Django's handler and middleware (teeka/door.py); imported
+# once the apps are set up.
 from teeka.door import WaitingRoomDoor  # noqa: E402
 
 application = WaitingRoomDoor(application)

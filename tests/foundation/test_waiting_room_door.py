@@ -7,6 +7,7 @@ nobody gets an error page. And a person whose page the server is slow to
 make keeps their place while it works."""
 
 import io
+import re
 import threading
 import time
 from http.cookies import SimpleCookie
@@ -19,6 +20,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from teeka import waiting_room
 from teeka.door import WaitingRoomDoor
 from teeka.middleware import WaitingRoomMiddleware
 from tests.registrations.helpers import sign_in
@@ -48,8 +50,9 @@ class Browser:
         self.application, self.language = application, language
         self.cookies: dict[str, str] = {}
 
-    def get(self, path: str) -> "Browser":
+    def get(self, path: str, **headers: str) -> "Browser":
         environ = {
+            **{"HTTP_" + name.upper(): value for name, value in headers.items()},
             "REQUEST_METHOD": "GET",
             "PATH_INFO": path,
             "QUERY_STRING": "",
@@ -160,6 +163,19 @@ def test_a_signed_in_person_walks_through_the_door(room, door, account):
     page = person.get(reverse("registrations:account"))
     assert page.status == 200 and not page.waiting
     assert not person.get(HOME).waiting
+
+
+def test_only_the_door_pools_own_word_lets_a_first_visit_in(room, door):
+    _inside(door, 2)
+    # nginx passes on the door pool's word that it let a ticket in
+    # (X-Teeka-Entered): one made up, or an old one, is not that word.
+    made_up = f"{10**15}:a:{int(time.time())}:not-our-signature"
+    assert Browser(door).get(HOME, x_teeka_entered=made_up).waiting
+    word = waiting_room.sign_pass(10**15, admitted=True)
+    let_in = Browser(door).get(HOME, x_teeka_entered=word)
+    assert let_in.status == 200 and not let_in.waiting
+    assert "Get your Covid-19 vaccine" in let_in.body
+    assert re.match(rf"{10**15}:a:", let_in.cookies[waiting_room.COOKIE])
 
 
 @pytest.mark.parametrize("fault", ["stopped", "frozen"])

@@ -30,10 +30,11 @@ are checked against a count by SQL written here.
 """
 
 import datetime
+import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -108,10 +109,25 @@ _WAITING_BY = (
 )
 
 
+_WAITING_IN_DISTRICTS = (
+    "SELECT district_id, doses_received, priority, (queue_at AT TIME ZONE 'UTC')::date,"
+    " last_vaccine, last_dose_date, count(*) FROM registrations_registration"
+    " WHERE status = 'waiting' AND doses_received < 2 GROUP BY 1, 2, 3, 4, 5, 6"
+)
+
+
 def _counts_match_the_table() -> None:
-    """The counts the database keeps by day and by hour, against the people
-    waiting for a dose counted here by SQL (days that emptied may stay, at 0)."""
+    """The counts the database keeps by day and by hour, in blocks and towns
+    and in districts, against the people waiting for a dose counted here by
+    SQL (days that emptied may stay, at 0)."""
     with connection.cursor() as cursor:
+        cursor.execute(_WAITING_IN_DISTRICTS)
+        in_districts = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT district_id, doses_received, priority, day, last_vaccine, last_dose_date,"
+            " waiting FROM registrations_districtqueueday WHERE waiting <> 0"
+        )
+        assert set(cursor.fetchall()) == in_districts
         cursor.execute(_WAITING_BY.format(hour="", columns="1, 2, 3, 4, 5, 6"))
         by_day = set(cursor.fetchall())
         cursor.execute(
@@ -258,3 +274,62 @@ def test_places_in_a_busy_hour_counted_from_either_end(places):
         found[registration.pk] = (place.in_area, place.in_district)
     assert found == expected
     _counts_match_the_table()
+
+
+def _places_match_a_count_by_sql() -> None:
+    today = timezone.localdate()
+    due = [today - datetime.timedelta(days=84), today - datetime.timedelta(days=28)]
+    with connection.cursor() as cursor:
+        cursor.execute(_AHEAD_BY_SQL.format(due=_DUE_BY_SQL), due * 2)
+        expected = {pk: (in_area, in_district) for pk, in_area, in_district in cursor.fetchall()}
+    found = {}
+    for registration in Registration.objects.filter(pk__in=expected):
+        place = queue_place(registration=registration)
+        found[registration.pk] = (place.in_area, place.in_district)
+    assert found == expected
+
+
+def _at_once(*calls) -> list:
+    """Runs the calls in threads released together; each one's result or error."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as error:  # reported by the test
+            results[i] = error
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_counts_stay_exact_when_everyone_changes_the_same_district_at_once(scene, places):
+    """Registrations in the block, its neighbour village and the town in the
+    same hour (the same day and hour rows of the district), an allocator run,
+    a cancellation and a withdrawal, all released at once: afterwards every
+    count the database keeps is what SQL counts, and so is every place."""
+    session_at(places.home, capacity=3)
+    allocate(places.home)
+    session_at(places.home, capacity=2)
+    p4_seat = scene["p4"].appointments.get(status="booked")
+    spots = [places.home, places.neighbour, places.town] * 3
+    results = _at_once(
+        *[lambda spot=spot: register_person(account=None, details=details(spot)) for spot in spots],
+        lambda: allocate(places.home),
+        lambda: cancel_for_another_date(appointment=p4_seat, by=None),
+        lambda: withdraw_registration(registration=scene["p5"], by=None, reason="moved away"),
+    )
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert Registration.objects.filter(registered_at__gte=TODAY).count() == len(spots)
+    _counts_match_the_table()
+    _places_match_a_count_by_sql()
