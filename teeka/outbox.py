@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -229,12 +229,31 @@ _REDACT_CODES = Case(
 )
 
 
+_MARK_SENT = (
+    "UPDATE teeka_outboundsms SET status = %s, sent_at = %s, attempts = attempts + 1,"
+    " text = CASE WHEN kind = %s THEN %s ELSE text END WHERE id IN ({ids})"
+)
+
+
 def _mark_sent(ids: list[int], *, at: datetime.datetime) -> None:
+    """One written statement (every sign-in code goes through here: built
+    by the ORM it cost a tenth of asking for a code's CPU); the same as the
+    ORM's update with _REDACT_CODES."""
     if not ids:
         return
-    OutboundSms.objects.filter(pk__in=ids).update(
-        status=OutboundSms.Status.SENT, sent_at=at, attempts=F("attempts") + 1, text=_REDACT_CODES
-    )
+    with connection.cursor() as cursor:
+        # Only placeholders are joined in; every value is a parameter.
+        sql = _MARK_SENT.format(ids=", ".join(["%s"] * len(ids)))  # noqa: S608
+        cursor.execute(
+            sql,
+            [
+                OutboundSms.Status.SENT.value,
+                connection.ops.adapt_datetimefield_value(at),
+                "sign_in_code",
+                REDACTED,
+                *ids,
+            ],
+        )
 
 
 def _mark_expired(messages: list[Claimed]) -> None:
@@ -301,14 +320,41 @@ def send_for(*, seconds: float, poll: float | None) -> int:
     return sent
 
 
+def _lock_one(message_id: int, *, now: datetime.datetime) -> Claimed | None:
+    """_lock_due for one message, as one written statement (in the request
+    of every sign-in code): the message if it is due and no sender holds it."""
+    sql = (
+        'SELECT id, "to", text, priority, attempts, expires_at FROM teeka_outboundsms'
+        " WHERE id = %s AND status = %s AND send_after <= %s"
+    )
+    params = [message_id, OutboundSms.Status.PENDING.value]
+    params.append(connection.ops.adapt_datetimefield_value(now))
+    if in_quiet_hours(now):
+        sql += " AND priority = %s"
+        params.append(Priority.AT_ONCE.value)
+    if connection.features.has_select_for_update_skip_locked:
+        sql += " FOR UPDATE SKIP LOCKED"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, to, text, priority, attempts, expires = row
+    if expires is not None and timezone.is_naive(expires):  # SQLite's
+        expires = timezone.make_aware(expires, datetime.UTC)
+    return Claimed(pk, to, text, priority, attempts + 1, expires)
+
+
 def send_now(message: OutboundSms) -> bool:
     """Sends one message at once (a sign-in code, in the request that asked
     for it); False if the gateway failed, and then a sender tries again."""
-    done = send_batch(clock=timezone.now, limit=1, ids=[message.pk])
-    if done is None:  # a sender has it, or had it
-        message.refresh_from_db(fields=["status"])
-        return message.status == OutboundSms.Status.SENT
-    return done == 1
+    with transaction.atomic():
+        claimed = _lock_one(message.pk, now=timezone.now())
+        if claimed is not None:
+            return deliver([claimed], clock=timezone.now) == 1
+    # A sender has it, or had it.
+    message.refresh_from_db(fields=["status"])
+    return message.status == OutboundSms.Status.SENT
 
 
 def undelivered_count() -> int:

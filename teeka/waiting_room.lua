@@ -11,7 +11,6 @@
 -- KEYS[8] tickets near the front of the line whose pages asked lately (and
 --         ask again within `grace` s), scored by ticket
 -- KEYS[9] the same tickets, scored by when they asked
--- KEYS[10] since when a place has been free (absent while the room is full)
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
 --       admissions a second at most, the page's shortest and longest refresh (s)
@@ -27,22 +26,13 @@
 -- most do) is never waited for), and the room never stands empty while
 -- pages ask. Holding called places for absent pages, the room stood empty for a
 -- minute in the overload benchmark behind thousands who had left.
---
--- Nor is a free place held for the pages near the front for longer than one
--- of their refreshes and a second (`hold`): then it goes to whoever in line
--- asks, until the room is full again. People leave in the order they came, so
--- the front of the line can be a stream of pages asking one last time and
--- leaving, each holding the turn of those behind it for `grace` s; in the
--- overload benchmark nobody was let in for 10 to 20 s while hundreds asked.
 
 local now = tonumber(ARGV[2])
-local repr_now = ARGV[2]
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local low, high = tonumber(ARGV[6]), tonumber(ARGV[7])
 -- A page near the front asks every `low` s: one not heard from for `grace`
 -- s no longer counts as asking; one this late after it was due has left.
 local grace = low + 2
-local hold = low + 1
 
 local function forget(tickets)
   if #tickets > 0 then
@@ -73,9 +63,6 @@ local function let_in(ticket)
   forget({ticket})
   redis.call('ZADD', KEYS[5], now, ticket)
   redis.call('ZADD', KEYS[6], now, ticket)
-  if redis.call('ZCARD', KEYS[5]) >= limit then
-    redis.call('DEL', KEYS[10])
-  end
   return {ticket, 0, 0, 0}
 end
 
@@ -151,18 +138,9 @@ if room > 0 then
   -- Pages near the front with an earlier ticket (a first visit's is the latest).
   local ahead = first and redis.call('ZCARD', KEYS[8])
                       or redis.call('ZCOUNT', KEYS[8], '-inf', '(' .. ticket)
-  local free_since = tonumber(redis.call('GET', KEYS[10]) or '')
-  if not free_since then
-    redis.call('SET', KEYS[10], repr_now)
-    free_since = now
-  end
-  -- (Only for a page in line: a first visit overtaking the line would also
-  -- let in more than the line's own pace, as fast as newcomers arrive.)
-  if ahead < room or (not first and now - free_since > hold) then
+  if ahead < room then
     return let_in(ticket)
   end
-elseif limit - redis.call('ZCARD', KEYS[5]) <= 0 then
-  redis.call('DEL', KEYS[10])
 end
 if first then
   -- A first visit joins the line when its page asks again with the ticket

@@ -54,7 +54,6 @@ KEYS = [
         "left",
         "asking",
         "asking-since",
-        "free-since",
     )
 ]
 SCRIPT = (Path(__file__).parent / "waiting_room.lua").read_text()

@@ -190,27 +190,3 @@ def test_people_who_left_the_line_do_not_keep_those_behind_waiting(room):
     assert _waiting(person.get(HOME))
     time.sleep(3)  # they have not asked again: the person behind is let in
     _let_in(person)
-
-
-def test_a_free_place_is_not_held_for_long_for_pages_that_stopped_asking(room):
-    inside = _clients(2)
-    leaving = [Client(), Client()]
-    for client in leaving:
-        client.get(HOME)
-    person = Client()
-    person.get(HOME)
-    for client in inside:  # they stop counting a second after this
-        _let_in(client, reverse("registrations:sign_in"))
-    # The two ahead ask once more while the room is full, and leave: as
-    # people do, in the order they came.
-    time.sleep(0.7)
-    for client in leaving:
-        assert _number(client.get(HOME)) <= 2
-    time.sleep(0.4)
-    # Two places free: held a moment for the two ahead, whose pages asked
-    # just now and should be back within a second.
-    assert _waiting(person.get(HOME))
-    time.sleep(2.1)
-    # They did not come: the places go to the person asking, before the
-    # two who left are forgotten (3 s after they last asked).
-    _let_in(person)

@@ -144,6 +144,14 @@ def test_the_admin_filters_by_block_and_village_can_use_an_index(places):
         district_id=places.home.area.district_id, locality=places.home
     )
 
+    # On a test-sized table the planner may price an index that only shares
+    # the leading column alike (and did, now and then): asked without those
+    # (the DROP is undone with the test's transaction), each list must still
+    # find an index made for it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP INDEX reg_registered, reg_district_registered, reg_district_birth_year"
+        )
     assert "reg_area_registered" in _plan(block)
     assert "reg_district_person" in _plan(village)
 
