@@ -23,7 +23,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import socket
 import ssl
 import statistics
@@ -39,8 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # seed as the benchmark scripts import it, also when gunicorn loads this module
 # as benchmarks.harness.
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(1, str(ROOT / "scripts"))
 
-import seed  # noqa: E402 (after the path is set)
+import local_nginx  # noqa: E402 (after the path is set)
+import seed  # noqa: E402
 
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379"
@@ -476,55 +477,24 @@ class Site:
 
     def _start_nginx(self, port: int, web: int, door: int) -> subprocess.Popen:
         t = self.tmp
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-             "subjectAltName=IP:127.0.0.1", "-keyout", t / "tls.key", "-out", t / "tls.crt"],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        shutil.copy(ROOT / "deploy/nginx/teeka-proxy.conf", t)
-        variables = {
-            "TEEKA_SERVER_NAME": "127.0.0.1",
-            "TEEKA_HTTP_PORT": f"127.0.0.1:{free_port()}",
-            "TEEKA_HTTPS_PORT": f"127.0.0.1:{port}",
-            "TEEKA_WEB_1": f"127.0.0.1:{web}",
-            "TEEKA_WEB_2": f"127.0.0.1:{web}",
-            "TEEKA_DOOR_1": f"127.0.0.1:{door}",
-            "TEEKA_DOOR_2": f"127.0.0.1:{door}",
-            "TEEKA_STATIC_ROOT": str(t / "static"),
-            "TEEKA_TLS_CERT": str(t / "tls.crt"),
-            "TEEKA_TLS_KEY": str(t / "tls.key"),
-            "TEEKA_NGINX_DIR": str(t),
-            "TEEKA_OPERATORS_NET": "127.0.0.1",
+        conf = local_nginx.write_site(
+            t, http=free_port(), https=port, web=web, door=door,
             # Per address: each robot has its own (`Browser.addresses`).
-            "TEEKA_RATE_PAGES": "20r/s",
-            "TEEKA_RATE_POSTS": "5r/s",
-        }
-        rendered = subprocess.run(
-            ["envsubst", " ".join(f"${name}" for name in variables)],
-            input=(ROOT / "deploy/nginx/teeka.conf").read_text(),
-            env={**os.environ, **variables}, capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-        (t / "teeka.conf").write_text(rendered)
-        kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        (t / "nginx.conf").write_text(
-            f"pid {t}/nginx.pid;\nerror_log {t}/error.log warn;\nworker_processes auto;\n"
+            rates=("20r/s", "5r/s"),
+            main="error_log {tmp}/error.log warn;\nworker_processes auto;\n"
             # Thousands of robots in line keep their connections open.
-            "worker_rlimit_nofile 20000;\nevents { worker_connections 8192; }\n"
-            f"http {{\ninclude /etc/nginx/mime.types;\n"
+            "worker_rlimit_nofile 20000;\nevents {{ worker_connections 8192; }}\n",
             # What nginx saw of each request (`door_times`), buffered.
-            "log_format teeka_bench '$upstream_addr|$upstream_response_time|$request_time"
-            "|$status';\n"
-            f"access_log {t}/access.log teeka_bench buffer=256k flush=5s;\n"
-            + "".join(f"{kind}_temp_path {t}/{kind};\n" for kind in kinds)
-            + f"include {t}/teeka.conf;\n}}\n"
-        )
+            logging="log_format teeka_bench '$upstream_addr|$upstream_response_time"
+            "|$request_time|$status';\n"
+            "access_log {tmp}/access.log teeka_bench buffer=256k flush=5s;\n",
+        )  # fmt: skip
         # On one machine, at the door's priority: in production nginx has
         # machines of its own, and does not wait for a time slice behind the
         # web node's workers.
         nice = ["nice", "-n", str(self.nice)] if self.nice else []
         return subprocess.Popen(
-            [*nice, "nginx", "-p", str(t), "-c", str(t / "nginx.conf"), "-g", "daemon off;"]
+            [*nice, "nginx", "-p", str(t), "-c", str(conf), "-g", "daemon off;"]
         )
 
     def door_times(self) -> tuple[list[float], list[float]]:

@@ -24,6 +24,7 @@ import pytest
 import redis
 from django.db import connection
 
+from scripts.local_nginx import write_site
 from tests.faults.conftest import OwnRedis, free_port
 
 pytestmark = [
@@ -76,47 +77,6 @@ def _wait_for_port(port: int, log: Path) -> None:
     raise RuntimeError(f"nothing on port {port}: {log.read_text()[-2000:]}")
 
 
-def _render_nginx(tmp: Path, *, https: int, web: int, door: int) -> Path:
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", tmp / "tls.key",
-         "-out", tmp / "tls.crt"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    shutil.copy(ROOT / "deploy/nginx/teeka-proxy.conf", tmp)
-    variables = {
-        "TEEKA_SERVER_NAME": "127.0.0.1",
-        "TEEKA_HTTP_PORT": f"127.0.0.1:{free_port()}",
-        "TEEKA_HTTPS_PORT": f"127.0.0.1:{https}",
-        "TEEKA_WEB_1": f"127.0.0.1:{web}",
-        "TEEKA_WEB_2": f"127.0.0.1:{web}",
-        "TEEKA_DOOR_1": f"127.0.0.1:{door}",
-        "TEEKA_DOOR_2": f"127.0.0.1:{door}",
-        "TEEKA_STATIC_ROOT": str(tmp / "static"),
-        "TEEKA_TLS_CERT": str(tmp / "tls.crt"),
-        "TEEKA_TLS_KEY": str(tmp / "tls.key"),
-        "TEEKA_NGINX_DIR": str(tmp),
-        "TEEKA_OPERATORS_NET": "127.0.0.1",
-        "TEEKA_RATE_PAGES": "1000r/s",
-        "TEEKA_RATE_POSTS": "1000r/s",
-    }
-    rendered = subprocess.run(
-        ["envsubst", " ".join(f"${name}" for name in variables)],
-        input=(ROOT / "deploy/nginx/teeka.conf").read_text(),
-        env={**os.environ, **variables}, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    (tmp / "teeka.conf").write_text(rendered)
-    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    temp_paths = "".join(f"{kind}_temp_path {tmp}/{kind};\n" for kind in kinds)
-    (tmp / "nginx.conf").write_text(
-        f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
-        f"http {{\ninclude /etc/nginx/mime.types;\naccess_log {tmp}/access.log;\n"
-        f"{temp_paths}include {tmp}/teeka.conf;\n}}\n"
-    )
-    return tmp / "nginx.conf"
-
-
 class Site:
     """nginx, Django's workers and the door pool, as deploy/ installs them."""
 
@@ -160,7 +120,10 @@ class Site:
             door, tmp / "door.log",
         )  # fmt: skip
         self.nginx = None
-        conf = _render_nginx(tmp, https=self.https, web=web, door=door)
+        conf = write_site(
+            tmp, http=free_port(), https=self.https, web=web, door=door,
+            rates=("1000r/s", "1000r/s"),
+        )  # fmt: skip
         self.nginx = subprocess.Popen(
             ["nginx", "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
             stderr=subprocess.PIPE,
