@@ -426,10 +426,10 @@ def report(args, crowd: Crowd, capacity: float, doubles: int) -> None:
     )
     nginx, door = crowd.door_times
     if nginx:
-        own = f"; the door pool's own time p95 {harness.percentiles(door)[1]:.1f} ms"
+        own = door and f"; the door pool's own time p95 {harness.percentiles(door)[1]:.1f} ms"
         print(
             f"waiting pages as nginx saw them: {len(nginx)},"
-            f" p95 {harness.percentiles(nginx)[1]:.1f} ms" + (own if door else "")
+            f" p95 {harness.percentiles(nginx)[1]:.1f} ms{own or ''}"
         )
     for failure, count in crowd.failures.most_common(5):
         print(f"failed journeys: {count} x {failure}")
