@@ -123,7 +123,9 @@ class Selected:
                     values[index] = convert(values[index], column, connection)
             made = model.from_db(connection.alias, [f.attname for f in fields], values)
             if name is not None:
-                self.model._meta.get_field(name).set_cached_value(objects[0], made)
+                # An empty key's outer join gives no row: None, as the ORM has it.
+                related = made if made.pk is not None else None
+                self.model._meta.get_field(name).set_cached_value(objects[0], related)
             objects.append(made)
         return objects[0], row[start:]
 
