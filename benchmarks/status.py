@@ -15,6 +15,15 @@ RESULT registrations=<n> status_p95_ms=<n>
 
 The status page should cost the same whatever the size of the queue: compare
 the figure at 100,000 with the one at 10,000,000.
+
+--policy turns on the shipped May 2021 example policy (quotas 0002: frontline
+workers, then Antyodaya, BPL and APL ration cards) in the copy, for every age
+from 18 (the example's 44 at most is lifted so every person sampled has a
+category or none: what a place costs does not depend on the age), so each
+page also shows the person's place within their category in the block or
+town; that statement is timed and its pages counted the same way, and
+
+RESULT registrations=<n> category_pages_p50=<n> category_pages_p95=<n>
 """
 
 import argparse
@@ -44,6 +53,51 @@ def sample(db: str, n: int, count: int) -> list[tuple[str, str, int]]:
         mobile, reference, doses = line.split("|")
         found.append((mobile, reference, int(doses)))
     return found
+
+
+def turn_on_policy(db: str) -> None:
+    """The shipped example policy, active from today for a month, for 18 and over."""
+    harness.psql(
+        "UPDATE quotas_policy SET active = true, starts_on = current_date,"
+        " ends_on = current_date + 30, max_age = NULL"
+        " WHERE name_en = '18-44, May 2021 (example)'",
+        db,
+    )
+
+
+def _explained(sql: str, params) -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+        return cursor.fetchone()[0][0]
+
+
+def category_work(references: list[str]) -> tuple[list[float], list[int], int]:
+    """As place_work, for the place within the person's quota category (the
+    people with a category only)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from quotas.standing import standing
+    from registrations.models import Registration
+
+    times, pages, compiled = [], [], 0
+    for reference in references:
+        registration = Registration.objects.get(reference=reference)
+        standing(registration, today=timezone.localdate())  # the policies, kept
+        with CaptureQueriesContext(connection) as captured:
+            found = standing(registration, today=timezone.localdate())
+        if found is None or found.category is None:
+            continue
+        # The statement as sent, its values in place (PostgreSQL's own quoting).
+        plan = _explained(captured[-1]["sql"], None)
+        times.append(plan["Execution Time"])
+        compiled += "JIT" in plan
+        top = plan["Plan"]
+        pages.append(top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0))
+    return times, pages, compiled
 
 
 def place_work(references: list[str]) -> tuple[list[float], list[int], int]:
@@ -89,6 +143,9 @@ def main() -> None:
     parser.add_argument("--registrations", type=int, required=True)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument(
+        "--policy", action="store_true", help="turn on the example quota policy in the copy"
+    )
     args = parser.parse_args()
     # The client reads the copy too, for the place statement's own cost.
     os.environ["DATABASE_URL"] = f"{harness.PG}/{args.db}"
@@ -100,6 +157,8 @@ def main() -> None:
         started = time.perf_counter()
         seed.clone(args.registrations, args.db)
         harness.prepare_database(env, args.db, fresh=False)
+        if args.policy:
+            turn_on_policy(args.db)
         print(f"copied and migrated in {time.perf_counter() - started:.0f} s")
         people = sample(args.db, args.registrations, args.samples)
         server = harness.start_server(env, args)
@@ -119,7 +178,10 @@ def main() -> None:
                     assert status == 200, (reference, status)
                     if round_:
                         timings[doses + 1].append(ms)
-            times, pages, compiled = place_work([reference for _m, reference, _d in people])
+            references = [reference for _m, reference, _d in people]
+            times, pages, compiled = place_work(references)
+            if args.policy:
+                category = category_work(references)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -140,6 +202,18 @@ def main() -> None:
     )
     _, p95 = harness.percentiles(timings[1] + timings[2])
     print(f"RESULT registrations={args.registrations} status_p95_ms={p95:.1f}")
+    if args.policy:
+        times, pages, compiled = category
+        (t50, t95), (b50, b95) = harness.percentiles(times), harness.percentiles(pages)
+        print(
+            f"the category place ({len(times)} people in a category): p50 {t50:.2f} ms,"
+            f" p95 {t95:.2f} ms; pages touched p50 {b50:.0f}, p95 {b95:.0f};"
+            f" compiled (JIT) {compiled}"
+        )
+        print(
+            f"RESULT registrations={args.registrations}"
+            f" category_pages_p50={b50:.0f} category_pages_p95={b95:.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@ import datetime
 import time
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from registrations.models import Registration
+from registrations.services import place_in_area_among
 
 from .models import Category, Policy
 
@@ -86,35 +86,32 @@ def _admits(category: Category, registration: Registration) -> bool:
     )
 
 
-def _qualifies(category: Category) -> Q:
-    q = Q()
+def _qualifies(category: Category) -> tuple[str, list]:
+    parts, params = [], []
     if category.ration_card:
-        q &= Q(ration_card=category.ration_card)
+        parts.append("ration_card = %s")
+        params.append(category.ration_card)
     if category.occupation is not None:
-        q &= Q(priority=category.occupation)
-    return q
+        parts.append("priority = %s")
+        params.append(category.occupation)
+    return "(" + (" AND ".join(parts) or "TRUE") + ")", params
 
 
-def in_category(category: Category, categories: list[Category]) -> Q:
-    """The people whose category this is: they qualify for it and for none
-    before it in the policy's order."""
-    q = _qualifies(category)
+def in_category(category: Category, categories: list[Category]) -> tuple[str, list]:
+    """SQL true for the people whose category this is (they qualify for it
+    and for none before it in the policy's order), and its parameters. It
+    names only the ration card and the priority group, which the queue's
+    counts by block keep (registrations_queueday, _queuehour)."""
+    sql, params = _qualifies(category)
     for earlier in categories[: categories.index(category)]:
-        q &= ~_qualifies(earlier)
-    return q
+        not_sql, not_params = _qualifies(earlier)
+        sql, params = f"{sql} AND NOT {not_sql}", [*params, *not_params]
+    return sql, params
 
 
 def _place(registration: Registration, mine: Category, categories: list[Category]) -> int:
     """1 = next of the category in the block or town: those of the category
-    waiting for the same dose ahead of the person in the allocator's order,
-    along the block's queue index (reg_area_queue)."""
-    ahead = Registration.objects.filter(
-        in_category(mine, categories),
-        area_id=registration.area_id,
-        status=Registration.Status.WAITING,
-        doses_received=registration.doses_received,
-    ).extra(
-        where=["(priority, queue_at, reference) < (%s, %s, %s)"],
-        params=[registration.priority, registration.queue_at, registration.reference],
-    )
-    return ahead.count() + 1
+    waiting for the same dose (a second dose: for whom it is due) ahead of
+    the person in the allocator's order, summed from the block's counts by
+    day, hour and ration card as the block's place is."""
+    return place_in_area_among(registration=registration, among=in_category(mine, categories))

@@ -511,7 +511,7 @@ class QueueCount(models.Model):
     """A count of people waiting, kept by the database (QueueDay, QueueHour,
     DistrictQueueDay)."""
 
-    # Filled only by the database (migrations 0014, 0016 and 0021).
+    # Filled only by the database (migrations 0014, 0016, 0021 and 0022).
     area_id = models.IntegerField()
     district_id = models.IntegerField()
     doses_received = models.PositiveSmallIntegerField()
@@ -538,12 +538,13 @@ class QueueCount(models.Model):
     @staticmethod
     def counted_by(prefix: str, *finer: str) -> tuple[list, list]:
         """The unique key and the district index of one kind of count: by
-        (area_id, doses_received, priority, day) and `finer`."""
+        (area_id, doses_received, priority, day) and `finer`; the unique key
+        also by ration card (a district's counts are summed over the cards)."""
         key = ["area_id", "doses_received", "priority", "day", *finer]
         return (
             [
                 models.UniqueConstraint(
-                    fields=[*key, "last_vaccine", "last_dose_date"],
+                    fields=[*key, "ration_card", "last_vaccine", "last_dose_date"],
                     nulls_distinct=False,
                     name=f"{prefix}_unique",
                 )
@@ -562,7 +563,9 @@ class QueueDay(QueueCount):
     """How many people wait for a dose in one block or town, by the dose
     (doses_received), priority group and day of joining the queue (the UTC
     day of queue_at); for a second dose also by the vaccine and day of the
-    first, which say from when it is due.
+    first, which say from when it is due; and by ration card (migration
+    0022), so the place within a quota category, which is a set of cards and
+    groups (quotas.standing), is summed here too.
 
     Kept by the database itself: a trigger on registrations_registration
     (migration 0014) adds and takes away whatever each statement changed, for
@@ -572,10 +575,12 @@ class QueueDay(QueueCount):
     queue (registrations.services.queue_place). A district's days are summed
     from DistrictQueueDay, so no index here starts with the district."""
 
+    ration_card = models.CharField(max_length=9, default="")
+
     class Meta:
         constraints = [
             QueueCount.covering_key(
-                "queue_day_unique", "area_id", "doses_received", "priority", "day"
+                "queue_day_unique", "area_id", "doses_received", "priority", "day", "ration_card"
             )
         ]
 
@@ -589,6 +594,7 @@ class QueueHour(QueueCount):
     those of their own hour one by one, however busy the day was."""
 
     hour = models.PositiveSmallIntegerField()
+    ration_card = models.CharField(max_length=9, default="")
 
     class Meta:
         constraints, indexes = QueueCount.counted_by("queue_hour", "hour")

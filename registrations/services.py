@@ -336,6 +336,24 @@ def queue_place(*, registration: Registration) -> QueuePlace:
     )
 
 
+def place_in_area_among(*, registration: Registration, among: tuple[str, list]) -> int:
+    """1 = next in line in the block or town among the people for whom the SQL
+    condition `among` (on ration_card and priority only, with its parameters)
+    holds: a quota category's people (quotas.standing). From the same counts
+    as queue_place, which keep the ration card in the blocks' days and hours."""
+    sql, params = among
+    if connection.vendor != "postgresql":
+        ahead = Registration.objects.filter(
+            _same_queue(registration), _ahead_of(registration), area_id=registration.area_id
+        )
+        # Fixed fragments (quotas.standing); every value is a parameter.
+        return ahead.extra(where=[sql], params=params).count() + 1  # noqa: S610
+    ahead, ahead_params = _ahead_sql(registration, "area_id", registration.area_id, among)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ahead, ahead_params)
+        return cursor.fetchone()[0] + 1
+
+
 # Everyone ahead for the same dose: the whole days before the person's own (in
 # a better group, or in theirs on an earlier day), then the whole hours before
 # theirs on their day, from the counts the database keeps (QueueDay and
@@ -395,6 +413,28 @@ def _due(registration: Registration) -> tuple[str, list]:
 
 
 def _place_from_queue_days(registration: Registration) -> QueuePlace:
+    sums, params = [], []
+    for where, place in (
+        ("area_id", registration.area_id),
+        ("district_id", registration.district_id),
+    ):
+        ahead, ahead_params = _ahead_sql(registration, where, place)
+        sums.append(ahead)
+        params += ahead_params
+    # Only the fixed fragments above are joined; every value is a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(sums), params)
+        in_area, in_district = cursor.fetchone()
+    return QueuePlace(in_area=in_area + 1, in_district=in_district + 1)
+
+
+def _ahead_sql(
+    registration: Registration, where: str, place: int, among: tuple[str, list] | None = None
+) -> tuple[str, list]:
+    """SQL for how many are ahead of `registration` in the block or town
+    (`where` area_id) or the district, among those for whom `among` holds,
+    and its parameters. `among` names only columns every count has (the
+    district's days have no ration card: a district is counted for everyone)."""
     queue_at = registration.queue_at.astimezone(datetime.UTC)
     hour_start = queue_at.replace(minute=0, second=0, microsecond=0)
     day, hour = hour_start.date(), hour_start.hour
@@ -402,27 +442,20 @@ def _place_from_queue_days(registration: Registration) -> QueuePlace:
     filled_to = min(timezone.now(), hour_start + datetime.timedelta(hours=1))
     late_in_hour = filled_to - queue_at < queue_at - hour_start
     due, due_params = _due(registration)
+    if among is not None:
+        due, due_params = f"{due} AND ({among[0]})", [*due_params, *among[1]]
     doses, priority = registration.doses_received, registration.priority
     mine = [registration.queue_at, registration.reference]
-    places = (("area_id", registration.area_id), ("district_id", registration.district_id))
-    sums = []
-    params: list = []
-    for where, place in places:
-        days = _DAYS_AHEAD.format(days=_DAYS_OF[where], where=where, due=due)
-        params += [place, doses, priority, day, *due_params]
-        hours = _HOURS_AHEAD.format(where=where, due=due, up_to="<=" if late_in_hour else "<")
-        params += [place, doses, priority, day, hour, *due_params]
-        if late_in_hour:
-            own_hour = _SAME_HOUR_FROM.format(where=where, due=due)
-            params += [place, priority, queue_at, hour_start + datetime.timedelta(hours=1), *mine]
-        else:
-            own_hour = _SAME_HOUR_AHEAD.format(where=where, due=due)
-            params += [place, priority, hour_start, queue_at, *mine]
-        params += [doses, *due_params]
-        sign = "-" if late_in_hour else "+"
-        sums.append(f"({days}) + ({hours}) {sign} ({own_hour})")
-    # Only the fixed fragments above are joined; every value is a parameter.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(sums), params)
-        in_area, in_district = cursor.fetchone()
-    return QueuePlace(in_area=in_area + 1, in_district=in_district + 1)
+    days = _DAYS_AHEAD.format(days=_DAYS_OF[where], where=where, due=due)
+    params = [place, doses, priority, day, *due_params]
+    hours = _HOURS_AHEAD.format(where=where, due=due, up_to="<=" if late_in_hour else "<")
+    params += [place, doses, priority, day, hour, *due_params]
+    if late_in_hour:
+        own_hour = _SAME_HOUR_FROM.format(where=where, due=due)
+        params += [place, priority, queue_at, hour_start + datetime.timedelta(hours=1), *mine]
+    else:
+        own_hour = _SAME_HOUR_AHEAD.format(where=where, due=due)
+        params += [place, priority, hour_start, queue_at, *mine]
+    params += [doses, *due_params]
+    sign = "-" if late_in_hour else "+"
+    return f"({days}) + ({hours}) {sign} ({own_hour})", params

@@ -20,12 +20,25 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from .. import export_jobs, import_jobs, tasks
+from .. import export_jobs, import_jobs, import_template, tasks
 from ..models import ExportJob, ImportJob
 
 TEMPLATES = "admin/registrations/registration"
 # How often a running job's page reloads itself (seconds).
 REFRESH_SECONDS = 3
+
+
+def _labelled(report: dict) -> dict:
+    """The preview's column names as the official reads them (the template's
+    header says "name / नाम"; the report keeps the codes the import reads)."""
+    labels = {code: str(label) for code, label in import_template.HINDI.items()}
+    return {
+        "columns": [labels.get(code, code) for code in report.get("headers", [])],
+        "shown_invalid": [
+            {**row, "errors": [[labels.get(c, c), m] for c, m in row["errors"]]}
+            for row in report.get("invalid", [])
+        ],
+    }
 
 
 class BackgroundFilesMixin:
@@ -159,6 +172,7 @@ class BackgroundFilesMixin:
             "refresh": REFRESH_SECONDS,
             "progress": import_jobs.progress(job),
             "report": report,
+            **_labelled(report),
             "hidden_invalid": report.get("invalid_count", 0) - len(report.get("invalid", [])),
             "can_confirm": import_jobs.confirmable(job, request.user),
             "expired": job.status == ImportJob.Status.CHECKED and import_jobs.preview_expired(job),

@@ -9,6 +9,7 @@ from django.utils import translation
 
 from districts import roles
 
+from . import imports
 from .conftest import staff_user
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +80,23 @@ def test_a_registration_page_names_its_places_in_hindi(client, raipur_official, 
     for hindi in ("ज़िला", "ब्लॉक या नगर", "गाँव या वार्ड"):
         assert f"{hindi}:</label>" in page, hindi
     assert "Area:" not in page and "Locality:" not in page
+
+
+def test_a_paper_lists_preview_names_its_columns_in_hindi(client, raipur_official, raipur_village):
+    # The preview's table headers and each error's column were the import's
+    # codes ("birth_year"): an official reading Hindi sees the template's labels.
+    _in_hindi(client, raipur_official)
+    area = raipur_village.area
+    place = f"{area.district.name_en},{area.name_en},{raipur_village.name}"
+    text = (
+        "name,gender,birth_year,id_type,id_number,mobile,priority,district,"
+        "block_or_town,village_or_ward,registered_on\n"
+        f"Asha Bai,F,20,AADHAAR,234123412346,9876500001,5,{place},2021-05-01\n"
+    )
+    page = imports.upload(client, text).content.decode()
+    header = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    for hindi in ("जन्म का वर्ष", "फ़ोटो पहचान पत्र संख्या", "नाम"):
+        assert hindi in header, hindi
+    assert "birth_year" not in header
+    errors = page.split('class="errors"', 1)[1].split("</td>", 1)[0]
+    assert "<strong>जन्म का वर्ष</strong>" in errors

@@ -161,3 +161,25 @@ def test_two_registrations_never_share_a_reference(places):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         factories.make_registration(locality=places.home, reference=first.reference)
+
+
+def test_the_queue_counts_are_vacuumed_after_a_thousand_changes():
+    """A guard only (the figures are in docs/performance.md, "What is left"):
+    the counts the status page sums from their indexes alone are vacuumed
+    after a thousand rows changed or were added, not a fifth of the table, so
+    their pages are soon all-visible again on a running server."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN"
+            " ('registrations_queueday', 'registrations_queuehour',"
+            " 'registrations_districtqueueday')"
+        )
+        options = dict(cursor.fetchall())
+    soon = [
+        "autovacuum_vacuum_scale_factor=0",
+        "autovacuum_vacuum_threshold=1000",
+        "autovacuum_vacuum_insert_scale_factor=0",
+        "autovacuum_vacuum_insert_threshold=1000",
+    ]
+    assert options == {table: soon for table in options}
+    assert len(options) == 3
