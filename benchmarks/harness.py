@@ -446,7 +446,13 @@ class Site:
         self.processes = [start_server(env, argparse.Namespace(**{**vars(args), "port": web}))]
         for pid in [self.processes[0].pid, *_children(self.processes[0].pid)]:
             os.setpriority(os.PRIO_PROCESS, pid, 0)  # whatever the client's
-        self.processes.append(self._start_door(env, args, door))
+        if args.door_workers:
+            self.processes.append(self._start_door(env, args, door))
+        else:
+            # A node too small for a door pool (docs/operations.md): nginx
+            # sends first visits to Django's workers, whose own door
+            # (teeka/wsgi.py) answers the waiting pages.
+            door = web
         self.door = f"127.0.0.1:{door}"
         self.processes.append(self._start_nginx(args.port, web, door))
         Browser.tls = ssl.create_default_context(cafile=self.tmp / "tls.crt")
@@ -486,7 +492,7 @@ class Site:
             "worker_rlimit_nofile 20000;\nevents {{ worker_connections 8192; }}\n",
             # What nginx saw of each request (`door_times`), buffered.
             logging="log_format teeka_bench '$upstream_addr|$upstream_response_time"
-            "|$request_time|$status';\n"
+            "|$request_time|$status|$upstream_cookie_teeka_line';\n"
             "access_log {tmp}/access.log teeka_bench buffer=256k flush=5s;\n",
         )  # fmt: skip
         # On one machine, at the door's priority: in production nginx has
@@ -499,15 +505,17 @@ class Site:
 
     def door_times(self) -> tuple[list[float], list[float]]:
         """The server's side of the waiting pages, without the client's own
-        delays: nginx's time (ms) for each answer the door pool gave alone,
-        from nginx's log, and the door's own time for each of its answers
-        (a handing on to Django too), from gunicorn's."""
+        delays: nginx's time (ms) for each waiting page (an answer that gave
+        a waiting pass, "<ticket>:w:..."), from nginx's log, and the door
+        pool's own time for each of its answers (a handing on to Django
+        too), from gunicorn's (none without a door pool)."""
         nginx = []
         for line in (self.tmp / "access.log").read_text().splitlines():
-            upstream, _, request_s, status = line.split("|")
-            if upstream == self.door and status == "200":
+            upstream, _, request_s, status, given = line.split("|")
+            if upstream == self.door and status == "200" and ":w:" in given:
                 nginx.append(float(request_s) * 1000)
-        door = [float(ms) for ms in (self.tmp / "door.log").read_text().split()]
+        log = self.tmp / "door.log"
+        door = [float(ms) for ms in log.read_text().split()] if log.exists() else []
         return nginx, door
 
     def stop(self) -> None:
@@ -604,7 +612,8 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int)
     parser.add_argument("--conn-max-age", type=int, default=60)
     parser.add_argument("--django-pool", action="store_true")
     parser.add_argument("--pythonpath")
-    # The waiting room's door pool (deploy/gunicorn-door.conf.py), with `Site`.
+    # The waiting room's door pool (deploy/gunicorn-door.conf.py), with `Site`;
+    # 0: none, first visits go to Django's workers and their own door.
     parser.add_argument("--door-workers", type=int, default=6)
     parser.add_argument("--door-nice", type=int, default=-5)
 

@@ -3,12 +3,16 @@ the waiting room on.
 
     .venv/bin/python benchmarks/overload.py [--capacity-seconds 40]
         [--overload-seconds 120] [--calm-seconds 120] [--patience 90]
-        [--registrations 1000000] [--inflight 5] [--idle 0.5] [--door-workers 2]
+        [--registrations 1000000] [--inflight 5] [--idle 0.5] [--door-workers 6]
+        [--verbose]
 
 The server is the production arrangement (harness.Site): nginx
 (deploy/nginx/teeka.conf, TLS) on --port in front of gunicorn running Django
 (--workers sync workers, DEBUG off) and the waiting room's door pool
-(--door-workers, teeka/door_wsgi.py), each robot from an address of its own.
+(--door-workers, teeka/door_wsgi.py; 0: none, the door in Django's workers
+as docs/operations.md advises on a small node), each robot from an address
+of its own. --verbose prints the crowd, the room's keys and the client's own
+state every 5 s; `kill -USR1` the benchmark for every thread's stack.
 
 1. Capacity, measured first in the same run: --clients (32) people doing the
    journey of benchmarks/journey.py one after another (closed loop), waiting
@@ -40,11 +44,13 @@ do). --patience says after how long.
 """
 
 import argparse
+import faulthandler
 import heapq
 import math
 import os
 import re
 import resource
+import signal
 import statistics
 import tempfile
 import threading
@@ -106,6 +112,7 @@ class Crowd:
         self.timeline: list[tuple[float, int]] = []
         self.stopping = False
         self.asked = 0
+        self.polling = 0  # requests of waiting pages under way
         self.started = 0
         self.failures: Counter_[str] = Counter_()
 
@@ -145,10 +152,14 @@ class Crowd:
         self.late_ms.append((time.monotonic() - when) * 1000)
         browser = visitor["browser"]
         start = time.perf_counter()
+        with self.lock:
+            self.polling += 1
         try:
             status = browser.request("GET", "/")
         except Exception:  # a dropped connection, an answer that is not HTTP
             status = 0
+        with self.lock:
+            self.polling -= 1
         self.asked += 1
         ms = (time.perf_counter() - start) * 1000
         if status != 200:
@@ -215,7 +226,7 @@ class Crowd:
                     with self.lock:
                         self.longest_line = max(self.longest_line, self.waiting_now)
                         self.timeline.append((now - self.start, self.waiting_now))
-                    if self.args.verbose and int(now - self.start) % 10 == 0:
+                    if self.args.verbose and int(now - self.start) % 5 == 0:
                         self.show(now)
                     next_sample += 1
                 arrival = began + n / rate
@@ -242,8 +253,22 @@ class Crowd:
             f"  t={now - self.start:5.0f} s waiting {self.waiting_now}"
             f" requests {self.asked} journeys done {len(self.completed)}"
             f" under way {self.started - len(self.completed)}"
-            f" gave up {self.gave_up} room {sizes}",
+            f" gave up {self.gave_up} room {sizes}"
+            f" | client: {self._client_state()}",
             flush=True,
+        )
+
+    def _client_state(self) -> str:
+        """Whether the robots' own client keeps up: the waiting pages due
+        (and within 5 s), the pollers' backlog and requests under way, its
+        open files. A stall here with nothing due is the server's refresh
+        schedule, not the client."""
+        soon = time.monotonic() + 5
+        with self.lock:
+            due, within = len(self.due), sum(when < soon for when, _, _ in self.due)
+        return (
+            f"due {due} (within 5 s {within}) queued {self.polls._work_queue.qsize()}"
+            f" polling {self.polling} files {len(os.listdir('/proc/self/fd'))}"
         )
 
     def line_cleared_after(self) -> float | None:
@@ -321,6 +346,9 @@ def main() -> None:
         help="run on a copy of the seeded database of this many (benchmarks/seed.py)",
     )
     parser.add_argument("--capacity-seconds", type=float, default=40)
+    # On a machine shared with others' work the measured C moves with their
+    # load (15 to 27 in one hour): runs to compare can take one C instead.
+    parser.add_argument("--capacity", type=float, help="C in journeys/s (not measured then)")
     parser.add_argument("--overload-seconds", type=float, default=120)
     parser.add_argument("--calm-seconds", type=float, default=120)
     parser.add_argument("--overload", type=float, default=5.0, help="x capacity")
@@ -333,6 +361,8 @@ def main() -> None:
     parser.add_argument("--active", type=int, help="WAITING_ROOM_ACTIVE (default: from C)")
     parser.set_defaults(redis_db=5)
     args = parser.parse_args()
+    # `kill -USR1 <pid>`: every thread's stack, to see where a stalled client waits.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     harness.client_django()
     if os.geteuid() == 0:
         # The robots are phones elsewhere: they do not wait behind the
@@ -349,18 +379,21 @@ def main() -> None:
         )
         since = harness.psql("SELECT now()", args.db).strip()
         sms, mobiles, serial = SmsFile(Path(tmp) / "sms.jsonl"), Counter(100_000_000), Counter(0)
+        door = f"the door pool ({args.door_workers} workers)"
         print(
-            f"nginx, the door pool ({args.door_workers} workers) and gunicorn"
+            f"nginx, {door if args.door_workers else 'no door pool'} and gunicorn"
             f" {args.workers} {args.worker_class} workers, PostgreSQL {args.db}"
             + (f" (a copy of {args.template_db})" if args.template_db else "")
             + (f" (a copy of {args.registrations:,} registrations)" if args.registrations else "")
             + ("" if args.template_db or args.registrations else " (fresh)")
         )
-        site = harness.Site(env, args, Path(tmp))
-        try:
-            capacity, _ = measure_capacity(args, sms, mobiles, serial, places)
-        finally:
-            site.stop()
+        capacity = args.capacity
+        if not capacity:
+            site = harness.Site(env, args, Path(tmp))
+            try:
+                capacity, _ = measure_capacity(args, sms, mobiles, serial, places)
+            finally:
+                site.stop()
         room = room_env(args, capacity)
         print("waiting room: " + " ".join(f"{k}={v}" for k, v in room.items()))
         site = harness.Site({**env, **room}, args, Path(tmp))
@@ -397,11 +430,11 @@ def report(args, crowd: Crowd, capacity: float, doubles: int) -> None:
         + f" (calm phase {args.calm_seconds:.0f} s)"
     )
     nginx, door = crowd.door_times
-    if nginx and door:
+    if nginx:
+        own = door and f"; the door pool's own time p95 {harness.percentiles(door)[1]:.1f} ms"
         print(
             f"waiting pages as nginx saw them: {len(nginx)},"
-            f" p95 {harness.percentiles(nginx)[1]:.1f} ms; the door pool's own time"
-            f" p95 {harness.percentiles(door)[1]:.1f} ms"
+            f" p95 {harness.percentiles(nginx)[1]:.1f} ms{own or ''}"
         )
     for failure, count in crowd.failures.most_common(5):
         print(f"failed journeys: {count} x {failure}")

@@ -11,6 +11,7 @@
 -- KEYS[8] tickets near the front of the line whose pages asked lately (and
 --         ask again within `grace` s), scored by ticket
 -- KEYS[9] the same tickets, scored by when they asked
+-- KEYS[10] since when free places have been held for pages near the front
 -- ARGV: ticket ("" on a first visit), now (s), how many may be in at once,
 --       idle s (a person let in and not seen this long stops counting),
 --       admissions a second at most, the page's shortest and longest refresh (s)
@@ -26,8 +27,15 @@
 -- most do) is never waited for), and the room never stands empty while
 -- pages ask. Holding called places for absent pages, the room stood empty for a
 -- minute in the overload benchmark behind thousands who had left.
+--
+-- A place is held for the front for `grace` s at most, then goes to a page
+-- in line that asks (the earliest of those asking, as the front asks most
+-- often): when people give up as fast as they come, every page near the
+-- front has earlier tickets that asked a moment ago and left since, and the
+-- room stood empty for 20 s while a thousand pages asked (docs/performance.md).
 
 local now = tonumber(ARGV[2])
+local repr_now = ARGV[2]
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local low, high = tonumber(ARGV[6]), tonumber(ARGV[7])
 -- A page near the front asks every `low` s: one not heard from for `grace`
@@ -132,13 +140,22 @@ else
   end
 end
 
-local room = math.min(limit - redis.call('ZCARD', KEYS[5]),
-                      per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
-if room > 0 then
+local free = limit - redis.call('ZCARD', KEYS[5])
+local room = math.min(free, per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
+if free <= 0 then
+  redis.call('DEL', KEYS[10])
+elseif room > 0 then
   -- Pages near the front with an earlier ticket (a first visit's is the latest).
   local ahead = first and redis.call('ZCARD', KEYS[8])
                       or redis.call('ZCOUNT', KEYS[8], '-inf', '(' .. ticket)
   if ahead < room then
+    redis.call('DEL', KEYS[10])
+    return let_in(ticket)
+  end
+  local since = tonumber(redis.call('GET', KEYS[10]))
+  if not since then
+    redis.call('SET', KEYS[10], repr_now, 'EX', 60)
+  elseif not first and now - since >= grace then
     return let_in(ticket)
   end
 end

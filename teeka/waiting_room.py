@@ -54,6 +54,7 @@ KEYS = [
         "left",
         "asking",
         "asking-since",
+        "held",
     )
 ]
 SCRIPT = (Path(__file__).parent / "waiting_room.lua").read_text()

@@ -190,3 +190,37 @@ def test_people_who_left_the_line_do_not_keep_those_behind_waiting(room):
     assert _waiting(person.get(HOME))
     time.sleep(3)  # they have not asked again: the person behind is let in
     _let_in(person)
+
+
+def test_a_stream_of_people_leaving_at_the_front_does_not_hold_the_line(room):
+    """Launch day's front of the line when people give up as fast as they
+    come: each page near the front stops asking in turn, so at every moment
+    several earlier tickets asked a moment ago. Their turn is held a little,
+    not for as long as the stream lasts: the free places go to pages at the
+    front still asking."""
+    step = 0.7
+    inside = _clients(2)
+    line = [Client() for _ in range(14)]
+    for client in line:
+        client.get(HOME)
+        assert _waiting(client.get(HOME))
+    start = time.monotonic()
+    # The two inside leave at 1 s (their places free a second later); the
+    # front of the line gives up, one page a step, for 9.8 s (person i asks
+    # for the last time at i steps), while the rest keep asking.
+    let_in = []
+    while (now := time.monotonic() - start) < 8 and not let_in:
+        if now < 1.0:
+            for client in inside:
+                _let_in(client, reverse("registrations:sign_in"))
+        asking = [i for i in range(len(line)) if now <= step * i]
+        for i in asking:
+            if not _waiting(line[i].get(HOME)):
+                let_in.append((i, now, asking[0]))
+        time.sleep(step - (time.monotonic() - start) % step)
+    # Let in soon after the places freed (the front's turn held about one
+    # refresh and a little more), while the front still leaves, and a page
+    # at the front of those still asking.
+    assert let_in, "nobody was let in while the front of the line kept leaving"
+    first, when, earliest_asking = let_in[0]
+    assert when < 6.0 and first < earliest_asking + 4
