@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from teeka.db import Selected
 from teeka.outbox import queue_text, render_sms, send_now
 
 from .models import Account, SignInCode
@@ -91,11 +92,50 @@ def _count_ip(action: str, ip: str, limit: int) -> None:
         raise _try_later(_("Too many requests came from your network."), retry_at)
 
 
+# The code's row read, made and saved by written statements: on the two
+# requests of every sign-in, the ORM's building of these cost more CPU than
+# PostgreSQL's running them.
+_ROW = Selected(SignInCode, "s")
+_ROW_SQL = "SELECT {columns} FROM {tables} WHERE s.mobile = %s{lock}"
+
+
+def _row_locked(mobile: str) -> SignInCode | None:
+    """The number's row, locked until the transaction ends; None if it has none."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = _ROW.all(_ROW_SQL.format(columns=_ROW.columns, tables=_ROW.tables, lock=lock), [mobile])
+    return found[0][0] if found else None
+
+
 def _locked_row(mobile: str) -> SignInCode:
     # Two statements whether the number is new or not: an INSERT that does
     # nothing if the row is there, then the row locked.
-    SignInCode.objects.bulk_create([SignInCode(mobile=mobile)], ignore_conflicts=True)
-    return SignInCode.objects.select_for_update().get(mobile=mobile)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO registrations_signincode (mobile, code_hash, wrong_tries,"
+            " window_started_at, sends_in_window) VALUES (%s, '', 0, %s, 0)"
+            " ON CONFLICT (mobile) DO NOTHING",
+            [mobile, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+    return _row_locked(mobile)
+
+
+def _save(row: SignInCode) -> None:
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE registrations_signincode SET code_hash = %s, expires_at = %s,"
+            " wrong_tries = %s, locked_until = %s, window_started_at = %s,"
+            " sends_in_window = %s WHERE id = %s",
+            [
+                row.code_hash,
+                adapt(row.expires_at),
+                row.wrong_tries,
+                adapt(row.locked_until),
+                adapt(row.window_started_at),
+                row.sends_in_window,
+                row.pk,
+            ],
+        )
 
 
 def _refuse_if_locked(row: SignInCode, now: datetime.datetime) -> None:
@@ -140,7 +180,7 @@ def send_code(*, mobile: str, ip: str, then: Callable[[], None] | None = None) -
         _take_send(row, now)
         row.code_hash = _hash(mobile, code)
         row.expires_at = now + datetime.timedelta(seconds=settings.TEEKA_OTP_VALID_SECONDS)
-        row.save()
+        _save(row)
         message = queue_text(to=mobile, kind="sign_in_code", text=text, expires_at=row.expires_at)
         if then is not None:
             then()
@@ -220,13 +260,13 @@ def verify_code(
     # so the transaction commits and the refusal is raised after it.
     with transaction.atomic():
         # A number never sent a code has no row, and nothing to count.
-        row = SignInCode.objects.select_for_update().filter(mobile=mobile).first()
+        row = _row_locked(mobile)
         if row is None:
             raise _no_code()
         verdict = _Verdict(refusal=_check(row, code, now))
         if verdict.refusal is None:
             verdict.account = _sign_in(row, now)
-        row.save()
+        _save(row)
         if verdict.account is not None and then is not None:
             then(verdict.account)
     if verdict.refusal:

@@ -11,7 +11,6 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.sessions.backends.base import UpdateError
-from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -27,6 +26,7 @@ from slots import services as slot_services
 from slots.estimates import estimate_slot
 from slots.models import Appointment
 from teeka.clients import client_ip
+from teeka.db import Selected
 from teeka.shared_pages import shared_page
 
 from . import otp, services
@@ -211,13 +211,19 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 # The account and its people ----------------------------------------------------
 
 
+# An account's people with their district and block or town, written out
+# (teeka.db.Selected): the ORM's building of it was most of the account
+# page's database work, on a page every journey shows twice.
+_PEOPLE = Selected(Registration, "r", {"district": "d", "area": "a"})
+_PEOPLE_SQL = (
+    "SELECT {columns} FROM {tables} WHERE r.account_id = %s ORDER BY r.seat, r.registered_at"
+)
+
+
 @citizen_required
 def account(request: HttpRequest) -> HttpResponse:
-    people = list(
-        request.account.registrations.select_related("district", "area").order_by(
-            "seat", "registered_at"
-        )
-    )
+    sql = _PEOPLE_SQL.format(columns=_PEOPLE.columns, tables=_PEOPLE.tables)
+    people = [person for person, _ in _PEOPLE.all(sql, [request.account.pk])]
     for person in people:
         if person.status == Registration.Status.WAITING:
             person.place = services.queue_place(registration=person)
@@ -276,27 +282,26 @@ def add_person(request: HttpRequest) -> HttpResponse:
     return render(request, "registrations/add_person.html", {"form": form})
 
 
-# The latest booked appointment's id, written out: the ORM's Subquery cost
-# a third of the statement's CPU to build, on every status page.
-_BOOKED = (
-    "SELECT a.id FROM slots_appointment a"
-    " WHERE a.registration_id = registrations_registration.id AND a.status = %s"
-    " ORDER BY a.created_at DESC LIMIT 1"
+# The person with their places and the latest booked appointment's id, one
+# written statement (teeka.db.Selected): whether an appointment is booked
+# comes with the person (a waiting person has none: no second query).
+_PERSON = Selected(Registration, "r", {"district": "d", "area": "a", "locality": "l"})
+_PERSON_SQL = (
+    "SELECT {columns},"
+    " (SELECT b.id FROM slots_appointment b WHERE b.registration_id = r.id AND b.status = %s"
+    " ORDER BY b.created_at DESC LIMIT 1)"
+    " FROM {tables} WHERE r.reference = %s AND r.account_id = %s"
 )
 
 
 @citizen_required
 def person(request: HttpRequest, reference: str) -> HttpResponse:
-    # Whether an appointment is booked comes with the person (a waiting
-    # person has none: no second query); only a booked one is then read.
-    registration = get_object_or_404(
-        Registration.objects.select_related("district", "area", "locality").annotate(
-            # A fixed statement; the status is a parameter.
-            booked_id=RawSQL(_BOOKED, [Appointment.Status.BOOKED.value]),  # noqa: S611
-        ),
-        reference=reference,
-        account=request.account,
-    )
+    sql = _PERSON_SQL.format(columns=_PERSON.columns, tables=_PERSON.tables)
+    params = [Appointment.Status.BOOKED.value, reference, request.account.pk]
+    found = _PERSON.all(sql, params)
+    if not found:
+        raise Http404("No registration of this account has that reference.")
+    registration, (registration.booked_id,) = found[0]
     appointment = None
     if registration.booked_id is not None:
         appointment = (

@@ -105,8 +105,11 @@ class SessionStore(CachedDbStore):
         session_key = session_key or self.session_key
         if session_key is None:
             return
-        # One DELETE (Django's own reads the row first, then deletes it).
-        self.model.objects.filter(session_key=session_key).delete()
+        # One written DELETE (Django's own reads the row first, then deletes
+        # it; the ORM's delete() builds a collector and a statement each time).
+        using = router.db_for_write(self.model)
+        with connections[using].cursor() as cursor:
+            cursor.execute("DELETE FROM django_session WHERE session_key = %s", [session_key])
         try:
             self._cache.delete(self.cache_key_prefix + session_key)
         except Exception:
