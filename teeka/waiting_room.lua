@@ -33,6 +33,8 @@
 -- often): when people give up as fast as they come, every page near the
 -- front has earlier tickets that asked a moment ago and left since, and the
 -- room stood empty for 20 s while a thousand pages asked (docs/performance.md).
+-- The hold starts anew only when the front takes a place: started anew each
+-- time the room filled, it emptied the room for its seconds again and again.
 
 local now = tonumber(ARGV[2])
 local repr_now = ARGV[2]
@@ -142,9 +144,7 @@ end
 
 local free = limit - redis.call('ZCARD', KEYS[5])
 local room = math.min(free, per_second - redis.call('ZCOUNT', KEYS[6], now - 1, '+inf'))
-if free <= 0 then
-  redis.call('DEL', KEYS[10])
-elseif room > 0 then
+if room > 0 then
   -- Pages near the front with an earlier ticket (a first visit's is the latest).
   local ahead = first and redis.call('ZCARD', KEYS[8])
                       or redis.call('ZCOUNT', KEYS[8], '-inf', '(' .. ticket)
