@@ -96,13 +96,13 @@ def _count_ip(action: str, ip: str, limit: int) -> None:
 # requests of every sign-in, the ORM's building of these cost more CPU than
 # PostgreSQL's running them.
 _ROW = Selected(SignInCode, "s")
-_ROW_SQL = "SELECT {columns} FROM {tables} WHERE s.mobile = %s{lock}"
+_ROW_SQL = "SELECT {columns} FROM {tables} WHERE s.mobile = %s"
 
 
 def _row_locked(mobile: str) -> SignInCode | None:
     """The number's row, locked until the transaction ends; None if it has none."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    found = _ROW.all(_ROW_SQL.format(columns=_ROW.columns, tables=_ROW.tables, lock=lock), [mobile])
+    found = _ROW.all(_ROW_SQL + lock, [mobile])
     return found[0][0] if found else None
 
 

@@ -222,8 +222,7 @@ _PEOPLE_SQL = (
 
 @citizen_required
 def account(request: HttpRequest) -> HttpResponse:
-    sql = _PEOPLE_SQL.format(columns=_PEOPLE.columns, tables=_PEOPLE.tables)
-    people = [person for person, _ in _PEOPLE.all(sql, [request.account.pk])]
+    people = [person for person, _ in _PEOPLE.all(_PEOPLE_SQL, [request.account.pk])]
     for person in people:
         if person.status == Registration.Status.WAITING:
             person.place = services.queue_place(registration=person)
@@ -296,9 +295,8 @@ _PERSON_SQL = (
 
 @citizen_required
 def person(request: HttpRequest, reference: str) -> HttpResponse:
-    sql = _PERSON_SQL.format(columns=_PERSON.columns, tables=_PERSON.tables)
     params = [Appointment.Status.BOOKED.value, reference, request.account.pk]
-    found = _PERSON.all(sql, params)
+    found = _PERSON.all(_PERSON_SQL, params)
     if not found:
         raise Http404("No registration of this account has that reference.")
     registration, (registration.booked_id,) = found[0]

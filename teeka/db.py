@@ -63,6 +63,7 @@ class Selected:
 
     def __init__(self, model: type[Model], alias: str, related: dict[str, str] | None = None):
         self.model, self.alias, self.related = model, alias, related or {}
+        self._statements: dict[str, str] = {}  # template -> statement
 
     @functools.cached_property
     def _parts(self) -> list[tuple[type[Model], str, str | None, list]]:
@@ -129,8 +130,14 @@ class Selected:
             objects.append(made)
         return objects[0], row[start:]
 
-    def all(self, sql: str, params: Sequence) -> list[tuple[Model, Sequence]]:
-        """`build()` of every row of the statement (which selects `columns` first)."""
+    def all(self, template: str, params: Sequence) -> list[tuple[Model, Sequence]]:
+        """`build()` of every row of `template`, a statement whose select list
+        starts with `{columns}` and whose FROM clause is `{tables}` (filled
+        in once per template and process)."""
+        sql = self._statements.get(template)
+        if sql is None:
+            sql = template.format(columns=self.columns, tables=self.tables)
+            self._statements[template] = sql
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [self.build(row) for row in cursor.fetchall()]

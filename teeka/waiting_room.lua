@@ -37,7 +37,6 @@
 -- time the room filled, it emptied the room for its seconds again and again.
 
 local now = tonumber(ARGV[2])
-local repr_now = ARGV[2]
 local limit, idle, per_second = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local low, high = tonumber(ARGV[6]), tonumber(ARGV[7])
 -- A page near the front asks every `low` s: one not heard from for `grace`
@@ -154,7 +153,7 @@ if room > 0 then
   end
   local since = tonumber(redis.call('GET', KEYS[10]))
   if not since then
-    redis.call('SET', KEYS[10], repr_now, 'EX', 60)
+    redis.call('SET', KEYS[10], ARGV[2], 'EX', 60)
   elseif not first and now - since >= grace then
     return let_in(ticket)
   end

@@ -26,10 +26,7 @@ def test_it_reads_the_rows_and_their_related_rows_as_the_orm_does(
     Registration.objects.filter(pk=with_account.pk).update(registered_at=registered)
     without = make_registration(locality=raipur_village)
     sql = "SELECT {columns}, r.id * 2 FROM {tables} WHERE r.id IN (%s, %s) ORDER BY r.id"
-    read = _SELECTED.all(
-        sql.format(columns=_SELECTED.columns, tables=_SELECTED.tables),
-        [with_account.pk, without.pk],
-    )
+    read = _SELECTED.all(sql, [with_account.pk, without.pk])
     expected = list(
         Registration.objects.filter(pk__in=[with_account.pk, without.pk])
         .select_related("district", "area", "account")
@@ -54,5 +51,4 @@ def test_other_peoples_rows_are_not_read(raipur_village):
     mine, theirs = make_account(), make_account()
     make_registration(locality=raipur_village, account=theirs)
     sql = "SELECT {columns} FROM {tables} WHERE r.account_id = %s"
-    sql = sql.format(columns=_SELECTED.columns, tables=_SELECTED.tables)
     assert _SELECTED.all(sql, [mine.pk]) == []
