@@ -368,7 +368,7 @@ def prepare_database(
     # soon leaves them on a running server (visible to index-only scans).
     psql(
         "VACUUM ANALYZE registrations_queueday, registrations_queuehour,"
-        " registrations_districtqueueday",
+        " registrations_queuespan",
         db,
     )
     psql(
