@@ -401,6 +401,11 @@ def start_server(env: dict, args) -> subprocess.Popen:
             args.worker_class,
             "--threads",
             str(args.threads),
+            # A gthread worker takes no more connections than it has threads:
+            # the rest wait in the kernel's queue for whichever worker is free
+            # first, not behind a busy worker's threads (deploy/gunicorn.conf.py).
+            "--worker-connections",
+            str(args.threads),
             "--log-level",
             "warning",
         ],

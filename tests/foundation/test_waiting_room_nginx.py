@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -274,3 +275,25 @@ def test_with_redis_stopped_the_door_lets_people_in_and_wait_on_its_own(site):
     later = Visitor(site).get("/")
     assert later.waiting and "We cannot count the line just now" in later.body
     assert 'name="mobile"' in inside.let_in("/sign-in/").body
+
+
+def test_a_waiting_page_does_not_wait_for_a_slow_request(site):
+    """On a node too small for a door pool, nginx sends first visits to
+    Django's workers, whose own door answers the waiting pages: one of them
+    does not queue behind a request a worker is busy with (here a form whose
+    body comes slowly, as a journey's step that takes long), though the node
+    has one worker."""
+    inside = [Visitor(site).let_in("/sign-in/") for _ in range(2)]
+    cookies = "; ".join(f"{k}={v}" for k, v in inside[0].cookies.items())
+    slow = socket.create_connection(("127.0.0.1", site.django.port), timeout=30)
+    slow.sendall(
+        b"POST /sign-in/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n"
+        + f"Cookie: {cookies}\r\n\r\nmobile=".encode()
+    )
+    time.sleep(0.5)  # a worker is reading the rest of the form
+    first_visit = http.client.HTTPConnection("127.0.0.1", site.django.port, timeout=5)
+    first_visit.request("GET", "/")
+    page = first_visit.getresponse()
+    assert page.status == 200 and b'http-equiv="refresh"' in page.read()
+    slow.close()
