@@ -367,8 +367,7 @@ def prepare_database(
     # The queue's counts, just filled by a migration on a copy, as autovacuum
     # soon leaves them on a running server (visible to index-only scans).
     psql(
-        "VACUUM ANALYZE registrations_queueday, registrations_queuehour,"
-        " registrations_districtqueueday",
+        "VACUUM ANALYZE registrations_queueday, registrations_queuehour, registrations_queuespan",
         db,
     )
     psql(

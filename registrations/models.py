@@ -509,9 +509,9 @@ class ExportJob(models.Model):
 
 class QueueCount(models.Model):
     """A count of people waiting, kept by the database (QueueDay, QueueHour,
-    DistrictQueueDay)."""
+    QueueSpan)."""
 
-    # Filled only by the database (migrations 0014, 0016, 0021 and 0022).
+    # Filled only by the database (migrations 0014, 0016, 0021, 0022 and 0024).
     area_id = models.IntegerField()
     district_id = models.IntegerField()
     doses_received = models.PositiveSmallIntegerField()
@@ -535,29 +535,6 @@ class QueueCount(models.Model):
             name=name,
         )
 
-    @staticmethod
-    def counted_by(prefix: str, *finer: str) -> tuple[list, list]:
-        """The unique key and the district index of one kind of count: by
-        (area_id, doses_received, priority, day) and `finer`; the unique key
-        also by ration card (a district's counts are summed over the cards)."""
-        key = ["area_id", "doses_received", "priority", "day", *finer]
-        return (
-            [
-                models.UniqueConstraint(
-                    fields=[*key, "ration_card", "last_vaccine", "last_dose_date"],
-                    nulls_distinct=False,
-                    name=f"{prefix}_unique",
-                )
-            ],
-            [
-                models.Index(
-                    fields=["district_id", *key[1:]],
-                    include=["waiting", "last_vaccine", "last_dose_date"],
-                    name=f"{prefix}_district",
-                )
-            ],
-        )
-
 
 class QueueDay(QueueCount):
     """How many people wait for a dose in one block or town, by the dose
@@ -572,8 +549,9 @@ class QueueDay(QueueCount):
     every writer alike (the citizen's insert, the allocator's batches,
     officials, cancellations, no-shows). So "your place in the queue" is a sum
     over these rows and a count within one day, whatever the size of the
-    queue (registrations.services.queue_place). A district's days are summed
-    from DistrictQueueDay, so no index here starts with the district."""
+    queue (registrations.services.queue_place). The block's weeks and the
+    district's days are summed from QueueSpan (without the card), so no index
+    here starts with the district."""
 
     ration_card = models.CharField(max_length=9, default="")
 
@@ -597,27 +575,64 @@ class QueueHour(QueueCount):
     ration_card = models.CharField(max_length=9, default="")
 
     class Meta:
-        constraints, indexes = QueueCount.counted_by("queue_hour", "hour")
+        # The district's place no longer reads the hours (QueueSpan's ten
+        # minutes): no index by district (0024).
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id",
+                    "doses_received",
+                    "priority",
+                    "day",
+                    "hour",
+                    "ration_card",
+                    "last_vaccine",
+                    "last_dose_date",
+                ],
+                nulls_distinct=False,
+                name="queue_hour_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.priority} {self.day} {self.hour}h: {self.waiting}"
 
 
-class DistrictQueueDay(QueueCount):
-    """QueueDay's counts summed over the blocks and towns of a district, kept
-    by the same trigger (migration 0021). The district's place adds up a day
-    row per group and day here, where QueueDay has one per block or town too
-    (a quarter of the rows at 10,000,000 registrations, a tenth in the
-    biggest district)."""
+class QueueSpan(QueueCount):
+    """QueueDay's counts without the ration card, in spans of time that do
+    not multiply as the queue fills (migration 0024): each block's or town's
+    weeks, and each district's weeks, days and ten minutes (`area_id` NULL),
+    kept by the same trigger. `span` is its length in minutes; `day` the
+    Monday of a week or the day; `minute` the minute of the day a ten minutes
+    start at (0 otherwise). A first dose is due for everyone: its rows keep
+    no vaccine or day of a first dose.
 
-    area_id = None
+    The place in the block then sums a few dozen weeks and the days of the
+    person's week (QueueDay), and in the district the weeks, the days of the
+    person's week and the ten minutes of their day before theirs, however full
+    each day is: at 10,000,000 registrations the blocks' days alone were
+    thousands of rows a person."""
+
+    WEEK, DAY, TEN_MINUTES = 10080, 1440, 10
+
+    area_id = models.IntegerField(null=True)
+    span = models.PositiveSmallIntegerField()
+    minute = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
             QueueCount.covering_key(
-                "district_queue_day_unique", "district_id", "doses_received", "priority", "day"
+                "queue_span_unique",
+                "district_id",
+                "area_id",
+                "doses_received",
+                "span",
+                "priority",
+                "day",
+                "minute",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.district_id} {self.priority} {self.day}: {self.waiting}"
+        where = self.area_id or f"district {self.district_id}"
+        return f"{where} {self.priority} {self.span}min {self.day} {self.minute}: {self.waiting}"

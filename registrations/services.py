@@ -21,7 +21,7 @@ from teeka.outbox import queue_sms
 
 from . import ids
 from .inserts import WrongPlace, insert_registration, wrong_place_field
-from .models import QUEUE_ORDER, Account, PriorityGroup, Registration
+from .models import QUEUE_ORDER, Account, PriorityGroup, QueueSpan, Registration
 from .validators import mask_aadhaar_numbers
 
 
@@ -348,55 +348,68 @@ def place_in_area_among(*, registration: Registration, among: tuple[str, list]) 
         )
         # Fixed fragments (quotas.standing); every value is a parameter.
         return ahead.extra(where=[sql], params=params).count() + 1  # noqa: S610
-    ahead, ahead_params = _ahead_sql(registration, "area_id", registration.area_id, among)
+    ahead, ahead_params = _ahead_sql(registration, among)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ahead, ahead_params)
         return cursor.fetchone()[0] + 1
 
 
-# Everyone ahead for the same dose: the whole days before the person's own (in
-# a better group, or in theirs on an earlier day), then the whole hours before
-# theirs on their day, from the counts the database keeps (QueueDay and
-# DistrictQueueDay, QueueHour), then those ahead of them in their own hour,
-# counted along the queue index. All in one statement, so from one snapshot. A
-# second dose counts only those for whom it is due (by the vaccine and day of
-# the first).
+# Everyone ahead for the same dose, from the counts the database keeps, in one
+# statement (so from one snapshot), summed over rows that do not multiply as
+# the queue fills (registrations/0024):
+#   - in the block or town: its whole weeks before the person's (QueueSpan),
+#     the days of their week before theirs (QueueDay), the hours of their day
+#     before theirs (QueueHour), and those ahead of them in their own hour,
+#     counted along the queue index;
+#   - in the district: its weeks, the days of their week and the ten minutes
+#     of their day before theirs (QueueSpan), and those ahead of them in their
+#     own ten minutes (a district's hour holds ten times a block's people).
+# A second dose counts only those for whom it is due (by the vaccine and day
+# of the first). The place within a quota category (place_in_area_among) sums
+# the block's whole days and hours by ration card instead (QueueSpan keeps no
+# card).
 #
-# Within their own hour, the shorter side is counted (by time: the hour is
-# filled to its end, or to now if it is this hour): those before the person,
-# or their whole hour from its count less those from the person to the
-# hour's end. Someone who has just registered (the status page they land on)
-# is at the end of their hour, with no one after them, however many
-# registered in that hour before them.
-_DAYS_AHEAD = (
-    "SELECT coalesce(sum(waiting), 0) FROM {days}"
-    " WHERE {where} = %s AND doses_received = %s AND (priority, day) < (%s, %s) AND {due}"
+# Within their own hour or ten minutes, the shorter side is counted (by time:
+# the span is filled to its end, or to now if it is the current one): those
+# before the person, or the span's whole count less those from the person to
+# its end. Someone who has just registered (the status page they land on) is
+# at the end of their hour, with no one after them, however many registered
+# in that hour before them.
+_SPANS_AHEAD = (
+    "SELECT coalesce(sum(waiting), 0) FROM registrations_queuespan"
+    " WHERE district_id = %s AND area_id {area} AND doses_received = %s AND span = %s"
+    " AND {ahead} AND {due}"
 )
-# The district's days from the districts' own counts: a row per group and day,
-# not one per block or town too.
-_DAYS_OF = {"area_id": "registrations_queueday", "district_id": "registrations_districtqueueday"}
+_WEEKS_AHEAD = "(priority, day) < (%s, %s)"
+_DAYS_OF_WEEK_AHEAD = "priority = %s AND day >= %s AND day < %s"
+_MINUTES_AHEAD = "priority = %s AND day = %s AND minute {up_to} %s"
+_AREA_DAYS_AHEAD = (
+    "SELECT coalesce(sum(waiting), 0) FROM registrations_queueday"
+    " WHERE area_id = %s AND doses_received = %s AND {ahead} AND {due}"
+)
 _HOURS_AHEAD = (
     "SELECT coalesce(sum(waiting), 0) FROM registrations_queuehour"
-    " WHERE {where} = %s AND doses_received = %s AND priority = %s AND day = %s"
+    " WHERE area_id = %s AND doses_received = %s AND priority = %s AND day = %s"
     " AND hour {up_to} %s AND {due}"
 )
-# The own hour's side is also given as a plain range of queue_at (which the
+# The own span's side is also given as a plain range of queue_at (which the
 # comparison with the person's (queue_at, reference) implies): with the
 # comparison alone the planner guessed a third of the district's group
 # (29,801 rows for 63 at 10,000,000 registrations), priced the statement over
 # PostgreSQL's JIT threshold and compiled it, 50 ms for a 3 ms statement.
-_SAME_HOUR_AHEAD = (
+_SAME_SPAN_AHEAD = (
     "SELECT count(*) FROM registrations_registration"
     " WHERE {where} = %s AND doses_received < 2 AND priority = %s"
     " AND queue_at >= %s AND queue_at <= %s AND (queue_at, reference) < (%s, %s)"
     " AND status = 'waiting' AND doses_received = %s AND {due}"
 )
-_SAME_HOUR_FROM = (
+_SAME_SPAN_FROM = (
     "SELECT count(*) FROM registrations_registration"
     " WHERE {where} = %s AND doses_received < 2 AND priority = %s"
     " AND queue_at >= %s AND queue_at < %s AND (queue_at, reference) >= (%s, %s)"
     " AND status = 'waiting' AND doses_received = %s AND {due}"
 )
+_HOUR, _TEN_MINUTES = datetime.timedelta(hours=1), datetime.timedelta(minutes=10)
 
 
 def _due(registration: Registration) -> tuple[str, list]:
@@ -413,49 +426,107 @@ def _due(registration: Registration) -> tuple[str, list]:
 
 
 def _place_from_queue_days(registration: Registration) -> QueuePlace:
-    sums, params = [], []
-    for where, place in (
-        ("area_id", registration.area_id),
-        ("district_id", registration.district_id),
-    ):
-        ahead, ahead_params = _ahead_sql(registration, where, place)
-        sums.append(ahead)
-        params += ahead_params
+    in_area, area_params = _ahead_in_area(registration)
+    in_district, district_params = _ahead_in_district(registration)
     # Only the fixed fragments above are joined; every value is a parameter.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(sums), params)
+        cursor.execute(f"SELECT {in_area}, {in_district}", area_params + district_params)
         in_area, in_district = cursor.fetchone()
     return QueuePlace(in_area=in_area + 1, in_district=in_district + 1)
 
 
-def _ahead_sql(
-    registration: Registration, where: str, place: int, among: tuple[str, list] | None = None
-) -> tuple[str, list]:
-    """SQL for how many are ahead of `registration` in the block or town
-    (`where` area_id) or the district, among those for whom `among` holds,
-    and its parameters. `among` names only columns every count has (the
-    district's days have no ration card: a district is counted for everyone)."""
-    queue_at = registration.queue_at.astimezone(datetime.UTC)
+def _utc_queue_at(registration: Registration) -> datetime.datetime:
+    return registration.queue_at.astimezone(datetime.UTC)
+
+
+def _own_span(
+    registration: Registration, where: str, place: int, length: datetime.timedelta, due: tuple
+) -> tuple[bool, str, list]:
+    """Whether the person is nearer the end of their own span of time (an hour
+    or ten minutes, from a whole hour), and the SQL for how many to add (the
+    nearer start) or take away (the nearer end) of the counts up to it."""
+    queue_at = _utc_queue_at(registration)
     hour_start = queue_at.replace(minute=0, second=0, microsecond=0)
-    day, hour = hour_start.date(), hour_start.hour
-    # The hour has people up to its end, or up to now if it is this hour.
-    filled_to = min(timezone.now(), hour_start + datetime.timedelta(hours=1))
-    late_in_hour = filled_to - queue_at < queue_at - hour_start
-    due, due_params = _due(registration)
-    if among is not None:
-        due, due_params = f"{due} AND ({among[0]})", [*due_params, *among[1]]
-    doses, priority = registration.doses_received, registration.priority
+    start = hour_start + (queue_at - hour_start) // length * length
+    # The span has people up to its end, or up to now if it is this one.
+    filled_to = min(timezone.now(), start + length)
+    late = filled_to - queue_at < queue_at - start
     mine = [registration.queue_at, registration.reference]
-    days = _DAYS_AHEAD.format(days=_DAYS_OF[where], where=where, due=due)
-    params = [place, doses, priority, day, *due_params]
-    hours = _HOURS_AHEAD.format(where=where, due=due, up_to="<=" if late_in_hour else "<")
-    params += [place, doses, priority, day, hour, *due_params]
-    if late_in_hour:
-        own_hour = _SAME_HOUR_FROM.format(where=where, due=due)
-        params += [place, priority, queue_at, hour_start + datetime.timedelta(hours=1), *mine]
+    if late:
+        sql = _SAME_SPAN_FROM.format(where=where, due=due[0])
+        params = [place, registration.priority, queue_at, start + length, *mine]
     else:
-        own_hour = _SAME_HOUR_AHEAD.format(where=where, due=due)
-        params += [place, priority, hour_start, queue_at, *mine]
-    params += [doses, *due_params]
-    sign = "-" if late_in_hour else "+"
-    return f"({days}) + ({hours}) {sign} ({own_hour})", params
+        sql = _SAME_SPAN_AHEAD.format(where=where, due=due[0])
+        params = [place, registration.priority, start, queue_at, *mine]
+    return late, sql, [*params, registration.doses_received, *due[1]]
+
+
+def _week_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _ahead_in_area(registration: Registration) -> tuple[str, list]:
+    """SQL for how many are ahead of `registration` in the block or town, and
+    its parameters: the weeks, the days of the week, the hours of the day."""
+    due, due_params = due_sql = _due(registration)
+    queue_at = _utc_queue_at(registration)
+    day, hour, week = queue_at.date(), queue_at.hour, _week_of(queue_at.date())
+    doses, priority = registration.doses_received, registration.priority
+    late, own, own_params = _own_span(registration, "area_id", registration.area_id, _HOUR, due_sql)
+    weeks = _SPANS_AHEAD.format(area="= %s", ahead=_WEEKS_AHEAD, due=due)
+    params = [registration.district_id, registration.area_id, doses, QueueSpan.WEEK]
+    params += [priority, week, *due_params]
+    days = _AREA_DAYS_AHEAD.format(ahead=_DAYS_OF_WEEK_AHEAD, due=due)
+    params += [registration.area_id, doses, priority, week, day, *due_params]
+    hours = _HOURS_AHEAD.format(due=due, up_to="<=" if late else "<")
+    params += [registration.area_id, doses, priority, day, hour, *due_params]
+    sign = "-" if late else "+"
+    return f"({weeks}) + ({days}) + ({hours}) {sign} ({own})", params + own_params
+
+
+def _ahead_in_district(registration: Registration) -> tuple[str, list]:
+    """As _ahead_in_area, in the district: the weeks, the days of the week and
+    the ten minutes of the day, all from QueueSpan."""
+    due, due_params = due_sql = _due(registration)
+    queue_at = _utc_queue_at(registration)
+    day, week = queue_at.date(), _week_of(queue_at.date())
+    minute = queue_at.hour * 60 + queue_at.minute // 10 * 10
+    doses, priority, district = (
+        registration.doses_received,
+        registration.priority,
+        registration.district_id,
+    )
+    late, own, own_params = _own_span(registration, "district_id", district, _TEN_MINUTES, due_sql)
+    spans, params = [], []
+    for length, ahead, values in (
+        (QueueSpan.WEEK, _WEEKS_AHEAD, [priority, week]),
+        (QueueSpan.DAY, _DAYS_OF_WEEK_AHEAD, [priority, week, day]),
+        (
+            QueueSpan.TEN_MINUTES,
+            _MINUTES_AHEAD.format(up_to="<=" if late else "<"),
+            [priority, day, minute],
+        ),
+    ):
+        spans.append(_SPANS_AHEAD.format(area="IS NULL", ahead=ahead, due=due))
+        params += [district, doses, length, *values, *due_params]
+    sign = "-" if late else "+"
+    summed = " + ".join(f"({sql})" for sql in spans)
+    return f"{summed} {sign} ({own})", params + own_params
+
+
+def _ahead_sql(registration: Registration, among: tuple[str, list]) -> tuple[str, list]:
+    """SQL for how many are ahead of `registration` in the block or town among
+    those for whom `among` holds (on ration_card and priority), and its
+    parameters: the whole days and hours by ration card (QueueDay, QueueHour)."""
+    due, due_params = _due(registration)
+    due, due_params = f"{due} AND ({among[0]})", [*due_params, *among[1]]
+    queue_at = _utc_queue_at(registration)
+    day, hour = queue_at.date(), queue_at.hour
+    doses, priority, area = registration.doses_received, registration.priority, registration.area_id
+    late, own, own_params = _own_span(registration, "area_id", area, _HOUR, (due, due_params))
+    days = _AREA_DAYS_AHEAD.format(ahead="(priority, day) < (%s, %s)", due=due)
+    params = [area, doses, priority, day, *due_params]
+    hours = _HOURS_AHEAD.format(due=due, up_to="<=" if late else "<")
+    params += [area, doses, priority, day, hour, *due_params]
+    sign = "-" if late else "+"
+    return f"({days}) + ({hours}) {sign} ({own})", params + own_params

@@ -172,7 +172,7 @@ def test_the_queue_counts_are_vacuumed_after_a_thousand_changes():
         cursor.execute(
             "SELECT relname, reloptions FROM pg_class WHERE relname IN"
             " ('registrations_queueday', 'registrations_queuehour',"
-            " 'registrations_districtqueueday')"
+            " 'registrations_queuespan')"
         )
         options = dict(cursor.fetchall())
     soon = [

@@ -29,6 +29,7 @@ p1 withdraws: p4 1, p5 2, newcomer 3. Each time the counts the database keeps
 are checked against a count by SQL written here.
 """
 
+import collections
 import datetime
 import threading
 
@@ -109,25 +110,47 @@ _WAITING_BY = (
 )
 
 
-_WAITING_IN_DISTRICTS = (
-    "SELECT district_id, doses_received, priority, (queue_at AT TIME ZONE 'UTC')::date,"
-    " last_vaccine, last_dose_date, count(*) FROM registrations_registration"
-    " WHERE status = 'waiting' AND doses_received < 2 GROUP BY 1, 2, 3, 4, 5, 6"
+_WAITING = (
+    "SELECT district_id, area_id, doses_received, priority, queue_at, last_vaccine,"
+    " last_dose_date FROM registrations_registration"
+    " WHERE status = 'waiting' AND doses_received < 2"
 )
+WEEK, DAY, TEN_MINUTES = 10080, 1440, 10
+
+
+def _spans_by_hand(cursor) -> collections.Counter:
+    """The spans each waiting person counts in (registrations/0024), worked out
+    here from their row: their block's week and their district's week, day
+    and ten minutes (weeks from Monday, UTC); a first dose keeps no vaccine."""
+    spans: collections.Counter = collections.Counter()
+    cursor.execute(_WAITING)
+    for district, area, doses, priority, queue_at, vaccine, first in cursor.fetchall():
+        at = queue_at.astimezone(datetime.UTC)
+        day = at.date()
+        week = day - datetime.timedelta(days=day.weekday())
+        due = ("", None) if doses == 0 else (vaccine, first)
+        for where, span, start, minute in (
+            (area, WEEK, week, 0),
+            (None, WEEK, week, 0),
+            (None, DAY, day, 0),
+            (None, TEN_MINUTES, day, at.hour * 60 + at.minute // 10 * 10),
+        ):
+            spans[(district, where, doses, span, priority, start, minute, *due)] += 1
+    return spans
 
 
 def _counts_match_the_table() -> None:
-    """The counts the database keeps by day and by hour, in blocks and towns
-    and in districts, against the people waiting for a dose counted here by
-    SQL (days that emptied may stay, at 0)."""
+    """The counts the database keeps by day and by hour in blocks and towns,
+    and by week, day and ten minutes (QueueSpan), against the people waiting
+    for a dose counted here (days that emptied may stay, at 0)."""
     with connection.cursor() as cursor:
-        cursor.execute(_WAITING_IN_DISTRICTS)
-        in_districts = set(cursor.fetchall())
+        expected = _spans_by_hand(cursor)
         cursor.execute(
-            "SELECT district_id, doses_received, priority, day, last_vaccine, last_dose_date,"
-            " waiting FROM registrations_districtqueueday WHERE waiting <> 0"
+            "SELECT district_id, area_id, doses_received, span, priority, day, minute,"
+            " last_vaccine, last_dose_date, waiting FROM registrations_queuespan"
+            " WHERE waiting <> 0"
         )
-        assert set(cursor.fetchall()) == in_districts
+        assert {row[:-1]: row[-1] for row in cursor.fetchall()} == dict(expected)
         cursor.execute(_WAITING_BY.format(hour="", columns="1, 2, 3, 4, 5, 6"))
         by_day = set(cursor.fetchall())
         # Kept by ration card as well (for the quota categories): summed here.
@@ -276,6 +299,38 @@ def test_places_in_a_busy_hour_counted_from_either_end(places):
         place = queue_place(registration=registration)
         found[registration.pk] = (place.in_area, place.in_district)
     assert found == expected
+    _counts_match_the_table()
+
+
+def test_places_over_weeks_sum_whole_weeks_days_and_ten_minutes(places):
+    """People over five weeks, in two groups, in the block, its neighbour
+    village, the town and another district, on both sides of ten-minute and
+    week boundaries (Mondays, UTC), some allotted or paused, second doses due
+    and not yet due: each waiting person's place is what SQL counts ahead of
+    them, before and after an allocator run, and so are the counts."""
+    spots = [places.home, places.neighbour, places.town, places.elsewhere]
+    for days_before in (1, 2, 6, 7, 8, 13, 14, 15, 22, 29, 33):
+        for minute in (0, 9, 10, 19, 61, 9 * 60 + 59, 23 * 60 + 50):
+            at = _at(days_before, 0) + datetime.timedelta(minutes=minute)
+            n = (days_before + minute) % len(spots)
+            extra: dict = {}
+            if minute % 2:
+                extra["priority"] = PriorityGroup.AGED_60_PLUS
+            if (days_before, minute) in ((7, 10), (15, 61)):
+                extra["status"] = Registration.Status.PAUSED
+            if minute == 19 or days_before == 14:
+                days_ago = 100 if days_before % 2 else 20  # due, and not yet due
+                extra.update(_first_dose("COVISHIELD" if n else "COVAXIN", days_ago))
+            person(spots[n], queue_at=at, registered_at=at, **extra)
+            if minute == 10:  # in the town too, the same moment
+                person(places.town, queue_at=at, registered_at=at, **extra)
+    _places_match_a_count_by_sql()
+    _counts_match_the_table()
+
+    session_at(places.home, capacity=7)
+    allocate(places.home)
+    assert Registration.objects.filter(status=Registration.Status.ALLOTTED).count() == 7
+    _places_match_a_count_by_sql()
     _counts_match_the_table()
 
 
