@@ -461,9 +461,11 @@ class Site:
         self.processes.append(self._start_nginx(args.port, web, door))
         Browser.tls = ssl.create_default_context(cafile=self.tmp / "tls.crt")
         Browser.addresses = _source_addresses()
+        self.db, self.started, self.cpu_at_start = args.db, time.monotonic(), {}
         for _ in range(100):
             try:
                 if Browser(args.port).request("GET", "/healthz") == 200:
+                    self.started, self.cpu_at_start = time.monotonic(), self.cpu_seconds()
                     return
             except OSError:
                 pass
@@ -522,7 +524,38 @@ class Site:
         door = [float(ms) for ms in log.read_text().split()] if log.exists() else []
         return nginx, door
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU used so far by each part of the site, on the one machine: nginx,
+        Django's workers ("web"), the door pool, Redis and the PostgreSQL
+        backends of the benchmark's database (a process that ended in
+        between is lost: kept connections and workers rarely do)."""
+        parts = {"nginx": self.processes[-1], "web": self.processes[0]}
+        if len(self.processes) == 3:
+            parts["door"] = self.processes[1]
+        used = {
+            name: sum(_cpu_seconds(pid) for pid in [p.pid, *_children(p.pid)])
+            for name, p in parts.items()
+        }
+        info = subprocess.run(["redis-cli", "INFO", "server"], capture_output=True, text=True)
+        redis_pid = re.search(r"process_id:(\d+)", info.stdout)
+        used["redis"] = _cpu_seconds(int(redis_pid.group(1))) if redis_pid else 0.0
+        backends = psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.db}'")
+        used["database"] = sum(_cpu_seconds(int(pid)) for pid in backends.split())
+        return used
+
     def stop(self) -> None:
+        # Where the machine's CPU went while the site ran (the client's own
+        # is the benchmark's to say): on one box, what nginx and the waiting
+        # pages take, the journeys do not get.
+        used = self.cpu_seconds()
+        seconds = time.monotonic() - self.started
+        print(
+            f"the site's CPU over {seconds:.0f} s: "
+            + ", ".join(
+                f"{name} {cpu - self.cpu_at_start.get(name, 0.0):.1f} s"
+                for name, cpu in used.items()
+            )
+        )
         for process in reversed(self.processes):
             process.terminate()
         for process in self.processes:
