@@ -633,11 +633,12 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int)
     parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--db", default=db)
     parser.add_argument("--redis-db", type=int, default=3)
-    # As gunicorn advises and docker-compose.yml runs it: sync workers, 2 x
-    # cores + 1 of them, behind a buffering proxy. Connections wait their turn
-    # in the kernel's accept queue, first come first served, so latency stays
-    # even; threads (2 x 16 gthread, measured in the same runs) served about
-    # as many people but with twice the p95, from threads queueing for the GIL.
+    # 2 x cores + 1 workers, as gunicorn advises, behind a buffering proxy.
+    # Sync by default, as the journey's and registration's figures were
+    # measured (threads, 2 x 16 gthread, served about as many people with
+    # twice the p95, from threads queueing for the GIL); production runs 4
+    # threads a worker (deploy/gunicorn.conf.py), so that a waiting page is
+    # not queued behind a journey's step: `--worker-class gthread --threads 4`.
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])
