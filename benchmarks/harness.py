@@ -527,8 +527,10 @@ class Site:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU used so far by each part of the site, on the one machine: nginx,
         Django's workers ("web"), the door pool, Redis and the PostgreSQL
-        backends of the benchmark's database (a process that ended in
-        between is lost: kept connections and workers rarely do)."""
+        backends of the benchmark's database. A process that ended in
+        between is lost: workers rarely do, but a connection lives at most
+        DB_CONN_MAX_AGE (60 s), so the database's part is about its last
+        minute."""
         parts = {"nginx": self.processes[-1], "web": self.processes[0]}
         if len(self.processes) == 3:
             parts["door"] = self.processes[1]
