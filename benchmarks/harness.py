@@ -635,12 +635,13 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int)
     parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--db", default=db)
     parser.add_argument("--redis-db", type=int, default=3)
-    # 2 x cores + 1 workers, as gunicorn advises, behind a buffering proxy.
-    # Sync by default, as the journey's and registration's figures were
-    # measured (threads, 2 x 16 gthread, served about as many people with
-    # twice the p95, from threads queueing for the GIL); production runs 4
-    # threads a worker (deploy/gunicorn.conf.py), so that a waiting page is
-    # not queued behind a journey's step: `--worker-class gthread --threads 4`.
+    # As gunicorn advises and deploy/gunicorn.conf.py runs it: sync workers, 2
+    # x cores + 1 of them, behind a buffering proxy. Connections wait their
+    # turn in the kernel's accept queue, first come first served, so latency
+    # stays even; threads (2 x 16 gthread, and 5 x 4 in the journey's runs of
+    # docs/performance.md's waiting room) served fewer people with up to twice
+    # the p95, from threads queueing for the GIL. `--worker-class gthread
+    # --threads 4` measures TEEKA_WEB_THREADS=4.
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])

@@ -177,7 +177,7 @@ sed -e "s/host=10.0.1.10 port=5432/host=127.0.0.1 port=$PG_PRIMARY/" \
     -e "s/host=10.0.1.11 port=5432/host=127.0.0.1 port=$PG_REPLICA/" \
     -e "s/^listen_addr = .*/listen_addr = 127.0.0.1/" -e "s/^listen_port = .*/listen_port = $PGB/" \
     -e "s|^unix_socket_dir = .*|unix_socket_dir =|" -e "s/^auth_type = .*/auth_type = trust/" \
-    -e "s|^auth_file = .*|auth_file = $T/userlist.txt|" -e "s/^default_pool_size = .*/default_pool_size = 30/" \
+    -e "s|^auth_file = .*|auth_file = $T/userlist.txt|" -e "s/^default_pool_size = .*/default_pool_size = 20/" \
     "$ROOT/deploy/pgbouncer/pgbouncer.ini" >"$T/pgbouncer.ini"
 printf 'logfile = %s\npidfile = %s\n' "$T/logs/pgbouncer.log" "$T/pg/pgbouncer.pid" >>"$T/pgbouncer.ini"
 echo '"postgres" ""' >"$T/userlist.txt"
