@@ -16,6 +16,7 @@ Used by benchmarks/registration.py and benchmarks/journey.py.
 """
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import itertools
@@ -149,21 +150,27 @@ class SmsFile:
         self.lock = threading.Lock()
 
     def code_for(self, mobile: str) -> str:
-        for _ in range(200):
-            with self.lock:
-                if self.path.exists():
-                    with open(self.path, encoding="utf-8") as f:
-                        f.seek(self.offset)
-                        chunk = f.read()
-                        complete = chunk[: chunk.rfind("\n") + 1]
-                        self.offset += len(complete.encode())
-                    for line in complete.splitlines():
-                        message = json.loads(line)
-                        self.codes[message["to"]] = re.search(r"\d{6}", message["text"]).group()
-                if mobile in self.codes:
-                    return self.codes.pop(mobile)
+        for _ in range(self.TRIES):
+            if code := self.arrived(mobile):
+                return code
             time.sleep(0.01)
         raise RuntimeError("no code arrived")
+
+    TRIES = 200  # 10 ms apart
+
+    def arrived(self, mobile: str) -> str | None:
+        """The code sent to `mobile`, if it has come (taken: asked once)."""
+        with self.lock:
+            if mobile not in self.codes and self.path.exists():
+                with open(self.path, encoding="utf-8") as f:
+                    f.seek(self.offset)
+                    chunk = f.read()
+                    complete = chunk[: chunk.rfind("\n") + 1]
+                    self.offset += len(complete.encode())
+                for line in complete.splitlines():
+                    message = json.loads(line)
+                    self.codes[message["to"]] = re.search(r"\d{6}", message["text"]).group()
+            return self.codes.pop(mobile, None)
 
 
 class Browser:
@@ -218,6 +225,127 @@ class Browser:
                 key, _, rest = value.partition("=")
                 self.cookies[key] = rest.split(";")[0]
         return response.status
+
+
+class ResumingContext(ssl.SSLContext):
+    """A client's TLS context that resumes the session set in `resume` just
+    before a connection is made, as a browser coming back does (nginx keeps
+    sessions in its cache: deploy/nginx/teeka.conf). asyncio takes no session
+    for a connection, but wraps it synchronously within create_connection()
+    when given a connected socket (`AsyncBrowser._connect`)."""
+
+    resume: ssl.SSLSession | None = None
+
+    def wrap_bio(self, *args, **kwargs) -> ssl.SSLObject:
+        session, self.resume = self.resume, None
+        return super().wrap_bio(*args, session=session, **kwargs)
+
+
+class AsyncBrowser:
+    """`Browser` for asyncio, for thousands at once in one process
+    (benchmarks/overload.py's robots): the same requests, headers, cookies,
+    `location` and `body`, one kept connection from its own address, a
+    request tried again once on a new connection, 30 s at most. HTTP/1.1
+    over TLS only (through `Site`), read by hand: a few objects a request."""
+
+    def __init__(self, port: int, source: str, tls: ResumingContext) -> None:
+        self.port, self.source, self.tls = port, source, tls
+        self.cookies: dict[str, str] = {}
+        self.location, self.body = "", b""
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.tls_object: ssl.SSLObject | None = None  # the last connection's
+        self.connections = self.resumed = 0  # made, and of those resuming the TLS session
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket()
+        sock.setblocking(False)
+        try:
+            sock.bind((self.source, 0))
+            await loop.sock_connect(sock, ("127.0.0.1", self.port))
+            # The last connection's session, read only now: reading it costs
+            # a third of a handshake, and most robots never come back.
+            self.tls.resume = self.tls_object and self.tls_object.session
+            self.reader, self.writer = await asyncio.open_connection(
+                sock=sock, ssl=self.tls, server_hostname="127.0.0.1"
+            )
+        except BaseException:
+            sock.close()
+            raise
+        self.tls_object = self.writer.get_extra_info("ssl_object")
+        self.connections += 1
+        self.resumed += self.tls_object.session_reused
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def request(self, method: str, url: str, form: dict | None = None) -> int:
+        lines = [f"{method} {url} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
+        lines.append("Accept-Encoding: identity")
+        if self.cookies:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        body = b""
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            body = urllib.parse.urlencode(form).encode()
+            lines.append("Content-Type: application/x-www-form-urlencoded")
+            # Django checks an HTTPS form's Referer.
+            lines.append(f"Referer: https://127.0.0.1:{self.port}{url}")
+            lines.append(f"Content-Length: {len(body)}")
+        data = "\r\n".join(lines).encode() + b"\r\n\r\n" + body
+        for attempt in range(2):
+            try:
+                async with asyncio.timeout(30):
+                    # A connection nginx closed while it stood idle is seen
+                    # closed before anything is sent on it.
+                    if self.writer is None or self.reader.at_eof():
+                        await self._connect()
+                    self.writer.write(data)
+                    return await self._answer()
+            except (OSError, EOFError, ValueError, IndexError) as error:
+                self.close()
+                if attempt:
+                    raise ConnectionError(f"{method} {url}: {error!r}") from error
+        raise AssertionError("not reached")
+
+    async def _answer(self) -> int:
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ", 2)[1])
+        length, chunked, close = None, False, False
+        self.location = ""
+        for line in head[1:-2]:
+            name, _, value = line.partition(":")
+            name, value = name.lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";")[0]
+            elif name == "location":
+                self.location = value
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value.lower()
+            elif name == "connection":
+                close = value.lower() == "close"
+        if chunked:
+            self.body = await self._chunks()
+        elif length is not None:
+            self.body = await self.reader.readexactly(length)
+        else:
+            self.body = await self.reader.read() if close else b""
+        if close:
+            self.close()
+        return status
+
+    async def _chunks(self) -> bytes:
+        parts = []
+        while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            parts.append(await self.reader.readexactly(size + 2))
+        await self.reader.readuntil(b"\r\n")  # after the last chunk (no trailers)
+        return b"".join(part[:-2] for part in parts)
 
 
 def sign_in(port: int, mobiles: Counter, sms: SmsFile) -> Browser:
@@ -459,7 +587,8 @@ class Site:
             door = web
         self.door = f"127.0.0.1:{door}"
         self.processes.append(self._start_nginx(args.port, web, door))
-        Browser.tls = ssl.create_default_context(cafile=self.tmp / "tls.crt")
+        self.cafile = self.tmp / "tls.crt"
+        Browser.tls = ssl.create_default_context(cafile=self.cafile)
         Browser.addresses = _source_addresses()
         self.db, self.started, self.cpu_at_start = args.db, time.monotonic(), {}
         for _ in range(100):

@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Generator
 from pathlib import Path
 
 import harness
@@ -109,8 +110,9 @@ class Journey:
         serial: Counter,
         places: list[tuple[int, int, int]],
         timings: Timings,
+        browser: Browser | None = None,
     ) -> None:
-        self.browser = Browser(port)
+        self.browser = browser or Browser(port)
         self.sms, self.mobiles, self.serial = sms, mobiles, serial
         self.places, self.timings = places, timings
         self.reference = ""
@@ -129,33 +131,46 @@ class Journey:
     def run(self) -> bool:
         start = time.perf_counter()
         try:
-            self._steps()
+            steps = self.steps()
+            wanted = next(steps)
+            while True:
+                if isinstance(wanted, str):
+                    wanted = steps.send(self.sms.code_for(wanted))
+                else:
+                    self.step(*wanted)
+                    wanted = next(steps)
+        except StopIteration:
             ok = True
         except WrongAnswerError:
             ok = False
         self.timings.add_journey((time.perf_counter() - start) * 1000, ok)
         return ok
 
-    def _steps(self) -> None:
+    def steps(self) -> Generator[tuple | str, str | None, None]:
+        """The journey's requests in order, each `step()`'s arguments, for a
+        driver to make with `self.browser` (whose answer the next one reads);
+        a mobile number alone asks for its sign-in code, sent back. One
+        journey, driven by threads here and by benchmarks/overload.py's
+        asyncio robots."""
         mobile = f"9{self.mobiles.next():09d}"
         details = harness.person(self.serial, self.places)
-        self.step("home", "GET", "/")
-        self.step("sign-in page", "GET", "/sign-in/")
-        self.step("ask for a code", "POST", "/sign-in/", {"mobile": mobile}, expect=302)
-        self.step("code page", "GET", self.browser.location)
-        code = self.sms.code_for("+91" + mobile)
-        self.step("sign in", "POST", "/sign-in/code/", {"code": code}, expect=302)
-        self.step("account", "GET", self.browser.location)
-        self.step("add form", "GET", "/my/add/")
-        self.step("areas", "GET", f"/places/areas/?district={details['district']}")
-        self.step("localities", "GET", f"/places/localities/?area={details['area']}")
-        self.step("register", "POST", "/my/add/", details, expect=302)
+        yield "home", "GET", "/"
+        yield "sign-in page", "GET", "/sign-in/"
+        yield "ask for a code", "POST", "/sign-in/", {"mobile": mobile}, 302
+        yield "code page", "GET", self.browser.location
+        code = yield "+91" + mobile
+        yield "sign in", "POST", "/sign-in/code/", {"code": code}, 302
+        yield "account", "GET", self.browser.location
+        yield "add form", "GET", "/my/add/"
+        yield "areas", "GET", f"/places/areas/?district={details['district']}"
+        yield "localities", "GET", f"/places/localities/?area={details['area']}"
+        yield "register", "POST", "/my/add/", details, 302
         status_page = self.browser.location
         self.reference = re.sub(r"^/my/|/$", "", status_page)
-        self.step("status", "GET", status_page)
+        yield "status", "GET", status_page
         # The status page showed "... is registered" and cleared it.
         self.browser.cookies.pop("messages", None)
-        self.step("account again", "GET", "/my/")
+        yield "account again", "GET", "/my/"
 
 
 def drive_journeys(args, sms, mobiles, serial, places, timings, _results, _index) -> None:

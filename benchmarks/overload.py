@@ -4,7 +4,7 @@ the waiting room on.
     .venv/bin/python benchmarks/overload.py [--capacity-seconds 40]
         [--overload-seconds 120] [--calm-seconds 120] [--patience 90]
         [--registrations 1000000] [--inflight 5] [--idle 0.5] [--door-workers 6]
-        [--verbose]
+        [--robot-processes 2] [--verbose]
 
 The server is the production arrangement (harness.Site): nginx
 (deploy/nginx/teeka.conf, TLS) on --port in front of gunicorn running Django
@@ -12,7 +12,7 @@ The server is the production arrangement (harness.Site): nginx
 (--door-workers, teeka/door_wsgi.py; 0: none, the door in Django's workers
 as docs/operations.md advises on a small node), each robot from an address
 of its own. --verbose prints the crowd, the room's keys and the client's own
-state every 5 s; `kill -USR1` the benchmark for every thread's stack.
+state every 5 s; `kill -USR1` a process of it for its stack.
 
 1. Capacity, measured first in the same run: --clients (32) people doing the
    journey of benchmarks/journey.py one after another (closed loop), waiting
@@ -25,6 +25,14 @@ state every 5 s; `kill -USR1` the benchmark for every thread's stack.
    --patience seconds of waiting. Let in, it does the rest of the same
    journey (journey.Journey, the very same steps; a waiting page in the
    middle of it is an error).
+
+The robots are --robot-processes processes, each an asyncio loop with its
+share of the arrivals (`Robots`): a robot is a coroutine with its own
+connection kept open, cookies and TLS session (resumed when it comes back
+on a new connection, as a browser does), so however slow the pages, each
+request leaves when it is due. The client's own CPU and lateness (how late
+its requests left) are printed: the figures are the server's only while
+the requests leave on time.
 
 Prints the capacity phase, then
 
@@ -44,25 +52,27 @@ do). --patience says after how long.
 """
 
 import argparse
+import asyncio
+import collections
 import faulthandler
-import heapq
+import itertools
 import math
+import multiprocessing
 import os
 import re
 import resource
 import signal
+import ssl
 import statistics
 import tempfile
-import threading
 import time
 from collections import Counter as Counter_
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import harness
 import redis
 import seed
-from harness import Browser, Counter, SmsFile
+from harness import AsyncBrowser, Browser, Counter, ResumingContext, SmsFile
 from journey import Journey, Timings, WrongAnswerError, drive_journeys, print_steps
 
 WAITING = b'http-equiv="refresh"'
@@ -70,205 +80,327 @@ REFRESH = re.compile(rb'http-equiv="refresh" content="(\d+)')
 
 
 class AdmittedJourney(Journey):
-    """The journey of journey.py for a person whose home page, let in after
-    waiting, is already there: that answer is its first step."""
+    """The journey of journey.py (the very same steps) for a robot let in
+    after waiting, made with its `AsyncBrowser`: the home page it was let in
+    with is already there, as its first step."""
 
-    def __init__(self, port: int, browser: Browser, home_ms: float, **kwargs) -> None:
-        super().__init__(port, **kwargs)
-        self.browser, self.home_ms = browser, home_ms
+    def __init__(self, browser: AsyncBrowser, home_ms: float, **kwargs) -> None:
+        super().__init__(browser.port, browser=browser, **kwargs)
+        self.home_ms, self.wrong = home_ms, ""
 
-    def step(self, name: str, method: str, url: str, form=None, expect: int = 200) -> None:
-        if name == "home" and self.home_ms is not None:
+    async def run_async(self) -> bool:
+        start = time.perf_counter()
+        try:
+            steps = self.steps()
+            wanted = next(steps)
+            while True:
+                if isinstance(wanted, str):
+                    wanted = steps.send(await self._code(wanted))
+                else:
+                    await self._step(*wanted)
+                    wanted = next(steps)
+        except StopIteration:
+            ok = True
+        except WrongAnswerError as error:
+            ok, self.wrong = False, str(error)[:80]
+        self.timings.add_journey((time.perf_counter() - start) * 1000, ok)
+        return ok
+
+    async def _step(self, name: str, method: str, url: str, form=None, expect: int = 200) -> None:
+        if name == "home":
             self.timings.add(name, self.home_ms, True)
-            self.home_ms = None
             return
-        super().step(name, method, url, form, expect)
+        start = time.perf_counter()
+        try:
+            status = await self.browser.request(method, url, form)
+        except OSError:
+            status = 0
+        self.timings.add(name, (time.perf_counter() - start) * 1000, status == expect)
+        if status != expect:
+            raise WrongAnswerError(f"{name}: {method} {url} answered {status}, not {expect}")
         if WAITING in self.browser.body:
             raise WrongAnswerError(f"{name}: sent to the waiting room in the middle of a journey")
 
+    async def _code(self, mobile: str) -> str:
+        for _ in range(self.sms.TRIES):
+            if code := self.sms.arrived(mobile):
+                return code
+            await asyncio.sleep(0.01)
+        raise RuntimeError("no code arrived")
 
-class Crowd:
-    """Arrivals at a fixed rate, their waiting pages and their journeys."""
 
-    def __init__(self, args, *, sms, mobiles, serial, places) -> None:
-        self.args, self.sms, self.mobiles, self.serial = args, sms, mobiles, serial
-        self.places = places
-        self.lock = threading.Lock()
-        self.due: list = []  # (when, n, visitor) of the next request of each waiting person
-        self.number = Counter(0)
-        # Enough pollers for slow pages: 96 waiting 0.6 s each made at most 160
-        # requests a second, fewer than 95 arrivals a second and their pages
-        # refreshing need, and the robots fell 37 s behind (run 18).
-        self.polls = ThreadPoolExecutor(max_workers=512)
-        self.journeys = ThreadPoolExecutor(max_workers=256)
+# What each robot process shows the parent, live (`Robots.shared`).
+STATE = (
+    *("waiting", "asked", "started", "done", "gave_up"),
+    *("due", "due_soon", "polling", "files", "loop_lag_ms"),
+)
+
+
+class Robots:
+    """One process's share of the crowd: arrivals number `share`, `share` +
+    `shares`, ... of each phase, every robot a coroutine of one asyncio loop
+    with its own `AsyncBrowser` (address, cookies, kept connection, TLS
+    session), so a robot waits for its page without holding a thread and
+    any number of pages can be asked for at once: with 512 threads the
+    pollers were the limit (runs 18, 21 and 29). Its results go back to the
+    parent at the end (`results`), its state live through `shared`."""
+
+    def __init__(self, crowd: "Crowd", share: int, tls: ResumingContext) -> None:
+        self.crowd, self.args, self.share, self.tls = crowd, crowd.args, share, tls
+        shares = crowd.args.robot_processes
+        # Each its own addresses (every `shares`-th), mobiles and people.
+        self.addresses = itertools.islice(Browser.addresses, share, None, shares)
+        self.mobiles = Counter(crowd.mobiles + share * 10_000_000)
+        self.serial = Counter(crowd.serial + share * 10_000_000)
+        self.sms = SmsFile(crowd.sms_path)
+        self.timings = {"overload": Timings(), "calm": Timings()}
         self.waiting_ms: list[float] = []
-        self.errors = 0
-        self.waiting_now = 0
-        self.longest_line = 0
-        self.gave_up = 0
         self.late_ms: list[float] = []  # how late a request left the client
         self.completed: list[tuple[float, bool, str]] = []  # (when, ok, phase)
-        self.timings = {"overload": Timings(), "calm": Timings()}
-        self.timeline: list[tuple[float, int]] = []
-        self.stopping = False
-        self.asked = 0
-        self.polling = 0  # requests of waiting pages under way
-        self.started = 0
         self.failures: Counter_[str] = Counter_()
+        self.errors = self.resumed = self.connections = 0
+        self.state = dict.fromkeys(STATE, 0)
+        self.sleeping: dict[asyncio.Task, float] = {}  # waiting robots: when they ask next
 
-    # Arrivals and the waiting pages --------------------------------------------
+    def run(self, connection) -> None:
+        """In the child process: the share of the run, then its results sent back."""
+        cpu = _cpu_seconds()
+        asyncio.run(self.main())
+        connection.send(self.results(_cpu_seconds() - cpu))
+        connection.close()
 
-    def arrive(self, phase: str) -> None:
-        visitor = {"browser": Browser(self.args.port), "since": time.monotonic(), "phase": phase}
-        with self.lock:
-            self.waiting_now += 1
-        self._schedule(time.monotonic(), visitor)
+    async def main(self) -> None:
+        crowd, robots = self.crowd, set()
+        publisher = asyncio.create_task(self.publish())  # kept: a task is held weakly
+        phases = [
+            ("overload", crowd.start, crowd.calm_starts),
+            ("calm", crowd.calm_starts, crowd.end),
+        ]
+        shares = self.args.robot_processes
+        for phase, began, until in phases:
+            rate = crowd.rates[phase]
+            for n in range(self.share, math.ceil((until - began) * rate), shares):
+                arrival = began + n / rate
+                if arrival > time.monotonic():  # else: at once, with the others due
+                    await _sleep_until(arrival)
+                robot = asyncio.create_task(self.robot(arrival))
+                robots.add(robot)
+                robot.add_done_callback(robots.discard)
+        await _sleep_until(crowd.end)
+        # Those still waiting stay so; the journeys under way finish.
+        for robot in list(self.sleeping):
+            robot.cancel()
+        await asyncio.gather(*robots, return_exceptions=True)
+        publisher.cancel()
 
-    def _schedule(self, when: float, visitor: dict) -> None:
-        with self.lock:
-            heapq.heappush(self.due, (when, self.number.next(), visitor))
-
-    def dispatch(self) -> None:
-        """Hands each due request to the pollers, on time."""
-        while not self.stopping:
-            with self.lock:
-                ready = []
-                while self.due and self.due[0][0] <= time.monotonic():
-                    ready.append(heapq.heappop(self.due))
-            for when, _, visitor in ready:
-                self.polls.submit(self._ask_safely, when, visitor)
-            time.sleep(0.005)
-
-    def _ask_safely(self, when: float, visitor: dict) -> None:
+    async def robot(self, arrival: float) -> None:
+        """One person: the home page, again when the waiting page says, until
+        let in (then the journey) or out of patience."""
+        browser = AsyncBrowser(self.args.port, next(self.addresses), self.tls)
+        self.state["waiting"] += 1
+        when, me = arrival, asyncio.current_task()
         try:
-            self._ask(when, visitor)
+            while True:
+                if when > time.monotonic():
+                    self.sleeping[me] = when
+                    try:
+                        await _sleep_until(when)
+                    finally:
+                        del self.sleeping[me]
+                page = await self.ask(browser, when)
+                if page is None:
+                    return
+                if WAITING not in browser.body:
+                    self.state["waiting"] -= 1
+                    await self.journey(browser, page)
+                    return
+                self.waiting_ms.append(page)
+                when = time.monotonic() + int(REFRESH.search(browser.body).group(1))
+                if when - arrival > self.args.patience:
+                    self.state["gave_up"] += 1
+                    self.state["waiting"] -= 1
+                    return
+        except asyncio.CancelledError:
+            return  # still waiting at the end
         except Exception as error:  # a page the robot cannot read: an error
-            with self.lock:
-                self.errors += 1
-                self.waiting_now -= 1
-                self.failures["waiting: " + type(error).__name__ + ": " + str(error)[:80]] += 1
+            self.errors += 1
+            self.state["waiting"] -= 1
+            self.failures["waiting: " + type(error).__name__ + ": " + str(error)[:80]] += 1
+        finally:
+            self.connections += browser.connections
+            self.resumed += browser.resumed
+            browser.close()
 
-    def _ask(self, when: float, visitor: dict) -> None:
+    async def ask(self, browser: AsyncBrowser, when: float) -> float | None:
+        """The home page, due at `when`: its time in ms, None if it failed (an error)."""
         self.late_ms.append((time.monotonic() - when) * 1000)
-        browser = visitor["browser"]
+        self.state["polling"] += 1
         start = time.perf_counter()
-        with self.lock:
-            self.polling += 1
         try:
-            status = browser.request("GET", "/")
-        except Exception:  # a dropped connection, an answer that is not HTTP
+            status = await browser.request("GET", "/")
+        except OSError:  # a dropped connection, an answer that is not HTTP
             status = 0
-        with self.lock:
-            self.polling -= 1
-        self.asked += 1
-        ms = (time.perf_counter() - start) * 1000
+        self.state["polling"] -= 1
+        self.state["asked"] += 1
         if status != 200:
-            with self.lock:
-                self.errors += 1
-                self.waiting_now -= 1
-            return
-        if WAITING not in browser.body:
-            with self.lock:
-                self.waiting_now -= 1
-            self.journeys.submit(self._journey, visitor, ms)
-            return
-        self.waiting_ms.append(ms)
-        refresh = int(REFRESH.search(browser.body).group(1))
-        again = time.monotonic() + refresh
-        if again - visitor["since"] > self.args.patience:
-            with self.lock:
-                self.gave_up += 1
-                self.waiting_now -= 1
-            return
-        self._schedule(again, visitor)
+            self.errors += 1
+            self.state["waiting"] -= 1
+            self.failures[f"waiting: answered {status}"] += 1
+            return None
+        return (time.perf_counter() - start) * 1000
 
-    def _journey(self, visitor: dict, home_ms: float) -> None:
-        with self.lock:
-            self.started += 1
-        phase = "overload" if time.monotonic() < self.calm_starts else "calm"
+    async def journey(self, browser: AsyncBrowser, home_ms: float) -> None:
+        self.state["started"] += 1
+        phase = "overload" if time.monotonic() < self.crowd.calm_starts else "calm"
         journey = AdmittedJourney(
-            self.args.port,
-            visitor["browser"],
+            browser,
             home_ms,
             sms=self.sms,
             mobiles=self.mobiles,
             serial=self.serial,
-            places=self.places,
+            places=self.crowd.places,
             timings=self.timings[phase],
         )
         try:
-            ok = journey.run()
+            ok = await journey.run_async()
         except Exception as error:  # no code came, a connection broke oddly
             ok = False
             self.failures[type(error).__name__ + ": " + str(error)[:80]] += 1
-        with self.lock:
-            self.completed.append((time.monotonic(), ok, phase))
-            self.errors += not ok
+        if journey.wrong:
+            self.failures[journey.wrong] += 1
+        self.completed.append((time.monotonic(), ok, phase))
+        self.errors += not ok
+        self.state["done"] += 1
 
-    # The run ----------------------------------------------------------------------
+    async def publish(self) -> None:
+        """The state in the shared array, every 0.25 s."""
+        shared, offset = self.crowd.shared, self.share * len(STATE)
+        lags: collections.deque[float] = collections.deque(maxlen=20)
+        wake = time.monotonic()
+        while True:
+            soon = time.monotonic() + 5
+            # How late the loop itself woke (the worst in the last 5 s).
+            lags.append(soon - 5 - wake)
+            self.state["loop_lag_ms"] = int(max(lags) * 1000)
+            self.state["due"] = len(self.sleeping)
+            self.state["due_soon"] = sum(when < soon for when in self.sleeping.values())
+            self.state["files"] = len(os.listdir("/proc/self/fd"))
+            for i, key in enumerate(STATE):
+                shared[offset + i] = self.state[key]
+            wake = time.monotonic() + 0.25
+            await asyncio.sleep(0.25)
 
-    def run(self, capacity: float) -> None:
-        dispatcher = threading.Thread(target=self.dispatch, daemon=True)
-        dispatcher.start()
-        self.start = time.monotonic()
-        cpu = _cpu_seconds()
+    def results(self, cpu: float) -> dict:
+        return {
+            "cpu": cpu,
+            "steps": {p: dict(t.steps) for p, t in self.timings.items()},
+            "journeys": {p: t.journeys for p, t in self.timings.items()},
+            **{k: getattr(self, k) for k in ("waiting_ms", "late_ms", "completed", "failures")},
+            **{k: getattr(self, k) for k in ("errors", "resumed", "connections")},
+            "gave_up": self.state["gave_up"],
+            "asked": self.state["asked"],
+        }
+
+
+async def _sleep_until(when: float) -> None:
+    # asyncio's clock is time.monotonic(), the same in every process.
+    await asyncio.sleep(max(when - time.monotonic(), 0))
+
+
+class Crowd:
+    """Arrivals at a fixed rate, their waiting pages and their journeys: the
+    robots in --robot-processes processes (`Robots`), this one sampling the
+    line every second and gathering their results at the end."""
+
+    def __init__(self, args, *, sms_path: Path, mobiles: Counter, serial: Counter, places) -> None:
+        self.args, self.sms_path, self.places = args, sms_path, places
+        # Past those the capacity phase used.
+        self.mobiles, self.serial = mobiles.next(), serial.next()
+        self.context = multiprocessing.get_context("fork")
+        self.shared = self.context.Array("q", args.robot_processes * len(STATE), lock=False)
+        self.timeline: list[tuple[float, int]] = []
+        self.longest_line = 0
+
+    def run(self, capacity: float, cafile: Path) -> None:
+        tls = ResumingContext(ssl.PROTOCOL_TLS_CLIENT)
+        tls.load_verify_locations(cafile)
+        # The processes start before the arrivals do.
+        self.start = time.monotonic() + 1
         self.calm_starts = self.start + self.args.overload_seconds
         self.end = self.calm_starts + self.args.calm_seconds
-        phases = [
-            ("overload", self.args.overload * capacity, self.calm_starts),
-            ("calm", self.args.calm * capacity, self.end),
-        ]
-        next_sample = self.start
-        for phase, rate, until in phases:
-            n, began = 0, time.monotonic()
-            while (now := time.monotonic()) < until:
-                if now >= next_sample:
-                    with self.lock:
-                        self.longest_line = max(self.longest_line, self.waiting_now)
-                        self.timeline.append((now - self.start, self.waiting_now))
-                    if self.args.verbose and int(now - self.start) % 5 == 0:
-                        self.show(now)
-                    next_sample += 1
-                arrival = began + n / rate
-                if arrival <= now:
-                    self.arrive(phase)
-                    n += 1
-                else:
-                    time.sleep(min(arrival - now, 0.005))
-        # Those still waiting stay so; the journeys under way finish.
-        self.stopping = True
-        dispatcher.join()
-        self.polls.shutdown(wait=True)
-        self.journeys.shutdown(wait=True)
-        # One Python process: its threads share one core at most (the GIL).
-        self.client_core = (_cpu_seconds() - cpu) / (time.monotonic() - self.start)
+        self.rates = {"overload": self.args.overload * capacity, "calm": self.args.calm * capacity}
+        processes, connections = [], []
+        for share in range(self.args.robot_processes):
+            mine, theirs = self.context.Pipe(duplex=False)
+            robots = Robots(self, share, tls)
+            processes.append(self.context.Process(target=robots.run, args=(theirs,)))
+            processes[-1].start()
+            theirs.close()
+            connections.append(mine)
+        cpu = _cpu_seconds()
+        self.watch()
+        results = [connection.recv() for connection in connections]
+        for process in processes:
+            process.join()
+        self.finished = time.monotonic()
+        self.gather(results, _cpu_seconds() - cpu)
 
-    def show(self, now: float) -> None:
+    def watch(self) -> None:
+        """The line every second until the end (and the crowd every 5 s, --verbose)."""
+        tick = self.start
+        while tick < self.end:
+            time.sleep(max(tick - time.monotonic(), 0))
+            state = self.state()
+            self.longest_line = max(self.longest_line, state["waiting"])
+            self.timeline.append((tick - self.start, state["waiting"]))
+            if self.args.verbose and round(tick - self.start) % 5 == 0:
+                self.show(tick, state)
+            tick += 1
+
+    def state(self) -> dict[str, int]:
+        """The robots' state, summed over their processes."""
+        shares, width = self.args.robot_processes, len(STATE)
+        return {
+            key: sum(self.shared[i + share * width] for share in range(shares))
+            for i, key in enumerate(STATE)
+        }
+
+    def gather(self, results: list[dict], cpu: float) -> None:
+        self.timings = {"overload": Timings(), "calm": Timings()}
+        for result in results:
+            for phase, timings in self.timings.items():
+                for step, times in result["steps"][phase].items():
+                    timings.steps[step].extend(times)
+                timings.journeys.extend(result["journeys"][phase])
+        self.completed = sorted(c for result in results for c in result["completed"])
+        self.failures: Counter_[str] = sum((r["failures"] for r in results), Counter_())
+        for key in ("waiting_ms", "late_ms"):
+            setattr(self, key, [x for result in results for x in result[key]])
+        for key in ("errors", "gave_up", "asked", "resumed", "connections"):
+            setattr(self, key, sum(result[key] for result in results))
+        # The robots' processes and this one, over the whole run.
+        seconds = self.finished - self.start
+        self.client_core = (cpu + sum(r["cpu"] for r in results)) / seconds
+        self.busiest_core = max(r["cpu"] for r in results) / seconds
+
+    def show(self, now: float, state: dict[str, int]) -> None:
         """The crowd as the robots see it, and the room's keys in Redis."""
         room = redis.Redis.from_url(f"{harness.REDIS}/{self.args.redis_db}")
         sizes = {k: room.zcard(f"teeka:room:{k}") for k in ("line", "new", "active", "admitted")}
         # Those let in with a page being made for them (counted until answered).
         sizes["serving"] = room.zcount("teeka:room:active", time.time(), "+inf")
+        # Whether the robots' own client keeps up: the waiting pages due (and
+        # within 5 s), the requests for them under way, its open files. A
+        # stall here with nothing due is the server's refresh schedule.
         print(
-            f"  t={now - self.start:5.0f} s waiting {self.waiting_now}"
-            f" requests {self.asked} journeys done {len(self.completed)}"
-            f" under way {self.started - len(self.completed)}"
-            f" gave up {self.gave_up} room {sizes}"
-            f" | client: {self._client_state()}",
+            f"  t={now - self.start:5.0f} s waiting {state['waiting']}"
+            f" requests {state['asked']} journeys done {state['done']}"
+            f" under way {state['started'] - state['done']}"
+            f" gave up {state['gave_up']} room {sizes}"
+            f" | client: due {state['due']} (within 5 s {state['due_soon']})"
+            f" polling {state['polling']} files {state['files']}"
+            f" loop late {state['loop_lag_ms']} ms",
             flush=True,
-        )
-
-    def _client_state(self) -> str:
-        """Whether the robots' own client keeps up: the waiting pages due
-        (and within 5 s), the pollers' backlog and requests under way, its
-        open files. A stall here with nothing due is the server's refresh
-        schedule, not the client."""
-        soon = time.monotonic() + 5
-        with self.lock:
-            due, within = len(self.due), sum(when < soon for when, _, _ in self.due)
-        return (
-            f"due {due} (within 5 s {within}) queued {self.polls._work_queue.qsize()}"
-            f" polling {self.polling} files {len(os.listdir('/proc/self/fd'))}"
         )
 
     def line_cleared_after(self) -> float | None:
@@ -358,6 +490,8 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=0.5, help="WAITING_ROOM_IDLE_SECONDS")
     parser.add_argument("--refresh-max", type=int, default=60)
     parser.add_argument("--verbose", action="store_true")
+    # The robots' processes, each an asyncio loop with its share of the arrivals.
+    parser.add_argument("--robot-processes", type=int, default=2)
     parser.add_argument("--active", type=int, help="WAITING_ROOM_ACTIVE (default: from C)")
     parser.set_defaults(redis_db=5)
     args = parser.parse_args()
@@ -397,9 +531,9 @@ def main() -> None:
         room = room_env(args, capacity)
         print("waiting room: " + " ".join(f"{k}={v}" for k, v in room.items()))
         site = harness.Site({**env, **room}, args, Path(tmp))
-        crowd = Crowd(args, sms=sms, mobiles=mobiles, serial=serial, places=places)
+        crowd = Crowd(args, sms_path=sms.path, mobiles=mobiles, serial=serial, places=places)
         try:
-            crowd.run(capacity)
+            crowd.run(capacity, site.cafile)
         finally:
             site.stop()
         crowd.door_times = site.door_times()
@@ -421,6 +555,14 @@ def report(args, crowd: Crowd, capacity: float, doubles: int) -> None:
         print_steps(timings)
     late = harness.percentiles(crowd.late_ms)[1] if crowd.late_ms else 0.0
     cleared = crowd.line_cleared_after()
+    # The robots' own cost and lateness: their figures are the server's only
+    # while the requests leave on time.
+    print(
+        f"client: {args.robot_processes} processes, CPU {crowd.client_core:.2f} cores"
+        f" (the busiest process {crowd.busiest_core:.2f}), {crowd.asked} waiting-room"
+        f" requests, lateness p95 {late:.0f} ms max {max(crowd.late_ms, default=0):.0f} ms,"
+        f" {crowd.connections} TLS connections ({crowd.resumed} resumed)"
+    )
     print(
         f"line: longest {crowd.longest_line}, gave up {crowd.gave_up}"
         f" (patience {args.patience:.0f} s), waiting pages {len(crowd.waiting_ms)},"
