@@ -61,6 +61,8 @@ class Pool:
         os.killpg(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return  # stopped already, by the test
         self.thaw()
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
@@ -286,6 +288,22 @@ def test_with_redis_stopped_the_door_lets_people_in_and_wait_on_its_own(site):
     later = Visitor(site).get("/")
     assert later.waiting and "We cannot count the line just now" in later.body
     assert 'name="mobile"' in inside.let_in("/sign-in/").body
+
+
+def test_with_no_web_node_answering_nginx_shows_the_busy_page_in_the_visitors_language(site):
+    """Every web node down: nginx's own busy page (manage.py
+    write_error_pages), as a 503 that asks the browser to try again, in the
+    language the visitor chose, whether the door or nginx sends them on."""
+    citizen = Visitor(site)
+    citizen.sign_in("9812345671")
+    site.django.stop()
+    english = Visitor(site).get("/")
+    assert english.status == 503, english.body[:300]
+    assert "Teeka is busy for a moment" in english.body
+    citizen.cookies["django_language"] = "hi"
+    hindi = citizen.get("/my/")
+    assert hindi.status == 503, hindi.body[:300]
+    assert "टीका थोड़ी देर के लिए व्यस्त है" in hindi.body
 
 
 def test_with_threads_a_waiting_page_does_not_wait_for_a_slow_request(threaded_site):
