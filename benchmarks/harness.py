@@ -528,6 +528,11 @@ def start_server(env: dict, args) -> subprocess.Popen:
             args.worker_class,
             "--threads",
             str(args.threads),
+            # A gthread worker takes no more connections than it has threads:
+            # the rest wait in the kernel's queue for whichever worker is free
+            # first, not behind a busy worker's threads (deploy/gunicorn.conf.py).
+            "--worker-connections",
+            str(args.threads),
             "--log-level",
             "warning",
         ],
@@ -585,9 +590,11 @@ class Site:
         self.cafile = self.tmp / "tls.crt"
         Browser.tls = ssl.create_default_context(cafile=self.cafile)
         Browser.addresses = _source_addresses()
+        self.db, self.started, self.cpu_at_start = args.db, time.monotonic(), {}
         for _ in range(100):
             try:
                 if Browser(args.port).request("GET", "/healthz") == 200:
+                    self.started, self.cpu_at_start = time.monotonic(), self.cpu_seconds()
                     return
             except OSError:
                 pass
@@ -646,7 +653,40 @@ class Site:
         door = [float(ms) for ms in log.read_text().split()] if log.exists() else []
         return nginx, door
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU used so far by each part of the site, on the one machine: nginx,
+        Django's workers ("web"), the door pool, Redis and the PostgreSQL
+        backends of the benchmark's database. A process that ended in
+        between is lost: workers rarely do, but a connection lives at most
+        DB_CONN_MAX_AGE (60 s), so the database's part is about its last
+        minute."""
+        parts = {"nginx": self.processes[-1], "web": self.processes[0]}
+        if len(self.processes) == 3:
+            parts["door"] = self.processes[1]
+        used = {
+            name: sum(_cpu_seconds(pid) for pid in [p.pid, *_children(p.pid)])
+            for name, p in parts.items()
+        }
+        info = subprocess.run(["redis-cli", "INFO", "server"], capture_output=True, text=True)
+        redis_pid = re.search(r"process_id:(\d+)", info.stdout)
+        used["redis"] = _cpu_seconds(int(redis_pid.group(1))) if redis_pid else 0.0
+        backends = psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.db}'")
+        used["database"] = sum(_cpu_seconds(int(pid)) for pid in backends.split())
+        return used
+
     def stop(self) -> None:
+        # Where the machine's CPU went while the site ran (the client's own
+        # is the benchmark's to say): on one box, what nginx and the waiting
+        # pages take, the journeys do not get.
+        used = self.cpu_seconds()
+        seconds = time.monotonic() - self.started
+        print(
+            f"the site's CPU over {seconds:.0f} s: "
+            + ", ".join(
+                f"{name} {cpu - self.cpu_at_start.get(name, 0.0):.1f} s"
+                for name, cpu in used.items()
+            )
+        )
         for process in reversed(self.processes):
             process.terminate()
         for process in self.processes:
@@ -724,11 +764,13 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, db: str, port: int)
     parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--db", default=db)
     parser.add_argument("--redis-db", type=int, default=3)
-    # As gunicorn advises and docker-compose.yml runs it: sync workers, 2 x
-    # cores + 1 of them, behind a buffering proxy. Connections wait their turn
-    # in the kernel's accept queue, first come first served, so latency stays
-    # even; threads (2 x 16 gthread, measured in the same runs) served about
-    # as many people but with twice the p95, from threads queueing for the GIL.
+    # As gunicorn advises and deploy/gunicorn.conf.py runs it: sync workers, 2
+    # x cores + 1 of them, behind a buffering proxy. Connections wait their
+    # turn in the kernel's accept queue, first come first served, so latency
+    # stays even; threads (2 x 16 gthread, and 5 x 4 in the journey's runs of
+    # docs/performance.md's waiting room) served fewer people with up to twice
+    # the p95, from threads queueing for the GIL. `--worker-class gthread
+    # --threads 4` measures TEEKA_WEB_THREADS=4.
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"])

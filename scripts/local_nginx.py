@@ -11,6 +11,7 @@ tests and benchmarks/harness.py, so both run the site production runs.
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,17 @@ def write_site(
         env={**os.environ, **variables}, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     (tmp / "teeka.conf").write_text(rendered)
+    # The busy page nginx shows when no web node answers, written as a release
+    # writes it: without it nginx answers such a request with its own 404 or
+    # 403, and a benchmark counts the wrong failure.
+    subprocess.run(
+        [sys.executable, "manage.py", "write_error_pages", "--dir", tmp / "static" / "errors"],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    # Started as root, nginx's workers run as nobody, who may not enter the
+    # run's private folder to read that page: they run as the caller here.
+    if os.geteuid() == 0:
+        main = "user root;\n" + main
     temp_paths = "".join(f"{kind}_temp_path {tmp}/{kind};\n" for kind in TEMP_KINDS)
     conf = tmp / "nginx.conf"
     conf.write_text(

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -60,6 +61,8 @@ class Pool:
         os.killpg(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return  # stopped already, by the test
         self.thaw()
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
@@ -80,7 +83,7 @@ def _wait_for_port(port: int, log: Path) -> None:
 class Site:
     """nginx, Django's workers and the door pool, as deploy/ installs them."""
 
-    def __init__(self, tmp: Path, room: OwnRedis) -> None:
+    def __init__(self, tmp: Path, room: OwnRedis, web_threads: int = 1) -> None:
         self.tmp, self.room = tmp, room
         self.sms = tmp / "sms.jsonl"
         self.https, web, door = free_port(), free_port(), free_port()
@@ -109,7 +112,8 @@ class Site:
         }
         self.django = Pool(
             ["teeka.wsgi", "-c", "deploy/gunicorn.conf.py"],
-            {**env, "TEEKA_BIND": f"127.0.0.1:{web}", "TEEKA_WEB_WORKERS": "1"},
+            {**env, "TEEKA_BIND": f"127.0.0.1:{web}", "TEEKA_WEB_WORKERS": "1",
+             "TEEKA_WEB_THREADS": str(web_threads)},
             web, tmp / "django.log",
         )  # fmt: skip
         # No database where the door pool would look for one.
@@ -206,14 +210,24 @@ class Visitor:
         assert self.request("POST", "/sign-in/code/", {"code": code}).status == 302
 
 
-@pytest.fixture
-def site(tmp_path):
+def _site(tmp_path: Path, web_threads: int = 1):
     room = OwnRedis(tmp_path)
     room.start()
-    site = Site(tmp_path, room)
+    site = Site(tmp_path, room, web_threads)
     yield site
     site.stop()
     room.stop()
+
+
+@pytest.fixture
+def site(tmp_path):
+    yield from _site(tmp_path)
+
+
+@pytest.fixture
+def threaded_site(tmp_path):
+    """Django's workers with threads (TEEKA_WEB_THREADS, deploy/gunicorn.conf.py)."""
+    yield from _site(tmp_path, web_threads=4)
 
 
 def test_a_first_visit_in_a_full_room_waits_at_the_door_alone(site):
@@ -274,3 +288,42 @@ def test_with_redis_stopped_the_door_lets_people_in_and_wait_on_its_own(site):
     later = Visitor(site).get("/")
     assert later.waiting and "We cannot count the line just now" in later.body
     assert 'name="mobile"' in inside.let_in("/sign-in/").body
+
+
+def test_with_no_web_node_answering_nginx_shows_the_busy_page_in_the_visitors_language(site):
+    """Every web node down: nginx's own busy page (manage.py
+    write_error_pages), as a 503 that asks the browser to try again, in the
+    language the visitor chose, whether the door or nginx sends them on."""
+    citizen = Visitor(site)
+    citizen.sign_in("9812345671")
+    site.django.stop()
+    english = Visitor(site).get("/")
+    assert english.status == 503, english.body[:300]
+    assert "Teeka is busy for a moment" in english.body
+    citizen.cookies["django_language"] = "hi"
+    hindi = citizen.get("/my/")
+    assert hindi.status == 503, hindi.body[:300]
+    assert "टीका थोड़ी देर के लिए व्यस्त है" in hindi.body
+
+
+def test_with_threads_a_waiting_page_does_not_wait_for_a_slow_request(threaded_site):
+    """On a node too small for a door pool, nginx sends first visits to
+    Django's workers, whose own door answers the waiting pages: with threads
+    (TEEKA_WEB_THREADS), one of them does not queue behind a request a
+    worker is busy with (here a form whose body comes slowly, as a journey's
+    step that takes long), though the node has one worker."""
+    site = threaded_site
+    inside = [Visitor(site).let_in("/sign-in/") for _ in range(2)]
+    cookies = "; ".join(f"{k}={v}" for k, v in inside[0].cookies.items())
+    slow = socket.create_connection(("127.0.0.1", site.django.port), timeout=30)
+    slow.sendall(
+        b"POST /sign-in/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n"
+        + f"Cookie: {cookies}\r\n\r\nmobile=".encode()
+    )
+    time.sleep(0.5)  # a worker is reading the rest of the form
+    first_visit = http.client.HTTPConnection("127.0.0.1", site.django.port, timeout=5)
+    first_visit.request("GET", "/")
+    page = first_visit.getresponse()
+    assert page.status == 200 and b'http-equiv="refresh"' in page.read()
+    slow.close()
